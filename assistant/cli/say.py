@@ -1,0 +1,2 @@
+"""CLI commands (filled in by its stage)."""
+COMMANDS: list = []
