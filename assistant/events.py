@@ -28,3 +28,13 @@ class Utterance:
     @property
     def duration(self) -> float:
         return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Something to say aloud, in ``language`` ("en" | "ko"). ``turn`` links it to its turn id."""
+
+    text: str
+    language: str = "en"
+    turn: int | None = None
+    kind: str = "reply"  # reply | ack | announce | translation | error

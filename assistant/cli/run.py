@@ -1,2 +1,97 @@
-"""CLI commands (filled in by its stage)."""
-COMMANDS: list = []
+"""`assistant run` (the main loop) and `assistant stats` (latency over the history)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import UserError
+from ..history import HistoryWriter, default_history_path, latency_table, read_history
+from .common import get_config
+
+log = logging.getLogger(__name__)
+
+
+def _prepare_output_dir(path: Path, force: bool) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    old = sorted(path.glob("reply-*.wav")) + ([path / "turns.jsonl"] if (path / "turns.jsonl").exists() else [])
+    if old and not force:
+        raise UserError(f"{path} already holds replies from an earlier run; pass --force to replace them or choose another --output-dir")
+    for f in old:
+        f.unlink()
+    return path
+
+
+@click.command("run")
+@click.option("--input", "input_path", default=None, help="Audio file (or - for stdin) instead of the microphone.")
+@click.option("--input-format", type=click.Choice(["auto", "raw"]), default="auto", show_default=True)
+@click.option("--rate", type=int, default=None, help="Sample rate of raw input.")
+@click.option("--realtime", is_flag=True, help="Feed file input at wall-clock speed, like a microphone.")
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write every reply as reply-NNN.wav and the turns as turns.jsonl here.")
+@click.option("--wake-word", default=None, help="Only act after this wake word (okay_nabu, hey_jarvis, ...).")
+@click.option("--force", is_flag=True, help="Replace replies left in --output-dir by an earlier run.")
+@click.option("--quiet", is_flag=True, help="Do not print the live transcript and the summary table.")
+def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, force, quiet):
+    """Listen, understand and answer (microphone, or a recording with --input)."""
+    from ..service.runner import run_assistant
+
+    cfg = get_config()
+    if output_dir is not None:
+        output_dir = _prepare_output_dir(output_dir, force)
+    if input_format == "raw" and not rate:
+        raise UserError("--input-format raw needs --rate")
+    turns = run_assistant(
+        cfg,
+        input_path=input_path,
+        input_format=input_format,
+        rate=rate,
+        realtime=realtime or cfg.audio.realtime,
+        output_dir=output_dir,
+        wake_word=wake_word if wake_word is not None else (cfg.router.wake_word or None),
+        echo=(lambda line: None) if quiet else (lambda line: click.echo(line)),
+        config_path=click.get_current_context().find_root().params.get("config_path"),
+    )
+    if not quiet:
+        click.echo(summary_table(turns))
+
+
+def summary_table(turns) -> str:
+    rows = [f"{'#':>3}  {'intent':<14} {'result':<8} {'latency':>8}  text"]
+    for t in turns:
+        timings = t.timings()
+        latency = f"{timings['eos_to_first_audio']:.2f}s" if "eos_to_first_audio" in timings else "-"
+        text = t.text if len(t.text) <= 50 else t.text[:47] + "..."
+        rows.append(f"{t.id:>3}  {t.intent or '-':<14} {t.result:<8} {latency:>8}  {text}")
+    return "\n".join(rows)
+
+
+@click.command("stats")
+@click.option("--history", "history_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="History file (default: $XDG_STATE_HOME/assistant/history.jsonl).")
+def stats_cmd(history_path):
+    """p50/p95 of end-of-speech -> first reply audio, and of each stage."""
+    cfg = get_config()
+    path = history_path or default_history_path(cfg.service.history)
+    if not path.exists():
+        raise UserError(f"no history yet at {path}")
+    records = read_history(path)
+    results = {}
+    for r in records:
+        results[r.get("result", "?")] = results.get(r.get("result", "?"), 0) + 1
+    click.echo(f"{len(records)} turns in {path}: " + ", ".join(f"{v} {k}" for k, v in sorted(results.items())))
+    rows = latency_table(records)
+    if not rows:
+        click.echo("no timed turns yet")
+        return
+    click.echo(f"{'stage':<26} {'n':>5} {'p50':>8} {'p95':>8}")
+    for name, n, p50, p95 in rows:
+        click.echo(f"{name:<26} {n:>5} {p50 * 1000:>6.0f}ms {p95 * 1000:>6.0f}ms")
+
+
+COMMANDS = [run_cmd, stats_cmd]

@@ -1,0 +1,480 @@
+"""The assistant loop: source -> segmenter -> transcriber -> router -> skills -> speaker.
+
+Three asyncio tasks exchange frozen events through queues:
+- audio: frames from the source into the segmenter (pure, cheap) -> utterances;
+- turns: each utterance is transcribed (in a thread), routed (pure) and handled by a skill;
+- replies: each reply is synthesized and played (in a thread), one at a time, in order.
+Image jobs run beside them (see skills/images.py). Blocking work never runs on the event loop,
+so listening goes on while the assistant speaks or draws.
+
+Half-duplex: while a reply plays, utterances are only checked for a stop word (barge-in).
+``turn_based`` (file input faster than real time) instead waits for the replies of one turn to
+finish before the next utterance is handled, like a person waiting for the answer.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import difflib
+import itertools
+import logging
+import time
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable, Protocol
+
+import numpy as np
+
+from .config import Config
+from .errors import ApiError, AssistantError
+from .events import Reply, SpeechStarted, Utterance
+from .history import HistoryWriter, Turn
+from .router.route import is_stop, route
+from .skills.images import ImageJobs
+from .skills.messages import message
+from .skills.state import SessionState
+from .vad.segmenter import Segmenter
+
+log = logging.getLogger(__name__)
+
+# Intents that still act as commands while translate mode is on.
+_COMMANDS_IN_TRANSLATE_MODE = {"translate_off", "translate_on", "stop"}
+_ECHO_SIMILARITY = 0.8
+
+
+class FrameSource(Protocol):
+    def frames(self) -> AsyncIterator[bytes]: ...
+
+
+class Notifier(Protocol):
+    def ready(self) -> None: ...
+    def status(self, text: str) -> None: ...
+    def watchdog(self) -> None: ...
+    def stopping(self) -> None: ...
+
+
+class _NoNotifier:
+    def ready(self) -> None: ...
+    def status(self, text: str) -> None: ...
+    def watchdog(self) -> None: ...
+    def stopping(self) -> None: ...
+
+
+class SourceLost(AssistantError):
+    """Raised by a live source when the device goes away (the loop reopens it)."""
+
+
+class Assistant:
+    def __init__(
+        self,
+        cfg: Config,
+        engines: Any,
+        *,
+        output_dir: Path | None = None,
+        history: HistoryWriter | None = None,
+        notifier: Notifier | None = None,
+        turn_based: bool = False,
+        wake_gate: Any = None,
+        console: Callable[[str], None] = lambda _line: None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.cfg = cfg
+        self.engines = engines
+        self.output_dir = output_dir
+        self.history = history
+        self.notifier = notifier or _NoNotifier()
+        self.turn_based = turn_based
+        self.wake_gate = wake_gate
+        self.console = console
+        self.clock = clock
+        self.state = SessionState(voice=cfg.tts.voice, speed=cfg.tts.speed, reply_language=cfg.router.reply_language)
+        self.turns: list[Turn] = []
+        self._turn_ids = itertools.count(1)
+        self._reply_numbers = itertools.count(1)
+        self._pending: dict[int, int] = {}
+        self._stopping = False
+        self._speaking = False
+        self._cut = False  # set by barge-in: the reply being played is abandoned
+        self._last_accepted_end = float("-inf")
+
+    # ----------------------------------------------------------------- running
+    async def run(self, source_factory: Callable[[], FrameSource]) -> list[Turn]:
+        """Listen until the source ends (or ``stop()``), then finish pending jobs and replies."""
+        self._utterances: asyncio.Queue[tuple[Utterance, float] | None] = asyncio.Queue()
+        self._replies: asyncio.Queue[Reply | None] = asyncio.Queue()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.jobs = ImageJobs(
+            self.engines.image_service,
+            max_jobs=self.cfg.images.max_jobs,
+            announce=self._enqueue,
+            finished=self._job_finished,
+            status=self.notifier.status,
+            options_for=_image_options,
+        )
+        turns_task = asyncio.create_task(self._turn_worker(), name="turns")
+        replies_task = asyncio.create_task(self._reply_worker(), name="replies")
+        self._audio_task = asyncio.create_task(self._audio(source_factory), name="audio")
+        try:
+            await self._audio_task
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+        await self._utterances.put(None)
+        await turns_task
+        if not self._stopping:
+            await self.jobs.drain()
+        await self._replies.put(None)
+        await replies_task
+        return self.turns
+
+    def stop(self) -> None:
+        """Stop listening and speaking now (SIGTERM/SIGINT); pending work is recorded as failed."""
+        if self._stopping:
+            return
+        self._stopping = True
+        self.notifier.stopping()
+        self._barge_in()
+        self.jobs.cancel_all()
+        if not self._audio_task.done():
+            self._audio_task.cancel()
+        while not self._utterances.empty():
+            item = self._utterances.get_nowait()
+            if item is not None:
+                turn = self._new_turn(*item)
+                self._finish(turn, "failed", "shut down before it was handled")
+
+    def reload(self, cfg: Config, engines: Any | None = None) -> list[str]:
+        """Apply a new config (SIGHUP): returns the sections that changed."""
+        changed = [f.name for f in dataclasses.fields(cfg) if f.name != "source" and getattr(cfg, f.name) != getattr(self.cfg, f.name)]
+        self.cfg = cfg
+        if engines is not None:
+            self.engines = engines
+        if "tts" in changed:
+            self.state.voice, self.state.speed = cfg.tts.voice, cfg.tts.speed
+        if "router" in changed:
+            self.state.reply_language = cfg.router.reply_language
+        if "vad" in changed:
+            self._new_segmenter = True
+        return changed
+
+    # ------------------------------------------------------------------- audio
+    async def _audio(self, source_factory: Callable[[], FrameSource]) -> None:
+        backoff = 0.5
+        while not self._stopping:
+            segmenter = Segmenter(self.cfg.vad)
+            self._new_segmenter = False
+            try:
+                source = source_factory()
+                self.notifier.status("listening")
+                self.notifier.ready()
+                if hasattr(source, "events"):  # a source that is already cut (tests, replays)
+                    async for event in source.events():
+                        self._on_event(event)
+                    return
+                n = 0
+                async for frame in source.frames():
+                    self.notifier.watchdog()
+                    backoff = 0.5
+                    if self.wake_gate is not None:
+                        self.wake_gate.feed(frame)
+                    for event in segmenter.process(frame):
+                        self._on_event(event)
+                    if self._new_segmenter and not segmenter.in_speech:
+                        segmenter = Segmenter(self.cfg.vad)
+                        self._new_segmenter = False
+                    n += 1
+                    if n % 32 == 0:
+                        await asyncio.sleep(0)  # let the other tasks run during fast file input
+                for event in segmenter.flush():
+                    self._on_event(event)
+                return
+            except SourceLost as exc:
+                log.warning("microphone lost (%s); retrying in %.1f s", exc, backoff)
+                self.notifier.status("microphone lost, retrying")
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    def _on_event(self, event: Any) -> None:
+        if isinstance(event, Utterance):
+            self._utterances.put_nowait((event, self.clock()))
+        elif isinstance(event, SpeechStarted):
+            log.debug("speech started at %.2f s", event.start)
+
+    # ------------------------------------------------------------------- turns
+    async def _turn_worker(self) -> None:
+        while True:
+            item = await self._utterances.get()
+            if item is None:
+                return
+            if self.turn_based:
+                await self._idle.wait()
+                # the turn starts when the previous answer is over, as it would live
+                item = (item[0], max(item[1], self.clock()))
+            turn = self._new_turn(*item)
+            try:
+                await self._handle(item[0], turn)
+            except AssistantError as exc:
+                log.warning("turn %d failed: %s", turn.id, exc)
+                self._finish(turn, "failed", str(exc))
+            except Exception as exc:  # never let one utterance kill the loop
+                log.exception("turn %d failed", turn.id)
+                self._finish(turn, "failed", f"{type(exc).__name__}: {exc}")
+
+    def _new_turn(self, utterance: Utterance, emitted: float) -> Turn:
+        turn = Turn(next(self._turn_ids), utterance.start, utterance.end, self.cfg.vad.hangover_ms / 1000)
+        turn.mark("emitted", emitted)
+        self.turns.append(turn)
+        self._pending[turn.id] = 0
+        return turn
+
+    async def _handle(self, utterance: Utterance, turn: Turn) -> None:
+        speaking = self._speaking and not self.turn_based
+        if self.wake_gate is not None and not self._wake_accepts(utterance):
+            self._finish(turn, "ignored", "no wake word")
+            return
+        transcript = await self._transcribe(utterance.audio, turn)
+        text = transcript.text.strip()
+        turn.text, turn.language = text, transcript.language or ""
+        if not text:
+            self._finish(turn, "ignored", "no speech")
+            return
+        self.console(f"you: {text}")
+        if speaking:
+            if is_stop(text):
+                self._barge_in()
+                turn.intent = "stop"
+                self._finish(turn, "done", "barge-in: playback stopped")
+            else:
+                self._finish(turn, "ignored", "assistant was speaking")
+            return
+        if self._is_echo(text):
+            self._finish(turn, "ignored", "echo of the assistant's own reply")
+            return
+        intent = route(text, transcript.language or None)
+        turn.mark("routed", self.clock())
+        turn.intent, turn.slots = intent.kind, intent.slots()
+        self._last_accepted_end = utterance.end
+        language = self.state.reply_language_for(intent.language)
+        if self.state.translate and intent.kind not in _COMMANDS_IN_TRANSLATE_MODE:
+            turn.intent = "translation"
+            replies = await self._translate(utterance, transcript, turn)
+        else:
+            replies = self._dispatch(intent, turn, language)
+        for reply in replies:
+            self._enqueue(reply)
+        if self._pending[turn.id] == 0:
+            self._finish(turn, turn.result if turn.result != "pending" else "done")
+
+    async def _transcribe(self, audio: np.ndarray, turn: Turn, **kwargs: Any) -> Any:
+        language = self.cfg.stt.language or None
+        kwargs.setdefault("language", language)
+        result = await asyncio.to_thread(self.engines.transcriber.transcribe, audio, **kwargs)
+        turn.mark("transcribed", self.clock())
+        return result
+
+    async def _translate(self, utterance: Utterance, transcript: Any, turn: Turn) -> list[Reply]:
+        if (transcript.language or "en") == "en":
+            english = transcript.text.strip()
+        else:
+            translated = await self._transcribe(utterance.audio, turn, task="translate", language=transcript.language)
+            english = translated.text.strip()
+        turn.slots = {"translation": english, "from": transcript.language}
+        if not english:
+            turn.result, turn.reason = "failed", "empty translation"
+            return []
+        return [Reply(english, "en", turn.id, "translation")]
+
+    def _dispatch(self, intent: Any, turn: Turn, language: str) -> list[Reply]:
+        kind = intent.kind
+
+        def say(key: str, lang: str = language, **kw: Any) -> list[Reply]:
+            return [Reply(message(key, lang, **kw), lang, turn.id)]
+
+        if kind in ("draw", "edit", "variation"):
+            reply = self.jobs.submit(kind, intent, turn, language)
+            if turn.result == "pending":
+                self._pending[turn.id] += 1  # the job; finished() releases it
+            return [reply]
+        if kind == "translate_on":
+            self.state.translate = True
+            return say("translate_on")
+        if kind == "translate_off":
+            self.state.translate = False
+            return say("translate_off")
+        if kind == "say":
+            return [Reply(intent.prompt, _language_of(intent.prompt, language), turn.id)] if intent.prompt else say("unknown")
+        if kind == "repeat":
+            if not self.state.last_reply:
+                return say("unknown")
+            return [Reply(self.state.last_reply, self.state.last_reply_language, turn.id)]
+        if kind == "setting":
+            return self._setting(intent, turn, language)
+        if kind == "stop":
+            self.jobs.cancel_all()
+            return say("stopped")
+        if kind == "help":
+            return say("help")
+        return say("unknown")
+
+    def _setting(self, intent: Any, turn: Turn, language: str) -> list[Reply]:
+        if intent.setting == "speed":
+            speed = self.state.change_speed(intent.value or "normal")
+            return [Reply(message("speed_changed", language, speed=f"{speed:g}"), language, turn.id)]
+        if intent.setting == "voice" and intent.value:
+            validate = getattr(self.engines.synthesizer, "validate", None)
+            try:
+                if callable(validate):
+                    validate(intent.value, self.state.speed, None)
+            except AssistantError as exc:
+                turn.result, turn.reason = "failed", str(exc)
+                return [Reply(message("unknown", language), language, turn.id)]
+            self.state.voice = intent.value
+            return [Reply(message("voice_changed", language, voice=intent.value), language, turn.id)]
+        if intent.setting == "language" and intent.value in ("en", "ko"):
+            self.state.reply_language = intent.value
+            return [Reply(message("language_changed", intent.value), intent.value, turn.id)]
+        return [Reply(message("unknown", language), language, turn.id)]
+
+    def _wake_accepts(self, utterance: Utterance) -> bool:
+        if self.wake_gate.heard_between(utterance.audio_start - 0.5, utterance.end):
+            return True
+        return utterance.start - self._last_accepted_end <= self.cfg.router.follow_up_s
+
+    def _is_echo(self, text: str) -> bool:
+        if not self.state.last_reply or self.clock() - self.state.last_reply_at > self.cfg.router.echo_window_s:
+            return False
+        a, b = _normalize(text), _normalize(self.state.last_reply)
+        if not a:
+            return False
+        return a in b or difflib.SequenceMatcher(None, a, b).ratio() >= _ECHO_SIMILARITY
+
+    # ----------------------------------------------------------------- replies
+    def _enqueue(self, reply: Reply) -> None:
+        if reply.turn is not None and reply.turn in self._pending:
+            self._pending[reply.turn] += 1
+            turn = self._turn(reply.turn)
+            if turn is not None:
+                turn.replies.append(reply.text)
+        self._idle.clear()
+        self._replies.put_nowait(reply)
+
+    async def _reply_worker(self) -> None:
+        while True:
+            reply = await self._replies.get()
+            if reply is None:
+                return
+            self.console(f"assistant: {reply.text}")
+            self._speaking, self._cut = True, False
+            try:
+                await asyncio.to_thread(self._speak, reply)
+            except AssistantError as exc:
+                log.warning("could not speak a reply: %s", exc)
+                self._reply_failed(reply, str(exc))
+            except Exception as exc:
+                log.exception("could not speak a reply")
+                self._reply_failed(reply, f"{type(exc).__name__}: {exc}")
+            finally:
+                self._speaking = False
+                self._reply_done(reply)
+                if self._replies.empty():
+                    self._idle.set()
+
+    def _speak(self, reply: Reply) -> None:
+        """Blocking: synthesize and play one reply; keeps a copy as reply-NNN.wav if asked."""
+        synthesizer, speaker = self.engines.synthesizer, self.engines.speaker
+        turn = self._turn(reply.turn) if reply.turn is not None else None
+        kept: list[np.ndarray] = []
+        self.state.last_reply, self.state.last_reply_language = reply.text, reply.language
+        self.state.last_reply_at = self.clock()
+
+        def chunks():
+            for chunk in synthesizer.synthesize(reply.text, voice=self.state.voice, speed=self.state.speed, language=reply.language):
+                if self._cut:
+                    return
+                if turn is not None:
+                    turn.mark("first_audio", self.clock())
+                kept.append(chunk)
+                yield chunk
+
+        speaker.play(chunks(), synthesizer.sample_rate)
+        self.state.last_reply_at = self.clock()
+        if self.output_dir is not None and kept:
+            self._save_reply(np.concatenate(kept), synthesizer.sample_rate)
+
+    def _save_reply(self, samples: np.ndarray, rate: int) -> None:
+        import soundfile as sf
+
+        from .paths import atomic_path
+
+        target = self.output_dir / f"reply-{next(self._reply_numbers):03d}.wav"
+        with atomic_path(target, overwrite=False) as tmp:
+            sf.write(tmp, samples, rate, format="WAV", subtype="PCM_16")
+
+    def _barge_in(self) -> None:
+        self._cut = True
+        stop = getattr(self.engines.speaker, "stop", None)
+        if callable(stop):
+            stop()
+        if not hasattr(self, "_replies"):
+            return
+        while not self._replies.empty():
+            reply = self._replies.get_nowait()
+            if reply is None:
+                self._replies.put_nowait(None)
+                break
+            self._reply_done(reply)
+        self._idle.set()
+
+    def _reply_failed(self, reply: Reply, reason: str) -> None:
+        turn = self._turn(reply.turn) if reply.turn is not None else None
+        if turn is not None and turn.result == "pending":
+            turn.result, turn.reason = "failed", f"reply not spoken: {reason}"
+
+    def _reply_done(self, reply: Reply) -> None:
+        if reply.turn is None or reply.turn not in self._pending:
+            return
+        self._pending[reply.turn] -= 1
+        self._maybe_finish(reply.turn)
+
+    def _job_finished(self, turn: Turn) -> None:
+        if turn.id in self._pending:
+            self._pending[turn.id] -= 1
+            self._maybe_finish(turn.id)
+
+    def _maybe_finish(self, turn_id: int) -> None:
+        if self._pending.get(turn_id) == 0:
+            turn = self._turn(turn_id)
+            if turn is not None:
+                self._finish(turn, turn.result if turn.result != "pending" else "done")
+
+    def _turn(self, turn_id: int) -> Turn | None:
+        for turn in reversed(self.turns):
+            if turn.id == turn_id:
+                return turn
+        return None
+
+    def _finish(self, turn: Turn, result: str, reason: str = "") -> None:
+        """Write the turn's history line once all its replies and jobs are done."""
+        if self._pending.pop(turn.id, None) is None:
+            return
+        turn.result = result
+        turn.reason = reason or turn.reason
+        if self.history is not None:
+            self.history.write(turn.record(time.time()))
+
+
+def _normalize(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum() or ch.isspace()).strip()
+
+
+def _language_of(text: str, default: str) -> str:
+    return "ko" if any("\uac00" <= ch <= "\ud7a3" for ch in text) else default
+
+
+def _image_options(service: Any, options: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """Spoken draw options -> request options the service's model takes (others dropped)."""
+    spoken = getattr(service, "spoken_options", None)
+    return spoken(dict(options)) if callable(spoken) else {}
+
+
+__all__ = ["Assistant", "SourceLost", "ApiError"]

@@ -1,0 +1,169 @@
+"""Runs the assistant loop as a process: engines, sources, signals, sd_notify, history."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from ..config import Config, load_config
+from ..errors import AssistantError, UserError
+from ..history import HistoryWriter, default_history_path
+from ..loop import Assistant, SourceLost
+
+log = logging.getLogger(__name__)
+STOP_DEADLINE_S = 1.5
+
+
+def make_notifier() -> Any:
+    try:
+        from .notify import Notifier
+    except ImportError:
+        return None
+    return Notifier()
+
+
+def _source_factory(cfg: Config, input_path: str | None, input_format: str, rate: int | None, realtime: bool) -> Callable[[], Any]:
+    from ..audio.sources import FileSource, MicSource
+
+    if input_path is not None:
+        if input_path != "-" and not Path(input_path).is_file():
+            raise UserError(f"input file not found: {input_path}")
+        return lambda: FileSource(input_path, input_format=input_format, rate=rate, realtime=realtime)
+
+    def open_mic() -> Any:
+        try:
+            return _LiveMic(MicSource(cfg.audio.input_device or None, rate=cfg.audio.mic_rate))
+        except AssistantError as exc:
+            raise SourceLost(str(exc)) from exc
+
+    return open_mic
+
+
+class _LiveMic:
+    """Turns microphone failures into SourceLost so the loop reopens the device with backoff."""
+
+    def __init__(self, mic: Any):
+        self.mic = mic
+
+    async def frames(self):
+        try:
+            async for frame in self.mic.frames():
+                yield frame
+        except AssistantError as exc:
+            raise SourceLost(str(exc)) from exc
+        finally:
+            close = getattr(self.mic, "close", None)
+            if callable(close):
+                close()
+
+
+def run_assistant(
+    cfg: Config,
+    *,
+    input_path: str | None,
+    input_format: str = "auto",
+    rate: int | None = None,
+    realtime: bool = False,
+    output_dir: Path | None = None,
+    wake_word: str | None = None,
+    echo: Callable[[str], None] = print,
+    config_path: str | None = None,
+    engines: Any = None,
+) -> list:
+    from ..engines import build_engines
+
+    notifier = make_notifier()
+    said_fallback: list[str] = []
+    history_paths = [default_history_path(cfg.service.history)]
+    if output_dir is not None:
+        history_paths.append(output_dir / "turns.jsonl")
+    history = HistoryWriter(history_paths)
+    source_factory = _source_factory(cfg, input_path, input_format, rate, realtime)
+    if engines is None:
+        engines = build_engines(cfg, speaker=_speaker_for(cfg, output_dir, input_path), on_fallback=said_fallback.append)
+    wake_gate = None
+    if wake_word:
+        from ..vad.wakeword import WakeGate
+
+        wake_gate = WakeGate(wake_word)
+    assistant = Assistant(
+        cfg,
+        engines,
+        output_dir=output_dir,
+        history=history,
+        notifier=notifier,
+        turn_based=input_path is not None and not realtime,
+        wake_gate=wake_gate,
+        console=echo,
+    )
+    return asyncio.run(_main(assistant, source_factory, config_path))
+
+
+def _speaker_for(cfg: Config, output_dir: Path | None, input_path: str | None) -> Any:
+    from ..audio.playback import NullSpeaker, Speaker
+
+    if input_path is not None and output_dir is not None and os.environ.get("ASSISTANT_PLAY") != "1":
+        return NullSpeaker()  # a file run with an output dir writes replies; it need not play them
+    ok, why = Speaker.available()
+    if not ok:
+        log.warning("%s; replies are not played", why)
+        return NullSpeaker()
+    return Speaker(cfg.audio.output_device or None)
+
+
+async def _main(assistant: Assistant, source_factory: Callable[[], Any], config_path: str | None) -> list:
+    loop = asyncio.get_running_loop()
+    stopped = asyncio.Event()
+
+    def on_stop() -> None:
+        log.info("stopping")
+        stopped.set()
+        assistant.stop()
+
+    def on_reload() -> None:
+        try:
+            cfg = load_config(config_path)
+        except AssistantError as exc:
+            log.error("config reload failed, keeping the old one: %s", exc)
+            return
+        engines = None
+        changed = [s for s in ("stt", "tts", "images", "audio") if getattr(cfg, s) != getattr(assistant.cfg, s)]
+        if changed:
+            from ..engines import build_engines
+
+            fresh = build_engines(cfg, speaker=assistant.engines.speaker)
+            old = assistant.engines
+            engines = type(old)(
+                fresh.transcriber if "stt" in changed else old.transcriber,
+                fresh.synthesizer if "tts" in changed else old.synthesizer,
+                old.speaker,
+                fresh.image_service if "images" in changed else old.image_service,
+            )
+        log.info("config reloaded; changed: %s", ", ".join(assistant.reload(cfg, engines)) or "nothing")
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_stop)
+    loop.add_signal_handler(signal.SIGHUP, on_reload)
+    run_task = asyncio.create_task(assistant.run(source_factory))
+    stop_wait = asyncio.create_task(stopped.wait())
+    done, _ = await asyncio.wait({run_task, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+    if run_task in done:
+        stop_wait.cancel()
+        return run_task.result()
+    # Stopping: give the loop a moment to record what was pending, then leave even if a model
+    # call is still running in a thread (it cannot be interrupted).
+    try:
+        return await asyncio.wait_for(run_task, STOP_DEADLINE_S)
+    except (asyncio.TimeoutError, asyncio.CancelledError):
+        log.warning("work still running at shutdown was abandoned")
+        _exit_soon()
+        return assistant.turns
+
+
+def _exit_soon() -> None:
+    """Threads stuck in native model code would keep the interpreter alive at exit."""
+    threading.Timer(0.3, lambda: os._exit(0)).start()
