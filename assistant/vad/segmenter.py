@@ -1,0 +1,152 @@
+"""Speech segmenter: 30 ms frames in, SpeechStarted / Utterance events out.
+
+Pure (no I/O, no clock): time is the count of samples fed. A frame is *voiced* when it stands
+``noise_margin_db`` above the tracked noise floor AND webrtcvad calls it speech; the energy test
+runs first, so webrtcvad is skipped on quiet frames. Speech starts when ``start_ratio`` of the
+last ``start_window_ms`` frames are voiced (the start edge is the first voiced frame of that
+window) and ends after ``hangover_ms`` without a voiced frame (the end edge is the end of the last
+voiced frame). Utterances shorter than ``min_speech_ms`` are dropped; speech longer than
+``max_utterance_s`` is cut there and continues as a new utterance.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+import webrtcvad
+
+from ..audio.format import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
+from ..config import VadConfig
+from ..events import SpeechStarted, Utterance
+from .noise import NoiseFloor, frame_db
+
+Event = SpeechStarted | Utterance
+_FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
+
+
+def _frames(ms: float) -> int:
+    return max(1, round(ms / 1000 / _FRAME_S))
+
+
+class Segmenter:
+    def __init__(self, cfg: VadConfig = VadConfig()):
+        self.cfg = cfg
+        self._vad = webrtcvad.Vad(cfg.aggressiveness)
+        self._window = _frames(cfg.start_window_ms)
+        self._need = max(1, int(np.ceil(cfg.start_ratio * self._window - 1e-9)))
+        self._pre_roll = round(cfg.pre_roll_ms / 1000 / _FRAME_S)
+        self._hangover = _frames(cfg.hangover_ms)
+        self._padding = round(cfg.padding_ms / 1000 / _FRAME_S)
+        self._min_speech = cfg.min_speech_ms / 1000
+        self._max_frames = max(self._window + 1, round(cfg.max_utterance_s / _FRAME_S))
+        self._margin = cfg.noise_margin_db
+        self.reset()
+
+    # ------------------------------------------------------------------ state
+    def reset(self) -> None:
+        """Forget everything (stream time restarts at 0)."""
+        self._n = 0  # frames fed so far
+        self._floor = NoiseFloor(_FRAME_S)
+        # recent frames while idle: (index, frame, voiced); long enough for pre-roll + window
+        self._recent: deque[tuple[int, bytes, bool]] = deque(maxlen=self._pre_roll + self._window)
+        self._voiced_in_window = 0
+        self._speech = False
+        self._audio: list[bytes] = []  # frames of the current utterance, pre-roll included
+        self._audio_first = 0  # frame index of _audio[0]
+        self._start = 0  # frame index of the start edge
+        self._last_voiced = 0  # frame index of the last voiced frame
+
+    @property
+    def in_speech(self) -> bool:
+        return self._speech
+
+    @property
+    def time(self) -> float:
+        """Stream seconds fed so far."""
+        return self._n * _FRAME_S
+
+    @property
+    def noise_floor_db(self) -> float | None:
+        return self._floor.level
+
+    # ------------------------------------------------------------------ feeding
+    def process(self, frame: bytes) -> list[Event]:
+        if len(frame) != FRAME_BYTES:
+            raise ValueError(f"segmenter frames must be {FRAME_BYTES} bytes, got {len(frame)}")
+        db = frame_db(frame)
+        floor = self._floor.update(db, self._speech)
+        voiced = db > floor + self._margin and self._vad.is_speech(frame, SAMPLE_RATE)
+        i = self._n
+        self._n += 1
+        if self._speech:
+            return self._in_speech(i, frame, voiced)
+        return self._idle(i, frame, voiced)
+
+    def flush(self) -> list[Event]:
+        """End of stream: close an utterance in progress."""
+        if not self._speech:
+            return []
+        return self._finish()
+
+    # ------------------------------------------------------------------ internals
+    def _idle(self, i: int, frame: bytes, voiced: bool) -> list[Event]:
+        recent = self._recent
+        if len(recent) >= self._window and recent[-self._window][2]:
+            self._voiced_in_window -= 1  # that frame leaves the window now
+        recent.append((i, frame, voiced))
+        self._voiced_in_window += voiced
+        if self._voiced_in_window < self._need:
+            return []
+        window = list(recent)[-self._window :]
+        first = next(j for j, _, v in window if v)
+        keep = [(j, f) for j, f, _ in recent if j >= first - self._pre_roll]
+        self._audio = [f for _, f in keep]
+        self._audio_first = keep[0][0]
+        self._start = first
+        self._last_voiced = i
+        self._speech = True
+        recent.clear()
+        self._voiced_in_window = 0
+        return [SpeechStarted(start=first * _FRAME_S)]
+
+    def _in_speech(self, i: int, frame: bytes, voiced: bool) -> list[Event]:
+        self._audio.append(frame)
+        if voiced:
+            self._last_voiced = i
+        if i - self._last_voiced >= self._hangover:
+            return self._finish()
+        if i + 1 - self._start >= self._max_frames:
+            return self._cut(i)
+        return []
+
+    def _utterance(self, start: int, end: int, audio_end: int) -> Utterance:
+        """Edges are frame indexes [start, end); the audio runs to frame ``audio_end`` (exclusive)."""
+        frames = self._audio[: audio_end - self._audio_first]
+        pcm = np.frombuffer(b"".join(frames), dtype=np.int16).copy()
+        return Utterance(start=start * _FRAME_S, end=end * _FRAME_S, audio=pcm, sample_rate=SAMPLE_RATE,
+                         audio_start=self._audio_first * _FRAME_S)
+
+    def _finish(self) -> list[Event]:
+        end = self._last_voiced + 1
+        audio_end = min(end + self._padding, self._audio_first + len(self._audio))
+        events: list[Event] = []
+        if (end - self._start) * _FRAME_S >= self._min_speech:
+            events.append(self._utterance(self._start, end, audio_end))
+        self._speech = False
+        # the hangover frames are silence: keep them as pre-roll for a quick next start
+        last = self._audio_first + len(self._audio)
+        tail = self._audio[-self._pre_roll :] if self._pre_roll else []
+        self._recent.extend((last - len(tail) + k, f, False) for k, f in enumerate(tail))
+        self._audio = []
+        return events
+
+    def _cut(self, i: int) -> list[Event]:
+        """Max length reached: emit what we have and go on with a new utterance from here."""
+        end = i + 1
+        events: list[Event] = [self._utterance(self._start, end, end)]
+        self._audio = []
+        self._audio_first = end
+        self._start = end
+        self._last_voiced = max(self._last_voiced, i)
+        events.append(SpeechStarted(start=end * _FRAME_S))
+        return events
