@@ -73,3 +73,22 @@ def unique_path(directory: Path, stem: str, suffix: str) -> Path:
         candidate = directory / f"{stem}-{n}{suffix}"
         n += 1
     return candidate
+
+
+def safe_child(base: Path, name: str) -> Path:
+    """``base/name`` for a plain file name; anything that could leave ``base`` is a UserError.
+
+    Rejects empty names, absolute paths, separators, '..', NUL and leading dots (hidden files,
+    '.', '..'); the result is checked to resolve inside ``base`` (symlinks included).
+    """
+    if not isinstance(name, str) or not name or name.strip() != name:
+        raise UserError(f"invalid file name: {name!r}")
+    if "\0" in name or "/" in name or "\\" in name or os.sep in name or (os.altsep and os.altsep in name):
+        raise UserError(f"invalid file name (no paths allowed): {name!r}")
+    if name.startswith(".") or os.path.isabs(name):
+        raise UserError(f"invalid file name: {name!r}")
+    root = Path(base).resolve()
+    candidate = (root / name).resolve()
+    if candidate.parent != root:
+        raise UserError(f"file name leaves its directory: {name!r}")
+    return candidate
