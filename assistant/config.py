@@ -64,6 +64,7 @@ class SttConfig(ServiceBackend):
     no_speech_threshold: float = 0.6
     logprob_threshold: float = -1.0
     hallucinations: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ("en", "ko")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,55 @@
+"""The one speech-to-text interface both backends implement, and its frozen result."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol, Union, runtime_checkable
+
+import numpy as np
+
+Task = Literal["transcribe", "translate"]
+Audio = Union[np.ndarray, str, "os.PathLike[str]"]
+FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    language: str | None = None  # ISO-639-1 code ("en", "ko"); None when unknown
+    language_probability: float | None = None
+    duration: float | None = None  # seconds of input audio
+    segments: tuple[Segment, ...] = field(default=())
+    task: Task = "transcribe"
+
+    def to(self, fmt: str) -> str:
+        """Render as json | text | srt | vtt | verbose_json (the API's shapes)."""
+        from .formats import render
+
+        return render(self, fmt)
+
+    def shifted(self, offset: float) -> "Transcript":
+        """The same transcript with every segment moved ``offset`` seconds later."""
+        segs = tuple(replace(s, start=s.start + offset, end=s.end + offset) for s in self.segments)
+        return replace(self, segments=segs)
+
+    def __repr__(self) -> str:
+        prob = "" if self.language_probability is None else f" ({self.language_probability:.2f})"
+        dur = "" if self.duration is None else f", {self.duration:.1f}s"
+        return f"Transcript({self.text!r}, language={self.language!r}{prob}{dur}, {len(self.segments)} segments)"
+
+
+@runtime_checkable
+class Transcriber(Protocol):
+    """``audio`` is int16 mono 16 kHz samples or a path to an audio file."""
+
+    def transcribe(self, audio: Audio, *, task: Task = "transcribe", language: str | None = None,
+                   prompt: str | None = None, want_timestamps: bool = False) -> Transcript: ...

@@ -1,0 +1,50 @@
+"""Hallucination guard: silence and known filler phrases never reach the router."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import replace
+from typing import Iterable
+
+from ..config import SttConfig
+from .base import Segment, Transcript
+
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalize(text: str) -> str:
+    """Case-, width- and punctuation-insensitive form used to compare phrases."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_PUNCT.sub(" ", text).split())
+
+
+def is_silent(seg: Segment, no_speech_threshold: float, logprob_threshold: float) -> bool:
+    return (seg.no_speech_prob is not None and seg.avg_logprob is not None
+            and seg.no_speech_prob > no_speech_threshold and seg.avg_logprob < logprob_threshold)
+
+
+def is_hallucination(text: str, phrases: Iterable[str]) -> bool:
+    norm = normalize(text)
+    if not norm:
+        return False
+    known = {normalize(p) for p in phrases}
+    known.discard("")
+    # the whole text is one known phrase, possibly repeated ("Thank you. Thank you.")
+    for p in known:
+        if norm == p or norm.replace(p, "").strip() == "":
+            return True
+    return False
+
+
+def apply(t: Transcript, cfg: SttConfig) -> Transcript:
+    """Drop silent / hallucinated segments; an utterance with nothing left becomes text ""."""
+    phrases = cfg.hallucinations
+    if t.segments:
+        kept = tuple(s for s in t.segments
+                     if not is_silent(s, cfg.no_speech_threshold, cfg.logprob_threshold)
+                     and not is_hallucination(s.text, phrases))
+        if len(kept) != len(t.segments):
+            t = replace(t, segments=kept, text=" ".join(s.text.strip() for s in kept if s.text.strip()))
+    if is_hallucination(t.text, phrases):
+        t = replace(t, text="", segments=())
+    return t

@@ -1,0 +1,252 @@
+"""openai backend: /audio/transcriptions and /audio/translations through the openai SDK.
+
+Follows the per-model rules in ``models.py``; big inputs are re-encoded to FLAC and split; every
+answer is parsed by ``formats.parse`` into a Transcript; SDK errors become ApiError (one line).
+"""
+from __future__ import annotations
+
+import logging
+import math
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ..audio.format import SAMPLE_RATE
+from ..config import SttConfig
+from ..errors import ApiError, PolicyError, UserError
+from ..secrets import api_key
+from . import guard
+from .audio import UPLOAD_TYPES, as_pcm, encode, split_points
+from .base import Audio, Segment, Task, Transcript
+from .formats import parse
+from .languages import check_code
+from .models import rules_for, translation_accepts
+
+log = logging.getLogger(__name__)
+
+MAX_UPLOAD_BYTES = 25 * 1000 * 1000  # the API's 25 MB limit (decimal, to be safe)
+Upload = tuple[str, bytes, str]  # (filename, data, content type)
+_SNIFFABLE = {".wav", ".flac", ".ogg", ".mp3"}  # suffixes libsndfile can check before upload
+
+
+def make_client(cfg: SttConfig) -> Any:
+    import openai
+
+    key = api_key()
+    if not key and not cfg.base_url:
+        raise UserError("no OpenAI API key: set OPENAI_API_KEY (or use --backend local, or set stt.base_url)")
+    return openai.OpenAI(api_key=key or "sk-no-key", base_url=cfg.base_url or None,
+                         timeout=cfg.timeout, max_retries=cfg.max_retries)
+
+
+class OpenAITranscriber:
+    max_bytes = MAX_UPLOAD_BYTES
+
+    def __init__(self, cfg: SttConfig, client: Any = None):
+        self.cfg = cfg
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = make_client(self.cfg)
+        return self._client
+
+    # ------------------------------------------------------------------ public
+    def transcribe(self, audio: Audio, *, task: Task = "transcribe", language: str | None = None,
+                   prompt: str | None = None, want_timestamps: bool = False) -> Transcript:
+        if task not in ("transcribe", "translate"):
+            raise UserError(f"unknown task {task!r}")
+        lang = _language(language)
+        self._check_combination(task, prompt, want_timestamps)
+        parts, duration = self._uploads(audio)
+        results = [self._one(up, task, lang, prompt, want_timestamps).shifted(offset) if offset else
+                   self._one(up, task, lang, prompt, want_timestamps) for offset, up in parts]
+        return guard.apply(_merge(results, duration, task), self.cfg)
+
+    # ------------------------------------------------------------------ requests
+    def _check_combination(self, task: Task, prompt: str | None, want_ts: bool) -> None:
+        if task == "transcribe":
+            rules = rules_for(self._transcription_model(want_ts))
+            if prompt and not rules.prompt:
+                raise UserError(f"model {self._transcription_model(want_ts)} does not take a prompt")
+
+    def _transcription_model(self, want_ts: bool) -> str:
+        model = self.cfg.model
+        if want_ts and not rules_for(model).timestamps:
+            fallback = self.cfg.timestamps_model
+            if not fallback:
+                raise UserError(f"model {model} answers only without timestamps; set stt.timestamps_model "
+                                "(e.g. whisper-1) or choose --format text/json")
+            if not rules_for(fallback).timestamps:
+                raise UserError(f"stt.timestamps_model {fallback} cannot give timestamps either")
+            model = fallback
+        return model
+
+    def _one(self, upload: Upload, task: Task, lang: str | None, prompt: str | None, want_ts: bool) -> Transcript:
+        if task == "transcribe":
+            return self._transcription(upload, lang, prompt, want_ts)
+        model = self.cfg.translate_model
+        if translation_accepts(model):
+            try:
+                return self._translation(upload, model, prompt, want_ts)
+            except ApiError as exc:
+                if exc.status != 404 and exc.code != "model_not_found":
+                    raise
+                log.warning("translation endpoint refused %s (%s); translating with %s instead",
+                            model, exc, self.cfg.translate_fallback_model)
+        else:
+            log.warning("the translation endpoint takes only whisper-1, not %s; translating with %s instead",
+                        model, self.cfg.translate_fallback_model)
+        return self._chat_translation(upload, lang, want_ts)
+
+    def _transcription(self, upload: Upload, lang: str | None, prompt: str | None, want_ts: bool) -> Transcript:
+        model = self._transcription_model(want_ts)
+        rules = rules_for(model)
+        fmt = "verbose_json" if want_ts else "json"
+        params: dict[str, Any] = {"model": model, "file": upload, "response_format": fmt}
+        if want_ts and rules.timestamp_granularities:
+            params["timestamp_granularities"] = ["segment"]
+        if lang and rules.language:
+            params["language"] = lang
+        if prompt and rules.prompt:
+            params["prompt"] = prompt
+        if rules.chunking_auto:
+            params["chunking_strategy"] = "auto"
+        raw = self._call(lambda: self.client.audio.transcriptions.with_raw_response.create(**params))
+        t = _parse(raw, fmt, "transcribe")
+        return t if t.language or not lang else replace(t, language=lang)
+
+    def _translation(self, upload: Upload, model: str, prompt: str | None, want_ts: bool) -> Transcript:
+        fmt = "verbose_json" if want_ts else "json"
+        params: dict[str, Any] = {"model": model, "file": upload, "response_format": fmt}
+        if prompt:
+            params["prompt"] = prompt
+        raw = self._call(lambda: self.client.audio.translations.with_raw_response.create(**params))
+        t = _parse(raw, fmt, "translate")
+        return replace(t, language=t.language or "en")
+
+    def _chat_translation(self, upload: Upload, lang: str | None, want_ts: bool) -> Transcript:
+        source = self._transcription(upload, lang, None, False)
+        if not source.text.strip():
+            return replace(source, task="translate")
+        messages = [
+            {"role": "system", "content": "Translate the user's text into English. Answer with the translation only."},
+            {"role": "user", "content": source.text},
+        ]
+        resp = self._call(lambda: self.client.chat.completions.create(
+            model=self.cfg.translate_fallback_model, messages=messages))
+        text = (resp.choices[0].message.content or "").strip()
+        return Transcript(text, source.language, source.language_probability, source.duration, (), "translate")
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        import openai
+
+        try:
+            return fn()
+        except openai.APIStatusError as exc:
+            raise _api_error(exc) from None
+        except openai.APITimeoutError:
+            raise ApiError(f"the speech API timed out after {self.cfg.timeout:g} s", None) from None
+        except openai.APIConnectionError as exc:
+            where = self.cfg.base_url or "api.openai.com"
+            raise ApiError(f"cannot reach the speech API at {where}: {exc}", None) from None
+
+    # ------------------------------------------------------------------ audio
+    def _uploads(self, audio: Audio) -> tuple[list[tuple[float, Upload]], float | None]:
+        """(offset seconds, file tuple) per request, and the total duration when known."""
+        if not isinstance(audio, np.ndarray):
+            p = Path(audio)
+            if not p.is_file():
+                raise UserError(f"audio file not found: {p}")
+            suffix = p.suffix.lower()
+            size = p.stat().st_size
+            if size == 0:
+                raise UserError(f"audio file is empty: {p}")
+            if suffix in UPLOAD_TYPES and size <= self.max_bytes:
+                duration = _sniff(p) if suffix in _SNIFFABLE else None
+                return [(0.0, (p.name, p.read_bytes(), UPLOAD_TYPES[suffix]))], duration
+        pcm = as_pcm(audio)
+        return self._pcm_uploads(pcm), len(pcm) / SAMPLE_RATE
+
+    def _pcm_uploads(self, pcm: np.ndarray) -> list[tuple[float, Upload]]:
+        wav = encode(pcm, "WAV")
+        if len(wav) <= self.max_bytes:
+            return [(0.0, ("utterance.wav", wav, "audio/wav"))]
+        flac = encode(pcm, "FLAC")
+        if len(flac) <= self.max_bytes:
+            log.info("audio is %.1f MB as WAV; sending 16 kHz mono FLAC (%.1f MB)", len(wav) / 1e6, len(flac) / 1e6)
+            return [(0.0, ("audio.flac", flac, "audio/flac"))]
+        n = math.ceil(len(flac) / (self.max_bytes * 0.9))
+        for _ in range(8):
+            bounds = [0, *split_points(pcm, n), len(pcm)]
+            chunks = [encode(pcm[a:b], "FLAC") for a, b in zip(bounds, bounds[1:])]
+            if len(bounds) > 2 and all(len(c) <= self.max_bytes for c in chunks):
+                log.info("audio is %.1f MB as FLAC; sending it in %d chunks", len(flac) / 1e6, len(chunks))
+                return [(a / SAMPLE_RATE, (f"chunk-{i:03d}.flac", c, "audio/flac"))
+                        for i, (a, c) in enumerate(zip(bounds, chunks), 1)]
+            n += 1
+        raise UserError("audio too large to split under the upload limit")
+
+
+def _language(language: str | None) -> str | None:
+    if not language:
+        return None
+    try:
+        return check_code(language)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _sniff(p: Path) -> float:
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(p))
+    except Exception:
+        raise UserError(f"cannot read audio file {p}: not a valid {p.suffix[1:]} file") from None
+    if info.frames == 0:
+        raise UserError(f"audio file is empty: {p}")
+    return info.frames / info.samplerate
+
+
+def _parse(raw: Any, fmt: str, task: str) -> Transcript:
+    body = raw.http_response.text if hasattr(raw, "http_response") else str(raw)
+    try:
+        return parse(body, fmt, task=task)
+    except ValueError as exc:
+        raise ApiError(f"unexpected {fmt} answer from the speech API: {exc}", raw.status_code if hasattr(raw, "status_code") else None) from None
+
+
+def _merge(parts: list[Transcript], duration: float | None, task: Task) -> Transcript:
+    if len(parts) == 1:
+        t = parts[0]
+        return t if t.duration is not None or duration is None else replace(t, duration=duration)
+    segs: list[Segment] = [s for t in parts for s in t.segments]
+    text = " ".join(t.text.strip() for t in parts if t.text.strip())
+    first = next((t for t in parts if t.language), parts[0])
+    return Transcript(text, first.language, first.language_probability, duration, tuple(segs), task)
+
+
+def _api_error(exc: Any) -> ApiError:
+    status = getattr(exc, "status_code", None)
+    body = getattr(exc, "body", None)
+    err = body.get("error", body) if isinstance(body, dict) else None
+    message = code = None
+    if isinstance(err, dict):
+        message, code = err.get("message"), err.get("code")
+    elif isinstance(err, str):
+        message = err
+    message = " ".join(str(message or getattr(exc, "message", "") or exc).split())
+    if status == 401:
+        return ApiError(f"the API key was rejected (401): {message}", status, code)
+    if status == 429:
+        return ApiError(f"rate limited or out of quota (429): {message}", status, code)
+    if code in ("content_policy_violation", "moderation_blocked"):
+        return PolicyError(f"refused by content policy ({status}): {message}", status, code)
+    return ApiError(f"speech API error {status}: {message}", status, code)
+
+
