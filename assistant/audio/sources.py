@@ -152,6 +152,8 @@ class FileSource:
         path = Path(self.path)
         if not path.is_file():
             raise UserError(f"input file not found: {self.path}")
+        if path.stat().st_size == 0:
+            raise UserError(f"{self.name}: no audio (empty file)")
         if self.input_format == "raw":
             with path.open("rb") as fh:
                 yield from self._raw(fh)
@@ -251,7 +253,7 @@ def _import_sounddevice():
     try:
         import sounddevice as sd
     except (ImportError, OSError) as exc:
-        raise MicrophoneError(f"no audio device support: PortAudio/sounddevice unavailable ({_first_line(exc)})") from None
+        raise MicrophoneError(f"no audio devices: PortAudio is not available ({_first_line(exc)}); install libportaudio2") from None
     return sd
 
 

@@ -1,7 +1,9 @@
 """Noise-floor tracking: a frame only counts as speech when it stands above the room's floor.
 
 webrtcvad alone calls steady noise (fan, hiss, hum, a cheap mic's floor) speech and so merges
-sentences; the floor lets the segmenter see the pauses. Pure, per-frame, a few float operations.
+sentences; the floor lets the segmenter see the pauses. Two bands are tracked: the full band
+(hiss is weak there relative to speech) and a pre-emphasised one, x[n] - x[n-1] (mains hum and
+brown/rumble noise are weak there). Pure and per frame: a few numpy and float operations.
 """
 from __future__ import annotations
 
@@ -9,41 +11,83 @@ import math
 
 import numpy as np
 
-_EPS = 1e-3  # energy of digital silence (avoids log(0)); about -90 dBFS for int16
+_EPS = 1e-3  # energy of digital silence (avoids log(0))
+
+
+_I16 = np.dtype("<i2")
+
+
+class LevelMeter:
+    """(full-band, pre-emphasised) mean energy of an int16 frame in dB (0 dB = 1 LSB²).
+
+    Reuses one float buffer (numpy's astype would cost more than webrtcvad itself), so keep
+    one meter per stream; the pre-emphasised energy sum((x[n] - x[n-1])²) is derived from the
+    energy and the lag-1 autocorrelation without a temporary array.
+    """
+
+    def __init__(self, samples: int = 480):
+        self._buf = np.empty(samples, np.float64)
+        self._head, self._tail = self._buf[1:], self._buf[:-1]
+        self._n = samples
+
+    def __call__(self, frame: bytes) -> tuple[float, float]:
+        x = self._buf
+        np.copyto(x, np.frombuffer(frame, _I16), casting="unsafe")
+        e0 = x.dot(x)
+        hp = 2.0 * (e0 - self._head.dot(self._tail))  # edge samples ignored: < 0.5 % of the frame
+        return (10.0 * math.log10(e0 / self._n + _EPS),
+                10.0 * math.log10((hp if hp > 0.0 else 0.0) / self._n + _EPS))
+
+
+def frame_levels(frame: bytes) -> tuple[float, float]:
+    """One-off LevelMeter call for a frame of any length."""
+    return LevelMeter(len(frame) // 2)(frame)
 
 
 def frame_db(frame: bytes) -> float:
-    """Mean energy of an int16 frame in dB (0 dB = one LSB squared)."""
-    x = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
-    return 10.0 * math.log10(float(np.dot(x, x)) / len(x) + _EPS)
+    """Full-band mean energy in dB."""
+    return frame_levels(frame)[0]
 
 
 class NoiseFloor:
-    """Tracks the background level in dB: falls fast to quieter frames, rises slowly otherwise.
+    """Background level in dB: falls fast to quieter frames, rises slowly otherwise.
 
-    ``rise_db_s`` is how fast the floor climbs during non-speech (a fan turned on), much slower
-    during speech so a long sentence does not lift it to its own level.
+    ``rise_db_s``: how fast the floor climbs outside speech (a fan turned on); during speech it
+    climbs only ``speech_rise_db_s`` so a long sentence does not lift it to its own level.
+    ``spread`` tracks how much the noise fluctuates around the floor (rumble and brown noise do
+    more than hiss), so the speech threshold can stand clear of it.
     """
 
     def __init__(self, frame_s: float = 0.03, *, fall: float = 0.3, rise_db_s: float = 4.0,
                  speech_rise_db_s: float = 0.5, warmup_frames: int = 10):
         self.level: float | None = None
+        self.spread = 1.0
         self._fall = fall
         self._rise = rise_db_s * frame_s
         self._speech_rise = speech_rise_db_s * frame_s
         self._warmup = warmup_frames
 
     def update(self, db: float, speech: bool) -> float:
+        """Feed one frame level; returns the level (dB)."""
         level = self.level
         if level is None:
             level = db
         elif db < level:
             level += self._fall * (db - level)
-        elif self._warmup > 0:
-            level += 0.3 * (db - level)  # first frames: settle on the room quickly
+        elif self._warmup > 0 and db - level < 10.0:
+            level += 0.3 * (db - level)  # first frames: settle on the room (not on a loud voice)
         else:
             level += min(db - level, self._speech_rise if speech else self._rise)
         if self._warmup > 0:
             self._warmup -= 1
+        if not speech:
+            self.spread += 0.05 * (abs(db - level) - self.spread)
         self.level = level
         return level
+
+    def excess(self, db: float, speech: bool, margin_db: float, relax: float = 1.0, k: float = 3.0) -> float:
+        """Feed one frame level; returns how far (dB) it stands above the speech threshold
+        ``level + relax * max(margin_db, k * spread)`` (negative: not louder than the noise)."""
+        level = self.update(db, speech)
+        spread = k * self.spread
+        return db - level - relax * (margin_db if margin_db > spread else spread)

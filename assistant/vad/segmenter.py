@@ -2,7 +2,9 @@
 
 Pure (no I/O, no clock): time is the count of samples fed. A frame is *voiced* when it stands
 ``noise_margin_db`` above the tracked noise floor AND webrtcvad calls it speech; the energy test
-runs first, so webrtcvad is skipped on quiet frames. Speech starts when ``start_ratio`` of the
+runs first, so webrtcvad is skipped on quiet frames. The energy test uses two bands and a
+threshold of ``max(noise_margin_db, 3 x noise spread)`` above each floor, relaxed to 70 % of it
+inside speech (hysteresis keeps weak word endings). Speech starts when ``start_ratio`` of the
 last ``start_window_ms`` frames are voiced (the start edge is the first voiced frame of that
 window) and ends after ``hangover_ms`` without a voiced frame (the end edge is the end of the last
 voiced frame). Utterances shorter than ``min_speech_ms`` are dropped; speech longer than
@@ -18,10 +20,11 @@ import webrtcvad
 from ..audio.format import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 from ..config import VadConfig
 from ..events import SpeechStarted, Utterance
-from .noise import NoiseFloor, frame_db
+from .noise import LevelMeter, NoiseFloor
 
 Event = SpeechStarted | Utterance
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
+_HYSTERESIS = 0.7  # inside speech the energy threshold is relaxed to this fraction
 
 
 def _frames(ms: float) -> int:
@@ -40,13 +43,15 @@ class Segmenter:
         self._min_speech = cfg.min_speech_ms / 1000
         self._max_frames = max(self._window + 1, round(cfg.max_utterance_s / _FRAME_S))
         self._margin = cfg.noise_margin_db
+        self._levels = LevelMeter(FRAME_SAMPLES)
         self.reset()
 
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
         """Forget everything (stream time restarts at 0)."""
         self._n = 0  # frames fed so far
-        self._floor = NoiseFloor(_FRAME_S)
+        self._floor = NoiseFloor(_FRAME_S)  # full band
+        self._floor_hp = NoiseFloor(_FRAME_S)  # pre-emphasised band
         # recent frames while idle: (index, frame, voiced); long enough for pre-roll + window
         self._recent: deque[tuple[int, bytes, bool]] = deque(maxlen=self._pre_roll + self._window)
         self._voiced_in_window = 0
@@ -73,12 +78,16 @@ class Segmenter:
     def process(self, frame: bytes) -> list[Event]:
         if len(frame) != FRAME_BYTES:
             raise ValueError(f"segmenter frames must be {FRAME_BYTES} bytes, got {len(frame)}")
-        db = frame_db(frame)
-        floor = self._floor.update(db, self._speech)
-        voiced = db > floor + self._margin and self._vad.is_speech(frame, SAMPLE_RATE)
+        full, hp = self._levels(frame)
+        speech = self._speech
+        relax = _HYSTERESIS if speech else 1.0
+        over_full = self._floor.excess(full, speech, self._margin, relax)
+        over_hp = self._floor_hp.excess(hp, speech, self._margin, relax)
+        loud = over_full > 0.0 or over_hp > 0.0
+        voiced = loud and self._vad.is_speech(frame, SAMPLE_RATE)
         i = self._n
         self._n += 1
-        if self._speech:
+        if speech:
             return self._in_speech(i, frame, voiced)
         return self._idle(i, frame, voiced)
 

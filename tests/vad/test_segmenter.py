@@ -1,0 +1,152 @@
+"""Segmenter on synthetic frames and on the noisy speech fixtures."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.audio.format import FRAME_BYTES, split_frames
+from assistant.audio.sources import FileSource
+from assistant.config import VadConfig
+from assistant.events import SpeechStarted, Utterance
+from assistant.vad.noise import NoiseFloor, frame_db, frame_levels
+from assistant.vad.segmenter import Segmenter
+from tests.audio.speech import RATE, SPEECH, TOLERANCE_S, entry, int16, manifest, silence, voice, white
+
+
+def run(frames, cfg: VadConfig = VadConfig()) -> list:
+    seg = Segmenter(cfg)
+    events = []
+    for f in frames:
+        events += seg.process(f)
+    events += seg.flush()
+    return events
+
+
+def utts(events) -> list[Utterance]:
+    return [e for e in events if isinstance(e, Utterance)]
+
+
+def pcm_frames(x: np.ndarray) -> list[bytes]:
+    return split_frames(int16(x))
+
+
+_FIXTURE_FRAMES: dict[str, list[bytes]] = {}
+
+
+def fixture_frames(name: str) -> list[bytes]:
+    if name not in _FIXTURE_FRAMES:
+        _FIXTURE_FRAMES[name] = list(FileSource(SPEECH / name).iter_frames())
+    return _FIXTURE_FRAMES[name]
+
+
+# ---------------------------------------------------------------- synthetic
+def test_digital_silence_gives_nothing():
+    assert run(pcm_frames(silence(3))) == []
+
+
+@pytest.mark.parametrize("amp", [30, 300, 3000])
+def test_steady_noise_only_gives_nothing(amp):
+    assert run(pcm_frames(white(5, amp, seed=amp))) == []
+
+
+def test_steady_tone_is_background_not_speech():
+    t = np.arange(5 * RATE) / RATE
+    hum = 2000 * (np.sin(2 * np.pi * 50 * t) + 0.5 * np.sin(2 * np.pi * 150 * t))
+    assert run(pcm_frames(hum)) == []
+
+
+def test_two_bursts_in_noise_are_two_utterances_with_edges():
+    x = np.concatenate([silence(1), voice(1.5), silence(1), voice(1.2), silence(1)])
+    x = x + white(len(x) / RATE, 300, seed=1)
+    found = utts(run(pcm_frames(x)))
+    assert [(round(u.start, 1), round(u.end, 1)) for u in found] == [(1.0, 2.5), (3.5, 4.7)]
+    events = run(pcm_frames(x))
+    assert isinstance(events[0], SpeechStarted) and events[0].start == pytest.approx(found[0].start)
+
+
+def test_blip_shorter_than_min_speech_is_dropped():
+    x = np.concatenate([silence(1), voice(0.15), silence(1)]) + white(2.15, 200)
+    assert utts(run(pcm_frames(x))) == []
+    x = np.concatenate([silence(1), voice(0.4), silence(1)]) + white(2.4, 200)
+    assert len(utts(run(pcm_frames(x)))) == 1
+
+
+def test_long_monologue_is_cut_at_max_utterance_and_continues():
+    x = np.concatenate([silence(0.5), voice(7), silence(1)])
+    found = utts(run(pcm_frames(x), VadConfig(max_utterance_s=2.0)))
+    assert len(found) == 4
+    for a, b in zip(found, found[1:]):
+        assert b.start == pytest.approx(a.end)  # continues without a gap
+    assert all(u.duration <= 2.0 + 0.03 for u in found)
+    assert found[0].start == pytest.approx(0.5, abs=0.06) and found[-1].end == pytest.approx(7.5, abs=0.09)
+
+
+def test_audio_includes_pre_roll_and_padding():
+    x = np.concatenate([silence(1), voice(1.0), silence(1)]) + white(3, 100)
+    (u,) = utts(run(pcm_frames(x)))
+    assert u.sample_rate == RATE and u.audio.dtype == np.int16
+    assert u.audio_start == pytest.approx(u.start - 0.3, abs=1e-6)
+    assert len(u.audio) == round((u.end + 0.15 - u.audio_start) * RATE)
+    # the pre-roll really is the audio before the start edge
+    lead = int16(x)[round(u.audio_start * RATE) : round(u.audio_start * RATE) + 480]
+    assert np.array_equal(u.audio[:480], lead)
+
+
+def test_pre_roll_clipped_at_stream_start():
+    x = np.concatenate([silence(0.1), voice(1.0), silence(1)])
+    (u,) = utts(run(pcm_frames(x)))
+    assert u.audio_start == 0.0 and u.start == pytest.approx(0.09, abs=0.04)
+
+
+def test_flush_closes_speech_at_end_of_stream_and_reset_restarts_time():
+    frames = pcm_frames(np.concatenate([silence(0.5), voice(1.0)]))
+    seg = Segmenter()
+    for f in frames:
+        seg.process(f)
+    assert seg.in_speech
+    (u,) = seg.flush()
+    assert not seg.in_speech and u.end == pytest.approx(1.5, abs=0.06)
+    seg.reset()
+    assert seg.time == 0.0 and seg.flush() == []
+
+
+def test_wrong_frame_size_is_rejected():
+    with pytest.raises(ValueError):
+        Segmenter().process(b"\0" * (FRAME_BYTES - 2))
+
+
+def test_noise_floor_follows_level_changes():
+    floor = NoiseFloor()
+    for _ in range(50):
+        floor.update(40.0, speech=False)
+    assert floor.level == pytest.approx(40.0, abs=0.5)
+    for _ in range(100):  # a fan turns on: +10 dB, reached within ~3 s
+        floor.update(50.0, speech=False)
+    assert floor.level == pytest.approx(50.0, abs=0.5)
+    for _ in range(100):  # during speech the floor barely moves
+        floor.update(75.0, speech=True)
+    assert floor.level < 53
+    assert frame_db(b"\0" * FRAME_BYTES) < -20
+
+
+# ---------------------------------------------------------------- fixtures
+@pytest.mark.parametrize("name", [e["file"] for e in manifest()])
+def test_fixture_count_and_edges(name):
+    truth = entry(name)["sentences"]
+    found = utts(run(fixture_frames(name)))
+    assert len(found) == len(truth), [(u.start, u.end) for u in found]
+    for u, t in zip(found, truth):
+        assert abs(u.start - t["start"]) <= TOLERANCE_S, (u.start, t)
+        assert abs(u.end - t["end"]) <= TOLERANCE_S, (u.end, t)
+
+
+def test_short_pauses_inside_a_sentence_do_not_split():
+    e = entry("en_short_pauses.wav")
+    assert e["intra_pauses_s"] and all(0.2 <= p <= 0.3 for p in e["intra_pauses_s"])
+    assert len(utts(run(fixture_frames("en_short_pauses.wav")))) == len(e["sentences"]) == 2
+
+
+def test_pre_roll_on_fixture_contains_real_audio():
+    (first, *_) = utts(run(fixture_frames("en_five_noisy.wav")))
+    assert first.audio_start == pytest.approx(first.start - 0.3, abs=1e-6)
+    assert np.abs(first.audio[:480].astype(np.int32)).max() > 0  # noise, not zero padding
