@@ -164,8 +164,9 @@ def test_bad_options():
 
 
 # ---------------------------------------------------------------- async and pacing
-def test_async_frames_match_sync_and_realtime_paces():
-    path = SPEECH / "en_48k.wav"
+def test_async_frames_match_sync_and_realtime_paces(tmp_path):
+    path = tmp_path / "short.wav"
+    sf.write(path, tone(0.6, 440.0, 48000), 48000, subtype="PCM_16")
 
     async def collect(src):
         return [f async for f in src.frames()]
