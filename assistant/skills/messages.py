@@ -1,0 +1,126 @@
+"""Every spoken reply, in English and Korean, as data.
+
+``message(key, language, **kwargs)`` picks the text for the language ("en" when the language is
+neither "en" nor "ko") and fills its ``{placeholders}``; a missing value becomes "" rather than
+an exception, so a reply is never lost. Both languages of a key use the same placeholders
+(checked by the tests).
+"""
+from __future__ import annotations
+
+import string
+
+LANGUAGES = ("en", "ko")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "drawing_ack": {
+        "en": "Drawing {subject}…",
+        "ko": "{subject} 그리는 중이에요…",
+    },
+    "drawing_done": {
+        "en": "Your picture is ready: {file}.",
+        "ko": "그림을 다 그렸어요. {file} 파일로 저장했어요.",
+    },
+    "editing_ack": {
+        "en": "Editing the picture: {subject}…",
+        "ko": "그림을 고치는 중이에요: {subject}…",
+    },
+    "editing_done": {
+        "en": "The edited picture is ready: {file}.",
+        "ko": "그림을 고쳤어요. {file} 파일로 저장했어요.",
+    },
+    "variation_ack": {
+        "en": "Drawing another version of {subject}…",
+        "ko": "{subject}, 다른 버전으로 그리는 중이에요…",
+    },
+    "job_queued": {
+        "en": "I'm still busy with another picture, so yours is in the queue at number {position}.",
+        "ko": "다른 그림을 그리는 중이라 대기열 {position}번째에 넣었어요.",
+    },
+    "job_failed": {
+        "en": "Sorry, I couldn't make the picture: {reason}",
+        "ko": "죄송해요, 그림을 만들지 못했어요: {reason}",
+    },
+    "needs_key": {
+        "en": "Drawing needs an OpenAI API key or an image server. Set OPENAI_API_KEY or images.base_url.",
+        "ko": "그림을 그리려면 OpenAI API 키나 이미지 서버가 필요해요. OPENAI_API_KEY나 images.base_url을 설정해 주세요.",
+    },
+    "no_image_yet": {
+        "en": "There's no picture yet. Ask me to draw something first.",
+        "ko": "아직 그림이 없어요. 먼저 그림을 그려 달라고 해 주세요.",
+    },
+    "translate_on": {
+        "en": "Translation mode is on. I'll say what you say in English.",
+        "ko": "번역 모드를 켰어요. 말씀하시면 영어로 옮겨 드릴게요.",
+    },
+    "translate_off": {
+        "en": "Translation mode is off.",
+        "ko": "번역 모드를 껐어요.",
+    },
+    "speed_changed": {
+        "en": "Okay, I'm speaking at {speed} times speed now.",
+        "ko": "알겠어요, 이제 {speed}배 속도로 말할게요.",
+    },
+    "voice_changed": {
+        "en": "Okay, this is the {voice} voice.",
+        "ko": "알겠어요, 이제 {voice} 목소리로 말할게요.",
+    },
+    "language_changed": {
+        "en": "Okay, I'll answer in English.",
+        "ko": "알겠어요, 이제 한국어로 대답할게요.",
+    },
+    "unknown_voice": {
+        "en": "I don't know the voice {voice}. Try one of: {voices}.",
+        "ko": "{voice} 목소리는 없어요. 이 중에서 골라 주세요: {voices}.",
+    },
+    "unknown_region": {
+        "en": "I didn't catch where. Say a place like: {regions}.",
+        "ko": "어디인지 잘 모르겠어요. 이렇게 말해 주세요: {regions}.",
+    },
+    "stopped": {
+        "en": "Okay, stopped.",
+        "ko": "네, 멈췄어요.",
+    },
+    "help": {
+        "en": "Try things like: draw a fox in the snow; add a hat in the top left; another one like that; "
+              "translation mode; speak slower; use the nova voice; answer in Korean.",
+        "ko": "이렇게 말해 보세요: 빨간 여우를 그려줘, 왼쪽 위에 모자를 그려줘, 비슷한 거 하나 더, "
+              "번역 모드, 천천히 말해줘, 목소리를 nova로 바꿔줘, 영어로 대답해줘.",
+    },
+    "unknown": {
+        "en": "Sorry, I didn't get that. You can ask me to draw a picture, or ask what I can do.",
+        "ko": "잘 못 알아들었어요. 그림을 그려 달라고 하거나, 제가 뭘 할 수 있는지 물어보세요.",
+    },
+    "api_key_rejected": {
+        "en": "The OpenAI API key was rejected. Please check OPENAI_API_KEY.",
+        "ko": "OpenAI API 키가 거부됐어요. OPENAI_API_KEY를 확인해 주세요.",
+    },
+    "policy_refused": {
+        "en": "Sorry, that request was refused by the content policy. Try describing it differently.",
+        "ko": "죄송해요, 콘텐츠 정책 때문에 거절됐어요. 다르게 설명해 주세요.",
+    },
+    "api_unreachable_local_fallback": {
+        "en": "I can't reach the server, so I'm using the local engine for now.",
+        "ko": "서버에 연결할 수 없어서 지금은 내장 엔진을 쓸게요.",
+    },
+}
+
+KEYS = tuple(MESSAGES)
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def placeholders(template: str) -> set[str]:
+    """The ``{names}`` a template uses."""
+    return {name for _lit, name, _spec, _conv in string.Formatter().parse(template) if name}
+
+
+def message(key: str, language: str, **kwargs: object) -> str:
+    """The reply ``key`` in ``language`` ("en" | "ko"; anything else -> "en"), filled in.
+
+    Raises KeyError for an unknown key (a programming error)."""
+    texts = MESSAGES[key]
+    template = texts.get(language) or texts["en"]
+    return template.format_map(_Blank({k: "" if v is None else v for k, v in kwargs.items()}))
