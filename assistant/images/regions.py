@@ -1,0 +1,235 @@
+"""Spoken regions ("the top left", "왼쪽 위", "everything but the centre") -> canonical names -> masks.
+
+Pure: text matching and mask geometry only. A region is a union of boxes given as fractions of
+the image (x0, y0, x1, y1); pixel edges are ``floor(size * fraction)``, so complementary regions
+(left/right, center/outside-center) tile the image exactly with no gap or overlap.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction as F
+from functools import lru_cache
+
+from PIL import Image, ImageDraw, ImageFilter
+
+from ..errors import UserError
+
+REGION_NAMES: tuple[str, ...] = (
+    "left", "right", "top", "bottom",
+    "top-left", "top-right", "bottom-left", "bottom-right",
+    "left-third", "center-third", "right-third",
+    "top-third", "middle-third", "bottom-third",
+    "center", "outside-center", "all",
+)
+
+_0, _1, _H, _T, _2T, _Q, _3Q = F(0), F(1), F(1, 2), F(1, 3), F(2, 3), F(1, 4), F(3, 4)
+
+# name -> (box, inverted): the edit area is the box, or everything outside it when inverted.
+# "center" is the middle half in both directions (the central quarter of the area).
+_GEOMETRY: dict[str, tuple[tuple[F, F, F, F], bool]] = {
+    "left": ((_0, _0, _H, _1), False),
+    "right": ((_H, _0, _1, _1), False),
+    "top": ((_0, _0, _1, _H), False),
+    "bottom": ((_0, _H, _1, _1), False),
+    "top-left": ((_0, _0, _H, _H), False),
+    "top-right": ((_H, _0, _1, _H), False),
+    "bottom-left": ((_0, _H, _H, _1), False),
+    "bottom-right": ((_H, _H, _1, _1), False),
+    "left-third": ((_0, _0, _T, _1), False),
+    "center-third": ((_T, _0, _2T, _1), False),
+    "right-third": ((_2T, _0, _1, _1), False),
+    "top-third": ((_0, _0, _1, _T), False),
+    "middle-third": ((_0, _T, _1, _2T), False),
+    "bottom-third": ((_0, _2T, _1, _1), False),
+    "center": ((_Q, _Q, _3Q, _3Q), False),
+    "outside-center": ((_Q, _Q, _3Q, _3Q), True),
+    "all": ((_0, _0, _1, _1), False),
+}
+
+_DESCRIBE = {
+    "en": {
+        "left": "the left half", "right": "the right half", "top": "the top half", "bottom": "the bottom half",
+        "top-left": "the top left", "top-right": "the top right",
+        "bottom-left": "the bottom left", "bottom-right": "the bottom right",
+        "left-third": "the left third", "center-third": "the centre column", "right-third": "the right third",
+        "top-third": "the top third", "middle-third": "the middle band", "bottom-third": "the bottom third",
+        "center": "the centre", "outside-center": "everything but the centre", "all": "the whole image",
+    },
+    "ko": {
+        "left": "왼쪽", "right": "오른쪽", "top": "위쪽", "bottom": "아래쪽",
+        "top-left": "왼쪽 위", "top-right": "오른쪽 위", "bottom-left": "왼쪽 아래", "bottom-right": "오른쪽 아래",
+        "left-third": "왼쪽 3분의 1", "center-third": "가운데 세로 3분의 1", "right-third": "오른쪽 3분의 1",
+        "top-third": "위쪽 3분의 1", "middle-third": "가운데 가로 3분의 1", "bottom-third": "아래쪽 3분의 1",
+        "center": "가운데", "outside-center": "가운데를 뺀 나머지", "all": "전체",
+    },
+}
+
+# ----------------------------------------------------------------------------- phrase tables
+# English: a space means "any run of spaces, hyphens, underscores, commas or dots"; matching is
+# case-insensitive on word boundaries; a leading "the" and a trailing "of the image" are absorbed.
+_L, _R = "(?:left|left hand)", "(?:right|right hand)"
+_TOP, _BOT = "(?:top|upper)", "(?:bottom|lower)"
+_MID = "(?:center|centre|middle)"
+_CORNER = "(?: (?:corner|quadrant|quarter|part|side|area|section|region|portion|bit))?"
+_HALF = "(?: (?:half|side|part|area|section|region|portion|bit|edge))?"
+_THIRD = " third"
+
+_EN: dict[str, tuple[str, ...]] = {
+    "top-left": (f"{_TOP} {_L}{_CORNER}", f"{_L} {_TOP}{_CORNER}", "northwest(?: corner)?"),
+    "top-right": (f"{_TOP} {_R}{_CORNER}", f"{_R} {_TOP}{_CORNER}", "northeast(?: corner)?"),
+    "bottom-left": (f"{_BOT} {_L}{_CORNER}", f"{_L} {_BOT}{_CORNER}", "southwest(?: corner)?"),
+    "bottom-right": (f"{_BOT} {_R}{_CORNER}", f"{_R} {_BOT}{_CORNER}", "southeast(?: corner)?"),
+    "left": (f"{_L}{_HALF}",),
+    "right": (f"{_R}{_HALF}",),
+    "top": (f"{_TOP}{_HALF}", "upper part"),
+    "bottom": (f"{_BOT}{_HALF}",),
+    "left-third": (f"{_L}{_THIRD}", f"left(?:most)?{_THIRD}", "left column"),
+    "right-third": (f"{_R}{_THIRD}", f"right(?:most)?{_THIRD}", "right column"),
+    "center-third": (f"(?:center|centre){_THIRD}", f"{_MID} (?:column|vertical third|vertical strip)",
+                     f"vertical {_MID} third"),
+    "top-third": (f"{_TOP}{_THIRD}", "top row", "top band"),
+    "middle-third": (f"middle{_THIRD}", f"{_MID} (?:band|row|horizontal third|horizontal strip)",
+                     f"horizontal {_MID} third"),
+    "bottom-third": (f"{_BOT}{_THIRD}", "bottom row", "bottom band"),
+    "center": (f"{_MID}(?: (?:part|area|section|region|bit|portion))?", "dead center", "dead centre"),
+    "outside-center": (
+        f"(?:everything|all|anything|the rest) (?:but|except|except for|apart from|other than|outside|around) (?:the )?{_MID}",
+        f"all but (?:the )?{_MID}", f"(?:outside|around) (?:of )?(?:the )?{_MID}",
+        "edges", "borders?", "(?:outer|outside) (?:part|area|ring|edge|edges)", "surroundings",
+    ),
+    "all": ("everything", "(?:whole|entire|full) (?:image|picture|photo|thing|canvas)", "all of it",
+            "the whole", "whole thing"),
+}
+
+# Korean: particles may sit between and after the words ("가운데를 빼고", "왼쪽 위에").
+_KL, _KR = "(?:왼쪽|왼편|좌측)", "(?:오른쪽|오른편|우측)"
+_KT, _KB = "(?:위쪽|위|윗쪽|상단|윗부분)", "(?:아래쪽|아래|아랫쪽|하단|아랫부분)"
+_KM = "(?:가운데|중앙|한가운데|정중앙|중간|중심)"
+_K3 = "(?:3분의 ?1|삼분의 ?일|3분의1)"
+_KO: dict[str, tuple[str, ...]] = {
+    "top-left": (f"{_KL} {_KT}", f"{_KT} {_KL}", "좌상단", "좌상"),
+    "top-right": (f"{_KR} {_KT}", f"{_KT} {_KR}", "우상단", "우상"),
+    "bottom-left": (f"{_KL} {_KB}", f"{_KB} {_KL}", "좌하단", "좌하"),
+    "bottom-right": (f"{_KR} {_KB}", f"{_KB} {_KR}", "우하단", "우하"),
+    "left": (f"{_KL}(?: 절반| 반쪽| 반)?",),
+    "right": (f"{_KR}(?: 절반| 반쪽| 반)?",),
+    "top": (f"{_KT}(?: 절반| 반쪽| 반)?", "윗면"),
+    "bottom": (f"{_KB}(?: 절반| 반쪽| 반)?",),
+    "left-third": (f"{_KL} {_K3}",),
+    "right-third": (f"{_KR} {_K3}",),
+    "center-third": (f"{_KM} 세로 {_K3}", f"{_KM} 세로줄", f"세로 {_KM}"),
+    "top-third": (f"{_KT} {_K3}",),
+    "middle-third": (f"{_KM} 가로 {_K3}", f"{_KM} {_K3}", f"{_KM} 가로줄", f"가로 {_KM}"),
+    "bottom-third": (f"{_KB} {_K3}",),
+    "center": (f"{_KM}(?: 부분)?",),
+    "outside-center": (
+        f"{_KM}(?: 부분)? (?:빼고|말고|제외하고|제외한|뺀|빼놓고|빼곤)(?: 나머지| 전부| 다| 모두)?",
+        f"{_KM}(?: 부분)? (?:바깥|바깥쪽|밖|주변|주위|둘레)",
+        "가장자리", "테두리", "외곽", "주변부",
+    ),
+    "all": ("전체", "전부", "그림 전체", "이미지 전체", "사진 전체", "온통"),
+}
+
+_EN_SEP = r"[\s\-_,.]+"
+_KO_PARTICLE = r"(?:을|를|은|는|이|가|에서|에는|에|의|도|만|으로|로|과|와|까지|부터|쪽)"
+_KO_SEP = rf"(?:\s*{_KO_PARTICLE}?\s*|[\s\-_,.]+)"
+
+
+def _en_regex(phrase: str) -> str:
+    body = phrase.replace(" ", _EN_SEP)
+    return rf"(?<![\w'])(?:the{_EN_SEP})?{body}(?:{_EN_SEP}of{_EN_SEP}(?:the|this|it|that)(?:{_EN_SEP}(?:image|picture|photo|drawing))?)?(?![\w'])"
+
+
+def _ko_regex(phrase: str) -> str:
+    body = phrase.replace(" ", _KO_SEP)
+    # Hangul is a word character: demand a boundary before and a particle or boundary after.
+    return rf"(?<!\w){body}(?={_KO_PARTICLE}*(?:\W|$))"
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    out: list[tuple[str, re.Pattern[str]]] = []
+    for table, build in ((_EN, _en_regex), (_KO, _ko_regex)):
+        for name, phrases in table.items():
+            for phrase in phrases:
+                out.append((name, re.compile(build(phrase), re.IGNORECASE)))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class RegionMatch:
+    name: str
+    start: int
+    end: int
+
+
+def find_region(text: str) -> RegionMatch | None:
+    """The region named in ``text`` (English or Korean), longest match first, or None."""
+    best: RegionMatch | None = None
+    for name, pattern in _patterns():
+        for m in pattern.finditer(text):
+            if m.end() == m.start():
+                continue
+            cand = RegionMatch(name, m.start(), m.end())
+            if best is None or _better(cand, best):
+                best = cand
+    return best
+
+
+def _better(a: RegionMatch, b: RegionMatch) -> bool:
+    la, lb = a.end - a.start, b.end - b.start
+    return la > lb or (la == lb and a.start < b.start)
+
+
+def known_regions_text() -> str:
+    return ", ".join(REGION_NAMES)
+
+
+def parse_region(text: str) -> str:
+    """A canonical region name for ``text`` (a canonical name itself is accepted) or UserError."""
+    cleaned = (text or "").strip()
+    if cleaned.lower() in REGION_NAMES:
+        return cleaned.lower()
+    match = find_region(cleaned)
+    if match is None:
+        raise UserError(f"unknown region {cleaned!r}: only these regions are understood: {known_regions_text()} "
+                        "(e.g. 'top left', 'the centre', 'everything but the middle', '왼쪽 위', '가운데')")
+    return match.name
+
+
+def _check(name: str) -> tuple[tuple[F, F, F, F], bool]:
+    try:
+        return _GEOMETRY[name]
+    except KeyError:
+        raise UserError(f"unknown region {name!r}: only these regions are understood: {known_regions_text()}") from None
+
+
+def region_box(name: str, size: tuple[int, int]) -> tuple[tuple[int, int, int, int], bool]:
+    """Pixel box (x0, y0, x1, y1; x1/y1 exclusive) and whether the edit area is its outside."""
+    (fx0, fy0, fx1, fy1), inverted = _check(name)
+    w, h = size
+    return (int(w * fx0), int(h * fy0), int(w * fx1), int(h * fy1)), inverted
+
+
+def region_mask(name: str, size: tuple[int, int], feather: int = 0) -> Image.Image:
+    """Mode "L" mask of ``size``: 255 = area to edit, 0 = keep. ``feather`` > 0 blurs the edges
+    (radius in pixels); the API mask later thresholds it at 128, so feathering mostly matters for
+    previews and for blending the result back."""
+    w, h = size
+    if w <= 0 or h <= 0:
+        raise UserError(f"invalid image size {w}x{h}")
+    (x0, y0, x1, y1), inverted = region_box(name, size)
+    mask = Image.new("L", (w, h), 255 if inverted else 0)
+    if x1 > x0 and y1 > y0:
+        ImageDraw.Draw(mask).rectangle((x0, y0, x1 - 1, y1 - 1), fill=0 if inverted else 255)
+    if feather > 0:
+        mask = mask.filter(ImageFilter.GaussianBlur(feather))
+    return mask
+
+
+def describe(name: str, language: str = "en") -> str:
+    """How to say the region back to the user: "the top left", "왼쪽 위"."""
+    _check(name)
+    table = _DESCRIBE["ko" if language.lower().startswith("ko") else "en"]
+    return table[name]
