@@ -361,7 +361,7 @@ def run_checks(
     *,
     online: bool = False,
     deep: bool = False,
-    sd_loader: Callable[[], tuple[Any, str]] = load_sounddevice,
+    sd_loader: Callable[[], tuple[Any, str]] | None = None,
     linger_run: Callable[..., Any] | None = None,
     system_unit_installed: bool | None = None,
     opener: Callable[..., Any] = urllib.request.urlopen,
@@ -379,7 +379,7 @@ def run_checks(
     config_check, cfg = check_config(config_path)
     checks.append(config_check)
     cfg = cfg or Config()
-    sd, why = sd_loader()
+    sd, why = (sd_loader or load_sounddevice)()
     guarded(lambda: check_portaudio(sd, why))
     guarded(lambda: check_input_device(sd, cfg.audio.input_device))
     guarded(lambda: check_output_device(sd, cfg.audio.output_device))
