@@ -131,7 +131,7 @@ SEGMENT_OPTIONS: dict[str, tuple[str, str]] = {
 
 # Region leftovers: words before / after a spoken region that go with it ("in the", "corner").
 REGION_BEFORE = r"(?:\b(?:in|on|at|to|into|onto|near|around|toward|towards|over|across|along|by)(?: (?:the|her|his|its|their|my|this|that))?|\bthe) $"
-REGION_AFTER = r"^(?: (?:corner|side|part|area|section|edge|half|bit|portion|region))*(?: of (?:the (?:picture|image|photo|drawing|painting)|it|the frame|her|his|the sky))?"
+REGION_AFTER = r"(?: (?:corner|side|part|area|section|edge|half|bit|portion|region))*(?: of (?:the (?:picture|image|photo|drawing|painting)|it|the frame|her|his|the sky))?"
 
 # Stop words for the barge-in check (a short utterance containing one of them).
 STOP_WORDS = r"\b(?:stop|cancel|quiet|shut up|enough|never mind|nevermind|hush|shush|silence|abort)\b"

@@ -106,8 +106,7 @@ SEGMENT_OPTIONS: dict[str, tuple[str, str]] = {}
 
 # Region leftovers: "왼쪽 위(쪽|구석)에(다가)", "그림의 왼쪽 위에".
 REGION_BEFORE = r"(?:(?:그림|사진|이미지|화면)\s*(?:의|에서)\s*)$"
-REGION_AFTER = r"^\s*(?:(?:쪽|구석|부분|편|코너|모서리|끝|가장자리|방향)\s*)?(?:에다가|에다|에서|에는|에도|에|쪽에|쪽으로|으로|로)"
-REGION_AFTER_IS_LOCATIVE = True  # a region counts as a place only with one of those particles
+REGION_AFTER = r"\s*(?:(?:쪽|구석|부분|편|코너|모서리|끝|가장자리|방향)\s*)?(?:에다가|에다|에서|에는|에도|에|쪽에|쪽으로|으로|로)"
 
 STOP_WORDS = r"(?:그만|멈춰|멈추|정지|조용히|조용|취소|스톱|스탑|닥쳐|중지|됐어)"
 NOT_STOP = r"(?:번역|통역)"

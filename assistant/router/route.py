@@ -232,7 +232,8 @@ def route(text: str, language: str | None = None) -> Intent:
     if hit:
         table, rule, m = hit
         if rule.kind == "say":
-            said = _text(base, _group_span(m, "p"))
+            span = _group_span(m, "p")
+            said = base.src[span[0]:span[1]].strip(" \t\n:;,-\"'") if span else ""
             if table.code == "ko":
                 said = _strip_quote_particle(said)
             return Intent("say", lang, text, prompt=said)
@@ -248,7 +249,7 @@ def route(text: str, language: str | None = None) -> Intent:
     if hit:
         table, rule, m = hit
         region = _region(tables[0], view, start, end)
-        if rule.bare and _group_span(m, "n") is None and region and region.locative:
+        if rule.bare and _group_span(m, "n") is None and _places(region, view, start, _group_span(m, "p")):
             return _edit_from_draw(lang, text, tables[0], view, region)
         prompt = _text(drawing, _group_span(m, "p"))
         if table.code == "ko":
@@ -266,6 +267,16 @@ def route(text: str, language: str | None = None) -> Intent:
     if is_stop(text):
         return Intent("stop", lang, text)
     return Intent("unknown", lang, text)
+
+
+def _places(region: _Region | None, view: _View, start: int, prompt: tuple[int, int] | None) -> bool:
+    """Does a draw request name where to put something on the last image? Only when the region
+    is spoken as a place and opens the request or closes the drawn thing ("왼쪽 위에 모자를
+    그려줘", "draw a hat in the top left"), not inside a scene ("a dog in the middle of a road")."""
+    if region is None or not region.locative or prompt is None:
+        return False
+    s, e = region.span
+    return not view.norm[start:s].strip() or not view.norm[e:prompt[1]].strip()
 
 
 def _edit_from_draw(lang: str, text: str, table: _Table, view: _View, region: _Region) -> Intent:
