@@ -54,14 +54,15 @@ class NoiseFloor:
 
     ``rise_db_s``: how fast the floor climbs outside speech (a fan turned on); during speech it
     climbs only ``speech_rise_db_s`` so a long sentence does not lift it to its own level.
-    ``spread`` tracks how much the noise fluctuates around the floor (rumble and brown noise do
-    more than hiss), so the speech threshold can stand clear of it.
+    ``mean``/``spread`` track how much the noise fluctuates (rumble and brown noise much more than
+    hiss), so the speech threshold can stand clear of its peaks.
     """
 
     def __init__(self, frame_s: float = 0.03, *, fall: float = 0.3, rise_db_s: float = 4.0,
                  speech_rise_db_s: float = 0.5, warmup_frames: int = 10):
         self.level: float | None = None
-        self.spread = 1.0
+        self.mean: float | None = None
+        self.spread = 0.5
         self._fall = fall
         self._rise = rise_db_s * frame_s
         self._speech_rise = speech_rise_db_s * frame_s
@@ -80,14 +81,20 @@ class NoiseFloor:
             level += min(db - level, self._speech_rise if speech else self._rise)
         if self._warmup > 0:
             self._warmup -= 1
-        if not speech:
-            self.spread += 0.05 * (abs(db - level) - self.spread)
         self.level = level
         return level
 
     def excess(self, db: float, speech: bool, margin_db: float, relax: float = 1.0, k: float = 3.0) -> float:
-        """Feed one frame level; returns how far (dB) it stands above the speech threshold
-        ``level + relax * max(margin_db, k * spread)`` (negative: not louder than the noise)."""
+        """Feed one frame level; returns how far (dB) it stands above the speech threshold:
+        ``relax * max(margin_db, noise mean + k * spread - level)`` over the floor (negative: not
+        louder than the noise). Quiet frames outside speech update the noise statistics."""
         level = self.update(db, speech)
-        spread = k * self.spread
-        return db - level - relax * (margin_db if margin_db > spread else spread)
+        mean = self.mean
+        if mean is None:
+            mean = self.mean = db
+        noisy = mean + k * self.spread - level
+        over = db - level - relax * (margin_db if margin_db > noisy else noisy)
+        if not speech and over <= 0.0:  # how the noise itself fluctuates (speech excluded)
+            self.mean = mean = mean + 0.05 * (db - mean)
+            self.spread += 0.05 * (abs(db - mean) - self.spread)
+        return over

@@ -150,3 +150,36 @@ def test_pre_roll_on_fixture_contains_real_audio():
     (first, *_) = utts(run(fixture_frames("en_five_noisy.wav")))
     assert first.audio_start == pytest.approx(first.start - 0.3, abs=1e-6)
     assert np.abs(first.audio[:480].astype(np.int32)).max() > 0  # noise, not zero padding
+
+
+# ---------------------------------------------------------------- more noise on top of the fixtures
+def _with_noise(name: str, kind: str, snr_db: float) -> list[bytes]:
+    from tests.fixtures.make_speech import noise
+
+    pcm = np.frombuffer(b"".join(fixture_frames(name)), np.int16).astype(np.float64)
+    mask = np.zeros(len(pcm), bool)
+    for t in entry(name)["sentences"]:
+        mask[int(t["start"] * RATE) : int(t["end"] * RATE)] = True
+    level = np.sqrt(np.mean(pcm[mask] ** 2) / 10 ** (snr_db / 10))
+    return pcm_frames(pcm + level * noise(kind, len(pcm), RATE, np.random.default_rng(7)))
+
+
+_NOISY_CASES = [(n, k, 20.0) for n in ("en_five_noisy.wav", "ko_two_noisy.wav", "en_short_pauses.wav")
+                for k in ("pink", "brown", "hiss", "hum50", "hum60")]
+_NOISY_CASES += [(n, k, 15.0) for n in ("en_five_noisy.wav", "ko_two_noisy.wav") for k in ("brown", "hum50", "hum60")]
+
+
+@pytest.mark.parametrize("name,kind,snr_db", _NOISY_CASES)
+def test_fixture_with_extra_noise_keeps_count_and_edges(name, kind, snr_db):
+    """Fan hum, rumble, hiss or pink noise added on top (SNR 15-20 dB over the whole file)."""
+    truth = entry(name)["sentences"]
+    found = utts(run(_with_noise(name, kind, snr_db)))
+    assert len(found) == len(truth), [(u.start, u.end) for u in found]
+    for u, t in zip(found, truth):
+        assert abs(u.start - t["start"]) <= TOLERANCE_S and abs(u.end - t["end"]) <= TOLERANCE_S, (u, t)
+
+
+def test_lone_noise_peak_in_a_pause_does_not_extend_speech():
+    x = np.concatenate([silence(0.5), voice(1.0), silence(0.12), white(0.03, 3000), silence(1)]) + white(2.65, 100, seed=3)
+    (u,) = utts(run(pcm_frames(x)))
+    assert u.end == pytest.approx(1.5, abs=0.06)
