@@ -80,6 +80,7 @@ RULES: tuple[Rule, ...] = (
                     r"reset (?:the |your )?speed|(?:speak|talk) normally", "speed", "normal"),
     Rule("setting", rf"(?:use|switch to|change to|try|pick|select|choose|go with) (?:the |your )?{_V}(?: voice)?", "voice"),
     Rule("setting", rf"(?:change|set|switch) (?:the |your )?voice to (?:the )?{_V}(?: voice)?", "voice"),
+    Rule("setting", r"(?:change|switch|swap|use another|try another|try a different|use a different) (?:the |your |a |another )?voice", "voice"),
     Rule("setting", rf"(?:(?:speak|talk) (?:with|in|using) (?:the |a )?|voice )?{_V}(?: voice)?", "voice"),
     Rule("setting", rf"(?:(?:(?:answer|reply|respond|speak|talk|say things)(?: to me)? in|(?:switch|change)(?: (?:the|your))?(?: language)? to|"
                     rf"(?:set|change) (?:the |your )?language to|use|speak) )?{_L}(?: (?:from now on|now|instead|only))*", "language"),

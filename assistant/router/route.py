@@ -238,7 +238,8 @@ def route(text: str, language: str | None = None) -> Intent:
                 said = _strip_quote_particle(said)
             return Intent("say", lang, text, prompt=said)
         if rule.kind == "setting":
-            value = rule.value or table.values.get(m.group("v"), m.group("v"))
+            spoken = m.group("v") if _group_span(m, "v") else None
+            value = rule.value or (table.values.get(spoken, spoken) if spoken else None)
             return Intent("setting", lang, text, setting=rule.setting, value=value)
         return Intent(rule.kind, lang, text)
 

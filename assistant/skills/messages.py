@@ -72,6 +72,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "I don't know the voice {voice}. Try one of: {voices}.",
         "ko": "{voice} 목소리는 없어요. 이 중에서 골라 주세요: {voices}.",
     },
+    "voice_choices": {
+        "en": "Which voice? You can pick {voices}.",
+        "ko": "어떤 목소리로 할까요? {voices} 중에서 골라 주세요.",
+    },
     "unknown_region": {
         "en": "I didn't catch where. Say a place like: {regions}.",
         "ko": "어디인지 잘 모르겠어요. 이렇게 말해 주세요: {regions}.",

@@ -96,6 +96,7 @@ CASES = [
     ("change your voice to Shimmer", "setting", {"setting": "voice", "value": "shimmer"}),
     ("목소리를 nova로 바꿔줘", "setting", {"setting": "voice", "value": "nova"}),
     ("노바 목소리로 바꿔줘", "setting", {"setting": "voice", "value": "nova"}),
+    ("목소리 바꿔줘", "setting", {"setting": "voice"}),  # no name: the loop asks which one
     ("Answer in Korean.", "setting", {"setting": "language", "value": "ko"}),
     ("reply in English", "setting", {"setting": "language", "value": "en"}),
     ("한국어로 대답해줘", "setting", {"setting": "language", "value": "ko"}),
