@@ -60,14 +60,26 @@ def split_points(pcm: np.ndarray, n_chunks: int, search_s: float = 10.0) -> list
         return []
     frames = pcm[: n_frames * FRAME_SAMPLES].astype(np.float32).reshape(n_frames, FRAME_SAMPLES)
     energy = (frames**2).mean(axis=1)
-    radius = max(1, int(search_s * SAMPLE_RATE / FRAME_SAMPLES))
+    radius = max(1, min(int(search_s * SAMPLE_RATE / FRAME_SAMPLES), n_frames // n_chunks // 4))
     cuts: list[int] = []
     for k in range(1, n_chunks):
         centre = k * n_frames // n_chunks
         lo = max(cuts[-1] // FRAME_SAMPLES + 1 if cuts else 1, centre - radius)
         hi = min(n_frames - 1, centre + radius)
-        best = lo + int(np.argmin(energy[lo:hi])) if hi > lo else centre
-        cuts.append(best * FRAME_SAMPLES)
+        if hi <= lo:
+            cuts.append(centre * FRAME_SAMPLES)
+            continue
+        window = energy[lo:hi]
+        # near-quietest frames (within 5 % of the window's range); the one closest to the centre
+        quiet = np.flatnonzero(window <= window.min() + 0.05 * (window.max() - window.min()))
+        mask = np.zeros(len(window), bool)
+        mask[quiet] = True
+        a = b = int(quiet[np.argmin(np.abs(lo + quiet - centre))])
+        while a > 0 and mask[a - 1]:
+            a -= 1
+        while b + 1 < len(window) and mask[b + 1]:
+            b += 1
+        cuts.append((lo + (a + b) // 2) * FRAME_SAMPLES)  # the middle of that quiet run
     return cuts
 
 

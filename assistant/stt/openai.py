@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 
 from dataclasses import replace
 from pathlib import Path
@@ -125,7 +126,9 @@ class OpenAITranscriber:
         params: dict[str, Any] = {"model": model, "file": upload, "response_format": fmt}
         if prompt:
             params["prompt"] = prompt
-        raw = self._call(lambda: self.client.audio.translations.with_raw_response.create(**params))
+        with warnings.catch_warnings():  # the SDK marks /audio/translations deprecated; it is still the API
+            warnings.simplefilter("ignore", DeprecationWarning)
+            raw = self._call(lambda: self.client.audio.translations.with_raw_response.create(**params))
         t = _parse(raw, fmt, "translate")
         return replace(t, language=t.language or "en")
 
@@ -169,16 +172,19 @@ class OpenAITranscriber:
             if suffix in UPLOAD_TYPES and size <= self.max_bytes:
                 duration = _sniff(p) if suffix in _SNIFFABLE else None
                 return [(0.0, (p.name, p.read_bytes(), UPLOAD_TYPES[suffix]))], duration
+            pcm = as_pcm(audio)  # too big (or a format to convert): re-encode as 16 kHz mono FLAC
+            return self._pcm_uploads(pcm, flac_only=True), len(pcm) / SAMPLE_RATE
         pcm = as_pcm(audio)
         return self._pcm_uploads(pcm), len(pcm) / SAMPLE_RATE
 
-    def _pcm_uploads(self, pcm: np.ndarray) -> list[tuple[float, Upload]]:
-        wav = encode(pcm, "WAV")
-        if len(wav) <= self.max_bytes:
-            return [(0.0, ("utterance.wav", wav, "audio/wav"))]
+    def _pcm_uploads(self, pcm: np.ndarray, flac_only: bool = False) -> list[tuple[float, Upload]]:
+        if not flac_only:
+            wav = encode(pcm, "WAV")
+            if len(wav) <= self.max_bytes:
+                return [(0.0, ("utterance.wav", wav, "audio/wav"))]
         flac = encode(pcm, "FLAC")
         if len(flac) <= self.max_bytes:
-            log.info("audio is %.1f MB as WAV; sending 16 kHz mono FLAC (%.1f MB)", len(wav) / 1e6, len(flac) / 1e6)
+            log.info("sending the audio as 16 kHz mono FLAC (%.1f MB)", len(flac) / 1e6)
             return [(0.0, ("audio.flac", flac, "audio/flac"))]
         n = math.ceil(len(flac) / (self.max_bytes * 0.9))
         for _ in range(8):
