@@ -27,8 +27,25 @@ def cache_dir() -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) with mode 0700 for the leaf."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create ``path`` and any missing parents with mode 0700 (as the XDG spec asks).
+
+    Directories that already exist are left as they are (``assistant doctor`` warns about loose ones).
+    """
+    path = Path(path)
+    missing = []
+    p = path
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+        else:
+            os.chmod(d, 0o700)  # mkdir's mode is filtered by the umask
+    if not path.is_dir():
+        raise UserError(f"not a directory: {path}")
     return path
 
 

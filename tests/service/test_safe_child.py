@@ -36,3 +36,25 @@ def test_base_given_relative_resolves(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "out").mkdir()
     assert safe_child("out", "a.png") == tmp_path.resolve() / "out" / "a.png"
+
+
+def test_ensure_private_dir_creates_every_missing_level_0700(tmp_path):
+    import stat
+
+    from assistant.paths import ensure_private_dir
+
+    old = os.umask(0o022)
+    try:
+        leaf = ensure_private_dir(tmp_path / "share" / "assistant" / "images")
+    finally:
+        os.umask(old)
+    for p in (tmp_path / "share", tmp_path / "share" / "assistant", leaf):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o700, p
+    # an existing directory is left alone
+    (tmp_path / "open").mkdir(mode=0o755)
+    os.chmod(tmp_path / "open", 0o755)
+    ensure_private_dir(tmp_path / "open")
+    assert stat.S_IMODE((tmp_path / "open").stat().st_mode) == 0o755
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UserError):
+        ensure_private_dir(tmp_path / "file")
