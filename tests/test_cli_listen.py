@@ -140,3 +140,18 @@ def test_devices_lists_inputs_and_outputs(monkeypatch):
     assert result.exit_code == 0
     assert result.stdout.splitlines() == ["input devices:", " *  0  USB Mic  (1 ch, 48000 Hz)",
                                           "output devices:", " *  1  Speakers  (2 ch, 44100 Hz)"]
+
+
+def test_ctrl_c_still_emits_the_utterance_in_progress():
+    from assistant.cli.listen import segment
+    from assistant.config import VadConfig
+    from assistant.audio.sources import FileSource
+
+    def interrupted():
+        for i, frame in enumerate(FileSource(SPEECH / "en_48k.wav").iter_frames()):
+            if i * 0.03 > 2.3:  # inside the second sentence
+                raise KeyboardInterrupt
+            yield frame
+
+    found = list(segment(interrupted(), VadConfig()))
+    assert len(found) == 2 and found[1].end == pytest.approx(2.3, abs=0.06)

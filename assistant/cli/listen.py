@@ -30,14 +30,18 @@ def format_human(rec: dict) -> str:
 
 
 def segment(frames: Iterable[bytes], cfg: VadConfig) -> Iterator[Utterance]:
-    """Utterances of a frame stream, as soon as each one ends."""
+    """Utterances of a frame stream, as soon as each one ends. Ctrl-C ends the stream like EOF
+    (the utterance in progress is still emitted)."""
     from ..vad.segmenter import Segmenter
 
     seg = Segmenter(cfg)
-    for frame in frames:
-        for event in seg.process(frame):
-            if isinstance(event, Utterance):
-                yield event
+    try:
+        for frame in frames:
+            for event in seg.process(frame):
+                if isinstance(event, Utterance):
+                    yield event
+    except KeyboardInterrupt:
+        pass
     for event in seg.flush():
         if isinstance(event, Utterance):
             yield event
@@ -119,15 +123,11 @@ def listen(input_path: str | None, input_format: str, rate: int | None, realtime
     else:
         frames = _mic_iter(device or cfg.audio.input_device or None, cfg.audio.mic_rate)
     n = 0
-    try:
-        for utt in segment(frames, cfg.vad):
-            n += 1
-            saved = str(_save(utt, directory, n)) if directory else None
-            rec = utterance_record(n, utt, saved)
-            click.echo(json.dumps(rec) if as_json else format_human(rec))
-    except KeyboardInterrupt:
-        if input_path is not None:
-            raise
+    for utt in segment(frames, cfg.vad):
+        n += 1
+        saved = str(_save(utt, directory, n)) if directory else None
+        rec = utterance_record(n, utt, saved)
+        click.echo(json.dumps(rec) if as_json else format_human(rec))
     if not as_json and n == 0:
         click.echo("no speech found", err=True)
 
