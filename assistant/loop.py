@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 # Intents that still act as commands while translate mode is on.
 _COMMANDS_IN_TRANSLATE_MODE = {"translate_off", "translate_on", "stop"}
 _ECHO_SIMILARITY = 0.8
+_ECHO_MIN_COVER = 0.6  # an echo repeats most of the reply
 
 
 class FrameSource(Protocol):
@@ -344,8 +345,8 @@ class Assistant:
         if not self.state.last_reply or self.clock() - self.state.last_reply_at > self.cfg.router.echo_window_s:
             return False
         a, b = _normalize(text), _normalize(self.state.last_reply)
-        if not a:
-            return False
+        if not a or len(a) < _ECHO_MIN_COVER * len(b):
+            return False  # a short command that merely appears inside the reply is not an echo
         return a in b or difflib.SequenceMatcher(None, a, b).ratio() >= _ECHO_SIMILARITY
 
     # ----------------------------------------------------------------- replies

@@ -151,3 +151,9 @@ def test_stats_command(tmp_path):
     result = CliRunner().invoke(main, ["stats", "--history", str(hist)])
     assert result.exit_code == 0, result.output
     assert "eos_to_first_audio" in result.output and "p95" in result.output
+
+
+def test_command_inside_last_reply_is_not_an_echo():
+    eng = engines([("say you can ask me to speak slower or draw things", "en"), ("speak slower", "en")])
+    turns = run(Assistant(load_config(), eng, turn_based=True), EventSource(2))
+    assert turns[1].intent == "setting" and turns[1].result == "done"
