@@ -1,14 +1,20 @@
 """Speech segmenter: 30 ms frames in, SpeechStarted / Utterance events out.
 
-Pure (no I/O, no clock): time is the count of samples fed. A frame is *voiced* when it stands
-``noise_margin_db`` above the tracked noise floor AND webrtcvad calls it speech; the energy test
-runs first, so webrtcvad is skipped on quiet frames. The energy test uses two bands and a
-threshold of ``max(noise_margin_db, 3 x noise spread)`` above each floor, relaxed to 70 % of it
-inside speech (hysteresis keeps weak word endings). Speech starts when ``start_ratio`` of the
-last ``start_window_ms`` frames are voiced (the start edge is the first voiced frame of that
-window) and ends after ``hangover_ms`` without a voiced frame (the end edge is the end of the last
-voiced frame). Utterances shorter than ``min_speech_ms`` are dropped; speech longer than
-``max_utterance_s`` is cut there and continues as a new utterance.
+Pure (no I/O, no clock): time is the count of samples fed.
+
+A frame is *voiced* when it is louder than the noise AND webrtcvad calls it speech. "Louder than
+the noise" is tested in two bands (full, and pre-emphasised so hum/rumble weigh little), each
+against its own tracked floor: the frame must exceed the floor by ``noise_margin_db`` or by the
+noise's own fluctuation (mean + 3 x spread), whichever is larger; inside speech that threshold
+is relaxed to 70 % (hysteresis keeps weak word endings). The energy test runs first, so
+webrtcvad is skipped on quiet frames, and inside speech also on frames far above the threshold.
+
+Speech starts when ``start_ratio`` of the last ``start_window_ms`` frames are voiced (the start
+edge is the first voiced frame of that window) and ends once more than ``hangover_ms`` passed
+without a voiced frame (the end edge is the end of the last voiced frame; a lone voiced frame in
+a pause does not count). Utterances shorter than ``min_speech_ms`` are dropped (their
+SpeechStarted was already sent); speech longer than ``max_utterance_s`` is cut there and
+continues as a new utterance (with a new SpeechStarted).
 """
 from __future__ import annotations
 
@@ -35,7 +41,6 @@ def _frames(ms: float) -> int:
 class Segmenter:
     def __init__(self, cfg: VadConfig = VadConfig()):
         self.cfg = cfg
-        self._vad = webrtcvad.Vad(cfg.aggressiveness)
         self._window = _frames(cfg.start_window_ms)
         self._need = max(1, int(np.ceil(cfg.start_ratio * self._window - 1e-9)))
         self._pre_roll = round(cfg.pre_roll_ms / 1000 / _FRAME_S)
@@ -51,6 +56,7 @@ class Segmenter:
     def reset(self) -> None:
         """Forget everything (stream time restarts at 0)."""
         self._n = 0  # frames fed so far
+        self._vad = webrtcvad.Vad(self.cfg.aggressiveness)  # it adapts too: start afresh
         self._floor = NoiseFloor(_FRAME_S)  # full band
         self._floor_hp = NoiseFloor(_FRAME_S)  # pre-emphasised band
         # recent frames while idle: (index, frame, voiced); long enough for pre-roll + window

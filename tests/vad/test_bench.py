@@ -14,7 +14,9 @@ def test_bench_ratio_is_reasonable():
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     frames = bench.load_frames() * 3
-    t_bare = min(bench.bare(frames, 2) for _ in range(3))
-    t_ours = min(bench.ours(frames, VadConfig()) for _ in range(3))
+    t_bare = t_ours = float("inf")
+    for _ in range(5):
+        t_bare = min(t_bare, bench.bare(frames, 2))
+        t_ours = min(t_ours, bench.ours(frames, VadConfig()))
     # the target (<= 1.5x) is checked with `make bench`; here a loose bound that survives noisy CI
     assert t_ours / t_bare < 3.0
