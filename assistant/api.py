@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .config import Config
     from .stt.base import Transcript
+    from .tts.base import Speech
 
 
 def _config(config: "Config | str | None") -> "Config":
@@ -37,3 +38,25 @@ def transcribe(audio: Any, *, task: str = "transcribe", language: str | None = N
     engine = make_transcriber(cfg, chosen)
     return engine.transcribe(audio, task=task, language=language, prompt=prompt,  # type: ignore[arg-type]
                              want_timestamps=timestamps)
+
+
+def say(text: str, *, voice: str | None = None, model: str | None = None, speed: float | None = None,
+        instructions: str | None = None, language: str | None = None, backend: str | None = None,
+        play: bool = False, config: "Config | str | None" = None) -> "Speech":
+    """Text -> a Speech (``.save(path)``, ``.play()``; shows an inline player in Jupyter).
+    ``backend`` is local | openai (default: tts.backend); other options default to the [tts] config.
+    ``play=True`` also plays it while it is being synthesized (needs PortAudio)."""
+    from .tts.speak import plan, render
+
+    p = plan(_config(config), text, voice=voice, model=model, speed=speed, instructions=instructions,
+             language=language, backend=backend)
+    speaker = None
+    if play:
+        from .audio.playback import Speaker
+        from .errors import UserError
+
+        ok, why = Speaker.available()
+        if not ok:
+            raise UserError(why)
+        speaker = Speaker()
+    return render(p, speaker)[0]

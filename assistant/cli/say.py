@@ -1,2 +1,76 @@
-"""CLI commands (filled in by its stage)."""
-COMMANDS: list = []
+"""`assistant say`: text -> speech, played as it streams and/or saved to a file."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import UserError
+from .common import get_config
+
+FORMATS = ("wav", "flac", "ogg", "mp3", "opus", "aac", "pcm")
+
+
+@click.command()
+@click.argument("text")
+@click.option("--voice", help="alloy, echo, fable, nova, onyx, shimmer, … (default: tts.voice).")
+@click.option("--model", help="OpenAI TTS model: tts-1, tts-1-hd, gpt-4o-mini-tts (default: tts.model).")
+@click.option("--speed", type=float, help="0.25 .. 4.0 (default: tts.speed).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="File format (default: from --out's suffix, else wav).")
+@click.option("--instructions", help="How to speak (gpt-4o-mini-tts only).")
+@click.option("--language", help="Language of the text (en, ko, …); default: detected from the script.")
+@click.option("--backend", type=click.Choice(("local", "openai")), help="Default: tts.backend.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save here (atomically).")
+@click.option("--no-play", is_flag=True, help="Do not play; save only.")
+def say(text: str, voice: str | None, model: str | None, speed: float | None, fmt: str | None,
+        instructions: str | None, language: str | None, backend: str | None, out: Path | None,
+        no_play: bool) -> None:
+    """Speak TEXT ("-" reads it from stdin) and/or save it to a file."""
+    from ..audio.playback import Speaker
+    from ..paths import atomic_write_bytes
+    from ..tts.base import format_for
+    from ..tts.speak import default_output, fetch_encoded, plan, render
+
+    if text == "-":
+        text = sys.stdin.read()
+    p = plan(get_config(), text, voice=voice, model=model, speed=speed, instructions=instructions,
+             language=language, backend=backend)
+    if out is not None:
+        fmt = fmt or Path(out).suffix.lstrip(".").lower() or None
+        if fmt is None:
+            raise UserError(f"cannot tell the audio format of {out}: add a suffix (.wav, .flac, .ogg, .mp3) or --format")
+        if not out.parent.is_dir():
+            raise UserError(f"directory does not exist: {out.parent}")
+    fmt = fmt or "wav"
+    if fmt == "aac" and p.backend != "openai":
+        raise UserError("aac is only available from the openai backend; use wav, flac, ogg or mp3")
+    if fmt not in ("aac",):
+        format_for(out or f"x.{fmt}", fmt)  # fails early for formats we cannot write
+
+    speaker = None
+    if not no_play:
+        ok, why = Speaker.available()
+        if ok:
+            speaker = Speaker(get_config().audio.output_device or None)
+        else:
+            out = out or default_output(fmt)
+            click.echo(f"{why}; saving to {out} instead", err=True)
+    elif out is None:
+        out = default_output(fmt)
+
+    if speaker is None and out is not None:
+        data = fetch_encoded(p, fmt)
+        if data is not None:
+            atomic_write_bytes(out, data)
+            click.echo(str(out))
+            return
+    speech, finished = render(p, speaker)
+    if out is not None:
+        speech.save(out, fmt)
+        click.echo(str(out))
+    if not finished:
+        click.echo("playback stopped", err=True)
+
+
+COMMANDS = [say]

