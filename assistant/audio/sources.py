@@ -65,10 +65,10 @@ def _read_exact(stream: BinaryIO, n: int) -> bytes:
     return data
 
 
-def _wav_header(stream: BinaryIO, head: bytes, name: str) -> tuple[int, int, str]:
+def _wav_header(stream: BinaryIO, head: bytes, name: str) -> tuple[int, int, str, int | None]:
     """Parse a RIFF/WAVE header from a non-seekable stream up to the data chunk.
 
-    Returns (rate, channels, numpy dtype); ``head`` is the 12 bytes already read.
+    Returns (rate, channels, numpy dtype, data bytes or None); ``head`` is the 12 bytes already read.
     """
     if len(head) < 12 or head[8:12] != b"WAVE":
         raise UserError(f"{name}: not a WAV stream")
@@ -79,6 +79,7 @@ def _wav_header(stream: BinaryIO, head: bytes, name: str) -> tuple[int, int, str
             raise UserError(f"{name}: WAV stream has no data chunk")
         cid, size = hdr[:4], struct.unpack("<I", hdr[4:])[0]
         if cid == b"data":
+            data_size = size
             break
         body = _read_exact(stream, size + (size & 1))
         if cid == b"fmt ":
@@ -94,18 +95,24 @@ def _wav_header(stream: BinaryIO, head: bytes, name: str) -> tuple[int, int, str
     dtype = _WAV_FORMATS.get((tag, bits))
     if dtype is None or channels < 1 or rate < 1000:
         raise UserError(f"{name}: unsupported WAV stream (format {tag}, {bits} bit, {channels} ch, {rate} Hz)")
-    return rate, channels, dtype
+    # streaming writers (ffmpeg, sox to a pipe) leave the size 0 or 0xFFFFFFFF: read to EOF
+    limit = data_size if 0 < data_size < 0xFFFFFFFF else None
+    return rate, channels, dtype, limit
 
 
-def _pcm_blocks(stream: BinaryIO, dtype: str, channels: int) -> Iterator[np.ndarray]:
-    """Read interleaved PCM incrementally; yields (n, channels) arrays."""
+def _pcm_blocks(stream: BinaryIO, dtype: str, channels: int, limit: int | None = None) -> Iterator[np.ndarray]:
+    """Read interleaved PCM incrementally (at most ``limit`` bytes); yields (n, channels) arrays."""
     width = np.dtype(dtype).itemsize * channels
     carry = b""
-    while True:
+    left = limit
+    while left is None or left > 0:
+        want = _CHUNK_BYTES if left is None else min(_CHUNK_BYTES, left)
         # read1: return what a pipe has now instead of waiting for a full chunk
-        chunk = stream.read1(_CHUNK_BYTES) if hasattr(stream, "read1") else stream.read(_CHUNK_BYTES)
+        chunk = stream.read1(want) if hasattr(stream, "read1") else stream.read(want)
         if not chunk:
             break
+        if left is not None:
+            left -= len(chunk)
         data = carry + chunk
         n = len(data) // width * width
         carry = data[n:]
@@ -168,9 +175,9 @@ class FileSource:
         if not head:
             raise UserError("stdin: no audio (empty input)")
         if head[:4] == b"RIFF":  # stream WAV without reading it whole
-            rate, channels, dtype = _wav_header(stream, head, "stdin")
+            rate, channels, dtype, limit = _wav_header(stream, head, "stdin")
             framer = Framer(rate)
-            for block in _pcm_blocks(stream, dtype, channels):
+            for block in _pcm_blocks(stream, dtype, channels, limit):
                 yield from framer.push(_mono16(block))
             yield from framer.push(np.zeros(0, np.int16), last=True)
             return

@@ -275,3 +275,15 @@ def test_imports_work_without_sounddevice():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert int(out.stdout) > 0
+
+
+def test_stdin_wav_trailing_chunk_and_unknown_size(monkeypatch):
+    x = int16(tone(0.3, 440.0, RATE, 0.5) * 32767)
+    data = wav_bytes(x, RATE) + b"LIST\x10\x00\x00\x00" + b"\x7f" * 16  # metadata after the samples
+    monkeypatch.setattr(sys, "stdin", FakeStdin(data))
+    out = pcm(frames_of("-"))
+    assert np.array_equal(out[: len(x)], x) and not out[len(x):].any()
+    streamed = bytearray(wav_bytes(x, RATE))
+    streamed[40:44] = b"\xff\xff\xff\xff"  # data size unknown, as ffmpeg writes to a pipe
+    monkeypatch.setattr(sys, "stdin", FakeStdin(bytes(streamed)))
+    assert np.array_equal(pcm(frames_of("-"))[: len(x)], x)
