@@ -189,7 +189,8 @@ class Recorded:
     files: dict[str, tuple[str, str, bytes]]
     raw: bytes
     violations: list[str] = field(default_factory=list)
-    file_list: list[tuple[str, str, str, bytes]] = field(default_factory=list)  # repeated fields
+    file_list: list[tuple[str, str, str, bytes]] = field(default_factory=list)  # (name, *file)
+    params: dict | None = None   # the validated instance (multipart coerced to JSON types)
 
     @property
     def endpoint(self) -> str:
@@ -246,8 +247,21 @@ def parse_multipart(content_type: str, raw: bytes):
     return form, files, file_list
 
 
-def _coerce(value: str, types: set[str], param: str) -> Any:
-    if "string" in types:
+def _alternatives(doc: dict, prop: dict) -> list[dict]:
+    """A property schema and every anyOf/oneOf alternative in it, refs resolved."""
+    prop = _resolve(doc, prop)
+    subs = [*prop.get("anyOf", []), *prop.get("oneOf", [])]
+    return [prop, *(alt for sub in subs for alt in _alternatives(doc, sub))]
+
+
+def _coerce(doc: dict, prop: dict | None, value: str, param: str) -> Any:
+    """A multipart string -> the JSON type its schema wants (string wins when allowed)."""
+    alts = _alternatives(doc, prop) if prop else [{"type": "string"}]
+    types = set()
+    for alt in alts:
+        t = alt.get("type")
+        types |= {t} if isinstance(t, str) else set(t or [])
+    if "string" in types or not types:
         return value
     if "integer" in types and value.lstrip("-").isdigit():
         return int(value)
@@ -264,40 +278,58 @@ def _coerce(value: str, types: set[str], param: str) -> Any:
                     f"{'/'.join(sorted(types))}.", "invalid_type")
 
 
+def _sub(doc: dict, prop: dict | None, key: str) -> dict | None:
+    """Schema of array items (key "") or of object property `key` within prop."""
+    for alt in _alternatives(doc, prop) if prop else []:
+        if key == "" and "items" in alt:
+            return alt["items"]
+        if key and key in alt.get("properties", {}):
+            return alt["properties"][key]
+    return None
+
+
 def form_to_instance(doc: dict, schema_name: str, form: dict, file_list: list) -> dict:
-    """Multipart fields -> a JSON instance for schema validation (types coerced per schema)."""
+    """Multipart fields -> a JSON instance for schema validation (types coerced per schema).
+
+    `a[]=x` (repeatable) builds arrays, `a[k]=v` builds objects (the SDK's bracket style);
+    a pure array property must use the bracket form; files become "<binary NAME>".
+    """
     props = _properties(doc, {"$ref": f"#/components/schemas/{schema_name}"})
-    values: dict[str, list] = {}
-    bracketed: set[str] = set()
-    for key, value in form.items():
-        name = key[:-2] if key.endswith("[]") else key
-        if key.endswith("[]"):
-            bracketed.add(name)
-        values.setdefault(name, []).extend(value if isinstance(value, list) else [value])
-    for key, filename, _ctype, _data in file_list:
-        name = key[:-2] if key.endswith("[]") else key
-        if key.endswith("[]"):
-            bracketed.add(name)
-        values.setdefault(name, []).append(("file", filename))
+    fields = [(k, v) for k, vs in form.items() for v in (vs if isinstance(vs, list) else [vs])]
+    fields += [(key, ("file", filename)) for key, filename, _c, _d in file_list]
     instance: dict[str, Any] = {}
-    for name, items in values.items():
+    for key, value in fields:
+        name, _, rest = key.partition("[")
+        sub = rest[:-1] if rest.endswith("]") else None
+        if rest and (sub is None or "[" in sub):
+            raise Violation(name, f"Unsupported multipart field name '{key}'.", "invalid_multipart")
         prop = props.get(name)
-        types = _types(doc, prop) if prop else {"string"}
-        item_types = {"string"}
-        if prop:
-            resolved = _resolve(doc, prop)
-            for alt in [resolved, *resolved.get("anyOf", []), *resolved.get("oneOf", [])]:
-                alt = _resolve(doc, alt)
-                if "items" in alt:
-                    item_types = _types(doc, alt["items"])
-        conv = [f"<binary {v[1]}>" if isinstance(v, tuple)
-                else _coerce(v, item_types if "array" in types else types, name) for v in items]
-        if "array" in types and (name in bracketed or len(conv) > 1 or types == {"array"}):
-            instance[name] = conv
-        elif len(conv) > 1:
-            raise Violation(name, f"Field '{name}' was given {len(conv)} times.", "duplicate_field")
+        if isinstance(value, tuple):
+            conv: Any = f"<binary {value[1]}>"
+        elif sub is None:
+            conv = _coerce(doc, prop, value, name)
         else:
-            instance[name] = conv[0]
+            conv = _coerce(doc, _sub(doc, prop, sub), value, f"{name}[{sub}]")
+        if sub == "":
+            _need(not isinstance(instance.get(name, []), str), name, f"'{name}' given both as "
+                  f"'{name}' and '{name}[]'.", "duplicate_field")
+            instance.setdefault(name, []).append(conv)
+        elif sub:
+            target = instance.setdefault(name, {})
+            _need(isinstance(target, dict) and sub not in target, key,
+                  f"Field '{key}' was given more than once.", "duplicate_field")
+            target[sub] = conv
+        elif name in instance:
+            prev = instance[name]
+            # repeated plain field: only for string|array fields such as edits' `image`
+            _need(prop is not None and _sub(doc, prop, "") is not None, name,
+                  f"Field '{name}' was given more than once.", "duplicate_field")
+            instance[name] = [*prev, conv] if isinstance(prev, list) else [prev, conv]
+        else:
+            types = {a.get("type") for a in _alternatives(doc, prop)} if prop else set()
+            _need(types != {"array"} and not ({"array"} <= types and "string" not in types),
+                  name, f"Array field '{name}' must be sent as '{name}[]'.", "invalid_multipart")
+            instance[name] = conv
     return instance
 
 
@@ -365,6 +397,9 @@ def _audio_file(files: dict) -> tuple[str, str, bytes]:
     _need(bool(ctype), "file", "The audio file part has no content type.", "invalid_file_format")
     _need(0 < len(data) <= 25 * MB, "file", f"Audio file must be 1 byte to 25 MB, got {len(data)}.",
           "invalid_file_size")
+    # wav/flac are checked for real (catches raw PCM sent as .wav); others are taken on trust
+    _need(ext not in ("wav", "flac") or audio_duration(data) is not None, "file",
+          f"Audio file '{filename}' might be corrupted or unsupported.", "invalid_file_format")
     return filename, ctype, data
 
 
@@ -678,9 +713,8 @@ def speech_reply(req: dict) -> Reply:
 
 def images_reply(req: dict, model: str, kind: str, store: Callable[[bytes], str]) -> Reply:
     gpt = model in GPT_IMAGE or model == "chatgpt-image-latest"
-    fmt = req.get("output_format") or "png" if gpt else "png"
-    size = req.get("size") or ("1024x1024" if model != "dall-e-2" or kind != "generations"
-                               else "1024x1024")
+    fmt = (req.get("output_format") or "png") if gpt else "png"
+    size = req.get("size") or "1024x1024"
     transparent = req.get("background") == "transparent"
     png = image_bytes(size, fmt, transparent)
     n = req.get("n") or 1
@@ -857,7 +891,7 @@ class StandIn:
                 if name in rec.form or name + "[]" in rec.form:
                     raise Violation(name, f"'{name}' must be uploaded as a file (with a filename).",
                                     "invalid_file")
-            req = form_to_instance(doc, schema, rec.form, rec.file_list)
+            req = rec.params = form_to_instance(doc, schema, rec.form, rec.file_list)
         else:
             if not ctype.startswith("application/json"):
                 raise Violation(None, f"{endpoint} needs application/json, got '{ctype}'.",
@@ -868,6 +902,7 @@ class StandIn:
                 raise Violation(None, "We could not parse the JSON body of your request.",
                                 "invalid_json") from None
             req = rec.json
+        rec.params = req if isinstance(req, dict) else None
         errors = schema_violations(schema, req, self.spec_path)
         if errors:
             raise errors[0] if len(errors) == 1 else Violation(
@@ -947,11 +982,14 @@ class _Handler(BaseHTTPRequestHandler):
         ctype = reply.content_type
         if reply.json is not None:
             body, ctype = json.dumps(reply.json).encode(), ctype or "application/json"
+        extra = {k.lower(): v for k, v in (reply.headers or {}).items()}
         self.send_response(reply.status)
-        self.send_header("Content-Type", ctype or "application/octet-stream")
+        self.send_header("Content-Type", extra.get("content-type") or ctype
+                         or "application/octet-stream")
         self.send_header("x-request-id", f"req_{uuid.uuid4().hex[:16]}")
         for key, value in (reply.headers or {}).items():
-            self.send_header(key, value)
+            if key.lower() != "content-type":   # set once, above
+                self.send_header(key, value)
         if reply.chunks is not None:
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()

@@ -17,6 +17,8 @@ from tests.standin import Reply, StandIn, image_bytes, speech_bytes
 
 WAV = speech_bytes("wav", 0.5)
 PNG = image_bytes("256x256")
+# the SDK marks translations/variations deprecated; they are still in the spec
+pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +71,20 @@ def test_transcription_gpt4o_json_and_translation(client):
     assert r.text == "hello world" and r.usage.type == "tokens" and len(r.logprobs) == 2
     t = client.audio.translations.create(model="whisper-1", file=("c.wav", WAV, "audio/wav"))
     assert t.text == "hello world"
+
+
+def test_transcription_diarize_nested_form_and_stream(client, srv):
+    r = client.audio.transcriptions.create(
+        model="gpt-4o-transcribe-diarize", file=("c.wav", WAV, "audio/wav"),
+        response_format="diarized_json",
+        chunking_strategy={"type": "server_vad", "threshold": 0.5, "silence_duration_ms": 300})
+    assert r.segments[0].speaker == "A"
+    assert srv.requests[-1].params["chunking_strategy"] == {
+        "type": "server_vad", "threshold": 0.5, "silence_duration_ms": 300}
+    events = list(client.audio.transcriptions.create(
+        model="gpt-4o-mini-transcribe", file=("c.wav", WAV, "audio/wav"), stream=True))
+    assert [e.type for e in events] == ["transcript.text.delta"] * 2 + ["transcript.text.done"]
+    assert events[-1].text == "hello world"
 
 
 def test_speech_pcm_arrives_in_chunks(client, srv):
@@ -224,6 +240,11 @@ INVALID = [
     ("gen-n-11", "/images/generations", {**GEN, "n": 11}, "n"),
     ("gen-compression-png", "/images/generations",
      {**GEN, "model": "gpt-image-1", "output_compression": 50}, "output_compression"),
+    ("speech-sse-tts1", "/audio/speech", {**SPEECH, "model": "tts-1", "stream_format": "sse"},
+     "stream_format"),
+    ("gen-transparent-jpeg", "/images/generations", {**GEN, "model": "gpt-image-1",
+     "background": "transparent", "output_format": "jpeg"}, "background"),
+    ("gen-d2-stream", "/images/generations", {**GEN, "stream": True}, "stream"),
     ("chat-no-messages", "/chat/completions", {"model": "gpt-4o-mini"}, "messages"),
 ]
 
@@ -267,6 +288,25 @@ INVALID_MP = [
      [("image[]", f"{i}.png", "image/png", PNG) for i in range(17)], "image"),
     ("var-gpt", "/images/variations", [("model", "gpt-image-1")],
      [("image", "a.png", "image/png", PNG)], "model"),
+    ("tr-unbracketed-array", "/audio/transcriptions",
+     [("model", "whisper-1"), ("response_format", "verbose_json"),
+      ("timestamp_granularities", "word")], [AUDIO], "timestamp_granularities"),
+    ("tr-raw-pcm-as-wav", "/audio/transcriptions", [("model", "whisper-1")],
+     [("file", "a.wav", "audio/wav", b"\x00\x01" * 800)], "file"),
+    ("tr-diarize-prompt", "/audio/transcriptions",
+     [("model", "gpt-4o-transcribe-diarize"), ("prompt", "x")], [AUDIO], "prompt"),
+    ("tr-logprobs-whisper", "/audio/transcriptions",
+     [("model", "whisper-1"), ("include[]", "logprobs")], [AUDIO], "include"),
+    ("tr-chunking-type", "/audio/transcriptions",
+     [("model", "gpt-4o-transcribe"), ("chunking_strategy[type]", "client_vad")], [AUDIO],
+     "chunking_strategy"),
+    ("tr-model-twice", "/audio/transcriptions", [("model", "whisper-1"), ("model", "whisper-1")],
+     [AUDIO], "model"),
+    ("tr-file-as-text", "/audio/transcriptions", [("model", "whisper-1"), ("file", "a.wav")], [],
+     "file"),
+    ("edit-mini-fidelity", "/images/edits",
+     [("model", "gpt-image-1-mini"), ("prompt", "x"), ("input_fidelity", "high")],
+     [("image", "a.png", "image/png", PNG)], "input_fidelity"),
 ]
 
 
