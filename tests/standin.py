@@ -909,6 +909,10 @@ class StandIn:
                 errors[0].param, "; ".join(f"{e.param}: {e.message}" for e in errors), errors[0].code)
         if not isinstance(req, dict):
             raise Violation(None, "Request body must be a JSON object.")
+        known = _properties(load_spec(self.spec_path), {"$ref": f"#/components/schemas/{schema}"})
+        for name in sorted(set(req) - set(known)):
+            raise Violation(name, f"Unrecognized request argument supplied: {name}",
+                            "unknown_parameter")
         return self._rules(endpoint, req, rec)
 
     def _rules(self, endpoint: str, req: dict, rec: Recorded) -> Callable[[], Reply]:
@@ -943,7 +947,7 @@ def _endpoint(path: str) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    timeout = 10
+    timeout = 60   # idle keep-alive connections close after this
     standin: StandIn
 
     def log_message(self, *args) -> None:  # keep test output quiet

@@ -245,6 +245,10 @@ INVALID = [
     ("gen-transparent-jpeg", "/images/generations", {**GEN, "model": "gpt-image-1",
      "background": "transparent", "output_format": "jpeg"}, "background"),
     ("gen-d2-stream", "/images/generations", {**GEN, "stream": True}, "stream"),
+    ("gen-unknown-field", "/images/generations", {**GEN, "seed": 1}, "seed"),
+    ("chat-unknown-field", "/chat/completions",
+     {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "voice": "x"},
+     "voice"),
     ("chat-no-messages", "/chat/completions", {"model": "gpt-4o-mini"}, "messages"),
 ]
 
