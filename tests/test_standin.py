@@ -355,3 +355,47 @@ def test_subset_spec_validates_like_full(tmp_path):
         assert _post(s, "/audio/speech", json_body={**SPEECH, "speed": 9})[0] == 400
         assert _post(s, "/audio/speech", json_body=SPEECH)[0] == 200
         assert len(s.violations) == 1
+
+
+def _events(body: bytes) -> list:
+    return [json.loads(line[6:]) for line in body.decode().splitlines()
+            if line.startswith("data: ") and line != "data: [DONE]"]
+
+
+def test_default_answers_match_response_schemas():
+    """Every default answer validates against the spec's response schema."""
+    tr = {"model": "whisper-1", "response_format": "verbose_json",
+          "timestamp_granularities": ["word", "segment"]}
+    _check("CreateTranscriptionResponseVerboseJson",
+           standin.transcription_reply(tr, WAV, "hi there", False).json)
+    for model in ("whisper-1", "gpt-4o-transcribe"):
+        _check("CreateTranscriptionResponseJson", standin.transcription_reply(
+            {"model": model, "include": ["logprobs"]}, WAV, "hi", False).json)
+    _check("CreateTranscriptionResponseDiarizedJson", standin.transcription_reply(
+        {"model": standin.DIARIZE, "response_format": "diarized_json"}, WAV, "hi", False).json)
+    stream = standin.transcription_reply({"model": "gpt-4o-transcribe", "stream": True}, WAV,
+                                         "a b", False)
+    for event in _events(b"".join(stream.chunks)):
+        _check("CreateTranscriptionResponseStreamEvent", event)
+    sse = standin.speech_reply({"model": "gpt-4o-mini-tts", "input": "hi", "voice": "ash",
+                                "stream_format": "sse"})
+    assert [e["type"] for e in _events(b"".join(sse.chunks))][-1] == "speech.audio.done"
+    for event in _events(b"".join(sse.chunks)):
+        _check("CreateSpeechResponseStreamEvent", event)
+    store = lambda data: "http://127.0.0.1/files/x.png"  # noqa: E731
+    for model, extra in (("gpt-image-1", {"quality": "high"}), ("dall-e-2", {}),
+                         ("dall-e-3", {"response_format": "b64_json"})):
+        _check("ImagesResponse", standin.images_reply(
+            {"prompt": "p", "size": "1024x1024", **extra}, model, "generations", store).json)
+    for kind, schema in (("generations", "ImageGenStreamEvent"), ("edits", "ImageEditStreamEvent")):
+        reply = standin.images_reply({"prompt": "p", "stream": True, "partial_images": 1,
+                                      "size": "256x256"}, "gpt-image-1", kind, store)
+        for event in _events(b"".join(reply.chunks)):
+            _check(schema, event)
+    _check("CreateChatCompletionResponse", standin.chat_reply({"model": "m"}, "Hi").json)
+    for event in _events(b"".join(standin.chat_reply({"model": "m", "stream": True}, "Hi").chunks)):
+        _check("CreateChatCompletionStreamResponse", event)
+    _check("ListModelsResponse", standin.models_reply().json)
+    bad = StandIn().handle(standin.Recorded("POST", "/nowhere", {}, None, {}, {}, b""))
+    assert bad.status == 404
+    _check("ErrorResponse", bad.json)
