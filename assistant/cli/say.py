@@ -43,8 +43,9 @@ def say(text: str, voice: str | None, model: str | None, speed: float | None, fm
         if not out.parent.is_dir():
             raise UserError(f"directory does not exist: {out.parent}")
     fmt = fmt or "wav"
-    if fmt == "aac" and p.backend != "openai":
-        raise UserError("aac is only available from the openai backend; use wav, flac, ogg or mp3")
+    if fmt == "aac" and (p.backend != "openai" or len(p.synthesizer.parts(p.text)) != 1):  # type: ignore[attr-defined]
+        raise UserError("aac comes only from the openai backend, for texts up to 4096 characters; "
+                        "use wav, flac, ogg or mp3")
     if fmt not in ("aac",):
         format_for(out or f"x.{fmt}", fmt)  # fails early for formats we cannot write
 

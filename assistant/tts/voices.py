@@ -27,9 +27,9 @@ SIX: dict[str, LocalVoice] = {v.name: v for v in (
     LocalVoice("alloy", 1.00, 1.00, 0.667, 0.8, "m3", 50),  # neutral: joe as trained
     LocalVoice("echo", 0.93, 1.00, 0.600, 0.7, "m1", 42),  # a little deeper, steadier
     LocalVoice("fable", 1.04, 1.05, 0.800, 1.0, "m2", 55),  # storyteller: more variation, slower
-    LocalVoice("nova", 1.20, 0.97, 0.667, 0.8, "f3", 62),  # brighter, female-like
+    LocalVoice("nova", 1.15, 0.97, 0.667, 0.8, "f3", 62),  # brighter, female-like
     LocalVoice("onyx", 0.86, 1.05, 0.550, 0.7, "m7", 32),  # deep
-    LocalVoice("shimmer", 1.28, 1.00, 0.700, 0.9, "f2", 68),  # highest, airy
+    LocalVoice("shimmer", 1.22, 1.00, 0.700, 0.9, "f2", 68),  # highest, airy
 )}
 
 # Voices beyond the six borrow the nearest local voice.
