@@ -154,17 +154,6 @@ def _properties(doc: dict, schema: dict) -> dict[str, dict]:
     return props
 
 
-def _types(doc: dict, prop: dict) -> set[str]:
-    """All JSON types a property schema admits (through $ref/anyOf/oneOf)."""
-    prop = _resolve(doc, prop)
-    t = prop.get("type")
-    found = set([t] if isinstance(t, str) else t or [])
-    for key in ("anyOf", "oneOf", "allOf"):
-        for sub in prop.get(key, []):
-            found |= _types(doc, sub)
-    return found
-
-
 # ---------------------------------------------------------------- data model
 
 @dataclass(frozen=True)
@@ -849,18 +838,24 @@ class StandIn:
 
     # -- request handling (pure apart from recording)
     def handle(self, rec: Recorded) -> Reply:
-        endpoint = rec.endpoint
         try:
-            reply = self._dispatch(rec, endpoint)
+            answer = self._dispatch(rec, rec.endpoint)
+            scripted = self._next_script(rec.endpoint) if rec.path.startswith("/v1/") else None
+            return scripted or answer()
         except Violation as v:
-            msg = f"{rec.method} {endpoint} {v.param}: {v.message}"
-            rec.violations.append(msg)
-            with self._lock:
-                self.violations.append(msg)
-            status = 401 if v.code == "invalid_api_key" else 404 if v.code == "unknown_url" else 400
-            return Reply(status=status, json=_error_body(v.message, v.param, v.code))
-        scripted = self._next_script(endpoint) if rec.path.startswith("/v1/") else None
-        return scripted or reply()
+            status = {"invalid_api_key": 401, "unknown_url": 404}.get(v.code, 400)
+            return self._reject(rec, v, status)
+        except Exception as exc:   # a stand-in bug must fail the test visibly, not drop the link
+            return self._reject(rec, Violation(None, f"stand-in internal error: {exc!r}",
+                                               "standin_error"), 500)
+
+    def _reject(self, rec: Recorded, v: Violation, status: int) -> Reply:
+        msg = f"{rec.method} {rec.endpoint} {v.param}: {v.message}"
+        rec.violations.append(msg)
+        with self._lock:
+            self.violations.append(msg)
+        kind = "server_error" if status == 500 else "invalid_request_error"
+        return Reply(status=status, json=_error_body(v.message, v.param, v.code, kind))
 
     def _dispatch(self, rec: Recorded, endpoint: str) -> Callable[[], Reply]:
         if rec.method == "GET" and rec.path.startswith("/files/"):

@@ -399,3 +399,12 @@ def test_default_answers_match_response_schemas():
     bad = StandIn().handle(standin.Recorded("POST", "/nowhere", {}, None, {}, {}, b""))
     assert bad.status == 404
     _check("ErrorResponse", bad.json)
+
+
+def test_internal_error_is_a_visible_500(srv, monkeypatch):
+    srv.reset()
+    monkeypatch.setattr(standin, "speech_reply", lambda req: 1 / 0)
+    status, err = _post(srv, "/audio/speech", json_body=SPEECH)
+    assert status == 500 and "ZeroDivisionError" in err["error"]["message"]
+    assert "internal error" in srv.violations[0]
+    srv.reset()
