@@ -84,7 +84,6 @@ class FallbackSynthesizer(_Fallback):
 
 
 def build_engines(cfg: Config, *, speaker: Any = None, on_fallback: Callable[[str], None] = lambda _w: None) -> Engines:
-    from .images.factory import make_image_service
     from .secrets import resolve_backend
     from .stt.factory import make_transcriber
     from .tts.factory import make_synthesizer
@@ -105,4 +104,9 @@ def build_engines(cfg: Config, *, speaker: Any = None, on_fallback: Callable[[st
         else:
             log.warning("no audio output (%s); replies are not played", why)
             speaker = NullSpeaker()
-    return Engines(transcriber, synthesizer, speaker, lambda: make_image_service(cfg))
+    def image_service() -> Any:
+        from .images.factory import make_image_service
+
+        return make_image_service(cfg)
+
+    return Engines(transcriber, synthesizer, speaker, image_service)

@@ -192,6 +192,7 @@ class Assistant:
             except SourceLost as exc:
                 log.warning("microphone lost (%s); retrying in %.1f s", exc, backoff)
                 self.notifier.status("microphone lost, retrying")
+                self.notifier.watchdog()  # alive and retrying: not a stuck stream
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
 

@@ -5,6 +5,7 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any, Callable
@@ -15,7 +16,8 @@ from ..history import HistoryWriter, default_history_path
 from ..loop import Assistant, SourceLost
 
 log = logging.getLogger(__name__)
-STOP_DEADLINE_S = 1.5
+STOP_DEADLINE_S = 1.2
+EXIT_DEADLINE_S = 1.7  # systemd's TimeoutStopSec is 5 s; we promise 2 s
 
 
 def make_notifier() -> Any:
@@ -33,27 +35,27 @@ def _source_factory(cfg: Config, input_path: str | None, input_format: str, rate
         if input_path != "-" and not Path(input_path).is_file():
             raise UserError(f"input file not found: {input_path}")
         return lambda: FileSource(input_path, input_format=input_format, rate=rate, realtime=realtime)
-
-    def open_mic() -> Any:
-        try:
-            return _LiveMic(MicSource(cfg.audio.input_device or None, rate=cfg.audio.mic_rate))
-        except AssistantError as exc:
-            raise SourceLost(str(exc)) from exc
-
-    return open_mic
+    # Under systemd the microphone is retried forever (it may be plugged in later); run by hand,
+    # a microphone that never opened is an error the user should see at once.
+    state = {"opened": bool(os.environ.get("NOTIFY_SOCKET"))}
+    return lambda: _LiveMic(MicSource(cfg.audio.input_device or None, rate=cfg.audio.mic_rate), state)
 
 
 class _LiveMic:
     """Turns microphone failures into SourceLost so the loop reopens the device with backoff."""
 
-    def __init__(self, mic: Any):
+    def __init__(self, mic: Any, state: dict[str, bool]):
         self.mic = mic
+        self.state = state
 
     async def frames(self):
         try:
             async for frame in self.mic.frames():
+                self.state["opened"] = True
                 yield frame
         except AssistantError as exc:
+            if not self.state["opened"]:
+                raise
             raise SourceLost(str(exc)) from exc
         finally:
             close = getattr(self.mic, "close", None)
@@ -123,6 +125,7 @@ async def _main(assistant: Assistant, source_factory: Callable[[], Any], config_
         log.info("stopping")
         stopped.set()
         assistant.stop()
+        _exit_by(EXIT_DEADLINE_S)
 
     def on_reload() -> None:
         try:
@@ -154,16 +157,28 @@ async def _main(assistant: Assistant, source_factory: Callable[[], Any], config_
     if run_task in done:
         stop_wait.cancel()
         return run_task.result()
-    # Stopping: give the loop a moment to record what was pending, then leave even if a model
-    # call is still running in a thread (it cannot be interrupted).
+    # Stopping: give the loop a moment to record what was pending; a model call still running in
+    # a thread cannot be interrupted, so the exit timer armed by on_stop ends the process anyway.
     try:
         return await asyncio.wait_for(run_task, STOP_DEADLINE_S)
     except (asyncio.TimeoutError, asyncio.CancelledError):
         log.warning("work still running at shutdown was abandoned")
-        _exit_soon()
         return assistant.turns
 
 
-def _exit_soon() -> None:
-    """Threads stuck in native model code would keep the interpreter alive at exit."""
-    threading.Timer(0.3, lambda: os._exit(0)).start()
+def _exit_by(seconds: float) -> None:
+    """Threads blocked in native code (a model call, a stdin read) would keep the interpreter
+    from exiting; after ``seconds`` the process exits regardless (history lines are whole by then)."""
+
+    def hard_exit() -> None:
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(0)
+
+    timer = threading.Timer(seconds, hard_exit)
+    timer.daemon = True
+    timer.start()
