@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections import deque
 import difflib
 import itertools
 import logging
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 # Intents that still act as commands while translate mode is on.
 _COMMANDS_IN_TRANSLATE_MODE = {"translate_off", "translate_on", "stop"}
 _ECHO_SIMILARITY = 0.8
+MAX_TURNS_KEPT = 2000
+_FILE_BACKLOG = 4  # utterances cut ahead of the turn being handled (file input)
 _ECHO_MIN_COVER = 0.6  # an echo repeats most of the reply
 
 
@@ -88,7 +91,7 @@ class Assistant:
         self.console = console
         self.clock = clock
         self.state = SessionState(voice=cfg.tts.voice, speed=cfg.tts.speed, reply_language=cfg.router.reply_language)
-        self.turns: list[Turn] = []
+        self.turns: deque[Turn] = deque(maxlen=MAX_TURNS_KEPT)  # bounded: the daemon runs for months
         self._turn_ids = itertools.count(1)
         self._reply_numbers = itertools.count(1)
         self._pending: dict[int, int] = {}
@@ -100,7 +103,8 @@ class Assistant:
     # ----------------------------------------------------------------- running
     async def run(self, source_factory: Callable[[], FrameSource]) -> list[Turn]:
         """Listen until the source ends (or ``stop()``), then finish pending jobs and replies."""
-        self._utterances: asyncio.Queue[tuple[Utterance, float] | None] = asyncio.Queue()
+        self._utterances: asyncio.Queue[tuple[Utterance, float] | None] = asyncio.Queue(
+            maxsize=_FILE_BACKLOG if self.turn_based else 0)
         self._replies: asyncio.Queue[Reply | None] = asyncio.Queue()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -126,7 +130,7 @@ class Assistant:
             await self.jobs.drain()
         await self._replies.put(None)
         await replies_task
-        return self.turns
+        return list(self.turns)
 
     def stop(self) -> None:
         """Stop listening and speaking now (SIGTERM/SIGINT); pending work is recorded as failed."""
@@ -170,7 +174,7 @@ class Assistant:
                 self.notifier.ready()
                 if hasattr(source, "events"):  # a source that is already cut (tests, replays)
                     async for event in source.events():
-                        self._on_event(event)
+                        await self._on_event(event)
                     return
                 n = 0
                 async for frame in source.frames():
@@ -179,7 +183,7 @@ class Assistant:
                     if self.wake_gate is not None:
                         self.wake_gate.feed(frame)
                     for event in segmenter.process(frame):
-                        self._on_event(event)
+                        await self._on_event(event)
                     if self._new_segmenter and not segmenter.in_speech:
                         segmenter = Segmenter(self.cfg.vad)
                         self._new_segmenter = False
@@ -187,7 +191,7 @@ class Assistant:
                     if n % 32 == 0:
                         await asyncio.sleep(0)  # let the other tasks run during fast file input
                 for event in segmenter.flush():
-                    self._on_event(event)
+                    await self._on_event(event)
                 return
             except SourceLost as exc:
                 log.warning("microphone lost (%s); retrying in %.1f s", exc, backoff)
@@ -196,9 +200,10 @@ class Assistant:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
 
-    def _on_event(self, event: Any) -> None:
+    async def _on_event(self, event: Any) -> None:
         if isinstance(event, Utterance):
-            self._utterances.put_nowait((event, self.clock()))
+            # file input waits here when turns lag behind (backpressure); a live queue never fills
+            await self._utterances.put((event, self.clock()))
         elif isinstance(event, SpeechStarted):
             log.debug("speech started at %.2f s", event.start)
 

@@ -163,7 +163,7 @@ async def _main(assistant: Assistant, source_factory: Callable[[], Any], config_
         return await asyncio.wait_for(run_task, STOP_DEADLINE_S)
     except (asyncio.TimeoutError, asyncio.CancelledError):
         log.warning("work still running at shutdown was abandoned")
-        return assistant.turns
+        return list(assistant.turns)
 
 
 def _exit_by(seconds: float) -> None:
