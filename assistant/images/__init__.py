@@ -1,1 +1,2 @@
-"""images stage."""
+"""Images: capability table (models), preparation (prepare), spoken regions (regions),
+requests (service), saving (store), construction (factory)."""

@@ -1,0 +1,21 @@
+"""Build the image service from the config (there is no local image engine)."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import Config
+from ..errors import UserError
+from ..secrets import api_key
+from .service import ImageService
+
+NEEDS_KEY = "drawing needs OPENAI_API_KEY or images.base_url"
+
+
+def make_image_service(cfg: Config, client: Any = None) -> ImageService:
+    """The OpenAI (or OpenAI-compatible) image service; UserError when it cannot be reached at all."""
+    if cfg.images.backend == "local":
+        raise UserError("there is no local image engine; set images.backend to auto or openai "
+                        "(with OPENAI_API_KEY or images.base_url)")
+    if client is None and not api_key() and not cfg.images.base_url:
+        raise UserError(NEEDS_KEY)
+    return ImageService(cfg, client)
