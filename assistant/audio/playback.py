@@ -155,5 +155,5 @@ class Speaker:
             if self._stop.is_set():
                 return False
             piece = data[start:start + step]
-            stream.write(np.repeat(piece[:, None], channels, axis=1) if channels > 1 else piece)
+            stream.write(np.repeat(piece[:, None], channels, axis=1))  # (frames, channels)
         return True
