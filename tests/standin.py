@@ -16,7 +16,13 @@ Choices (documented here, since the spec is silent):
   answers 400 with code "model_not_found" and param "model".
 - validation runs before scripted replies; an invalid request never consumes a script.
 - `Recorded.path` is the full URL path ("/v1/audio/speech"); `Recorded.endpoint` drops
-  "/v1". `script()` accepts either form.
+  "/v1". `script()` accepts either form. Headers are recorded with lower-case names.
+- multipart: `form["x[]"]` is always a list, a repeated plain field becomes a list;
+  `files[name]` is a (filename, content_type, bytes) tuple, or a list of them for `name[]`
+  or a repeated name; `file_list` keeps every upload in order; `params` is the validated
+  request (JSON body, or the form coerced to the schema's types, `a[k]=v` -> objects).
+- wav/flac uploads must decode (raw PCM named .wav is rejected); other formats are trusted.
+- a stand-in bug answers 500 and is recorded in `violations` (never a dropped connection).
 Regenerate the spec subset: `python -m tests.standin --write-subset`.
 """
 from __future__ import annotations

@@ -408,3 +408,17 @@ def test_internal_error_is_a_visible_500(srv, monkeypatch):
     assert status == 500 and "ZeroDivisionError" in err["error"]["message"]
     assert "internal error" in srv.violations[0]
     srv.reset()
+
+
+def test_delay_triggers_client_timeout_and_latency(srv):
+    from openai import APITimeoutError
+    srv.reset()
+    client = OpenAI(api_key="sk-test", base_url=srv.base_url, max_retries=0, timeout=0.2)
+    srv.script("/audio/speech", [Reply(delay=0.6, body=b"late", content_type="audio/mpeg")])
+    with pytest.raises(APITimeoutError):
+        client.audio.speech.create(model="tts-1", voice="nova", input="x")
+    with StandIn(latency=0.3) as slow:
+        slow_client = OpenAI(api_key="sk-test", base_url=slow.base_url, max_retries=0, timeout=0.1)
+        with pytest.raises(APITimeoutError):
+            slow_client.models.list()
+    assert srv.violations == []
