@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .config import Config
+    from .images.service import ImageResult, Preparation
     from .stt.base import Transcript
     from .tts.base import Speech
 
@@ -60,3 +61,39 @@ def say(text: str, *, voice: str | None = None, model: str | None = None, speed:
             raise UserError(why)
         speaker = Speaker()
     return render(p, speaker)[0]
+
+
+def draw(prompt: str, *, model: str | None = None, size: str | None = None, quality: str | None = None,
+         style: str | None = None, n: int = 1, output_format: str | None = None, out: str | None = None,
+         config: "Config | str | None" = None) -> "ImageResult":
+    """Prompt -> saved image(s): an ImageResult (``.paths``, ``.images`` as PIL; inline in Jupyter).
+    Options default to the [images] config; one the model does not take raises UserError."""
+    from .images.factory import make_image_service
+
+    service = make_image_service(_config(config))
+    return service.generate(prompt, model=model, size=size, quality=quality, style=style, n=n,
+                            output_format=output_format, out=out)
+
+
+def edit(image: Any, prompt: str, *, mask: Any = None, region: str | None = None, model: str | None = None,
+         size: str | None = None, fit: str | None = None, mask_mode: str = "auto", out: str | None = None,
+         config: "Config | str | None" = None) -> "ImageResult":
+    """Edit ``image`` (a path or "last") inside ``mask`` (a file) or ``region`` ("top left", "가운데", …)."""
+    from .images.factory import make_image_service
+
+    service = make_image_service(_config(config))
+    return service.edit(image, prompt, mask=mask, region=region, model=model, size=size, fit=fit,
+                        mask_mode=mask_mode, out=out)
+
+
+def prepare(image: Any, *, mask: Any = None, region: str | None = None, model: str | None = None,
+            size: str | None = None, fit: str | None = None, mask_mode: str = "auto", feather: int = 0,
+            out_dir: str | None = None, config: "Config | str | None" = None) -> "Preparation":
+    """Offline: the image (and mask) exactly as an edit would send them, as PIL images
+    (``.image``, ``.mask``); written into ``out_dir`` when given (``.paths``)."""
+    from .images.service import ImageService, Preparation
+
+    source, prepared = ImageService(_config(config)).prepare(
+        image, model=model, mask=mask, region=region, size=size, fit=fit, mask_mode=mask_mode, feather=feather)
+    result = Preparation(source, prepared)
+    return result.save(out_dir) if out_dir is not None else result

@@ -383,3 +383,50 @@ def map_error(exc: Exception, base_url: str = "", timeout: float = 0) -> Excepti
     if isinstance(exc, openai.APIError):
         return ApiError(f"image service error: {redact(str(exc))}")
     return None
+
+
+@dataclass(frozen=True, eq=False)
+class Preparation:
+    """An offline preparation: PIL images (``image``, ``mask``) and, when written, their paths."""
+
+    source: Path
+    prepared: Prepared
+    paths: tuple[Path, ...] = ()
+
+    @property
+    def image(self) -> Any:
+        return self.prepared.image
+
+    @property
+    def mask(self) -> Any:
+        return self.prepared.mask
+
+    @property
+    def images(self) -> list[Any]:
+        return [i for i in (self.prepared.image, self.prepared.mask) if i is not None]
+
+    def __repr__(self) -> str:
+        g = self.prepared.geometry
+        mask = f", mask {len(self.prepared.mask_png or b''):,} bytes" if self.prepared.mask_png else ""
+        return (f"Preparation({self.source.name}: {g.original[0]}x{g.original[1]} -> {g.size[0]}x{g.size[1]} "
+                f"{self.prepared.image.mode} for {self.prepared.model}, {len(self.prepared.png):,} bytes{mask})")
+
+    def _repr_html_(self) -> str:
+        captions = [str(p) for p in self.paths] or ["image", "mask"]
+        return _html_thumbnails(self.images, captions)
+
+    def save(self, out_dir: str | Path) -> "Preparation":
+        """Write ``<stem>-prepared.png`` (+ ``<stem>-mask.png``) into ``out_dir``, never overwriting."""
+        from ..paths import unique_path
+
+        directory = Path(out_dir)
+        if not directory.is_dir():
+            raise UserError(f"directory does not exist: {directory}")
+        stem = store.slugify(self.source.stem, 60)
+        written = []
+        for suffix, data in (("prepared", self.prepared.png), ("mask", self.prepared.mask_png)):
+            if data is not None:
+                path = unique_path(directory, f"{stem}-{suffix}", ".png")
+                atomic_write_bytes(path, data, overwrite=False)
+                written.append(path)
+        return Preparation(self.source, self.prepared, tuple(written))
