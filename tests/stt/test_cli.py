@@ -75,3 +75,26 @@ def test_import_and_help_need_no_portaudio():
     code = ("import sys, assistant.cli, assistant.api, assistant.stt.factory, assistant.stt.openai;"
             "assert 'sounddevice' not in sys.modules, 'sounddevice imported eagerly'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_record_keeps_the_wav_beside_out_and_transcribes_it(tmp_path, monkeypatch):
+    """--record with a fake sounddevice (no audio hardware here): WAV kept next to --out."""
+    import types
+
+    calls = {}
+    fake = types.SimpleNamespace(
+        check_input_settings=lambda **kw: calls.setdefault("check", kw),
+        rec=lambda n, samplerate, channels, dtype: calls.setdefault("rec", np.zeros((n, channels), np.int16)),
+        wait=lambda: None,
+        query_devices=lambda kind=None: {"default_samplerate": 16000.0},
+    )
+    monkeypatch.setitem(sys.modules, "sounddevice", fake)
+    monkeypatch.setattr("assistant.stt.local.LocalTranscriber.transcribe",
+                        lambda self, audio, **kw: __import__("assistant.stt.base", fromlist=["Transcript"]).Transcript("ok", "en"))
+    out = tmp_path / "take.txt"
+    res = CliRunner().invoke(main, ["transcribe", "--record", "0.5", "--backend", "local", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_text() == "ok\n"
+    wav = tmp_path / "take.wav"
+    assert sf.info(wav).samplerate == 16000 and sf.info(wav).frames == 8000
+    assert calls["check"]["samplerate"] == 16000
