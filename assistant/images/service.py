@@ -177,7 +177,7 @@ class ImageService:
         source, prepared = self.prepare(image, model=caps.name, fit="crop")
         fields["size"] = f"{prepared.geometry.size[0]}x{prepared.geometry.size[1]}"
         request = dict(fields, image=("image.png", prepared.png, "image/png"))
-        answer = self._request(self.images.create_variation, request, None, "")
+        answer = self._request(_quiet(self.images.create_variation), request, None, "")
         meta_prompt = ""
         try:
             meta_prompt = store.read_png_text(source).get("prompt", "")
@@ -264,6 +264,17 @@ class ImageService:
             saved.append(path)
         return ImageResult(tuple(saved), prompt, revised, caps.name, size_text, fields.get("quality"),
                            fields.get("style"), kind, source, prepared.notes if prepared else ())
+
+
+def _quiet(call: Callable[..., Any]) -> Callable[..., Any]:
+    """The SDK marks variations deprecated; the endpoint is still in the spec, so no warning."""
+    def wrapped(**kwargs: Any) -> Any:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return call(**kwargs)
+    return wrapped
 
 
 @dataclass(frozen=True)
