@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import UserError
+from . import png as fastpng
 from .models import ModelCaps, prep_size
 from .regions import region_mask
 
@@ -27,9 +28,6 @@ Fit = Literal["pad", "crop", "stretch"]
 MaskMode = Literal["auto", "white", "transparent"]
 FITS: tuple[str, ...] = ("pad", "crop", "stretch")
 MASK_MODES: tuple[str, ...] = ("auto", "white", "transparent")
-PNG_LEVEL = 3            # zlib level, with the run-length strategy below
-PNG_STRATEGY = 3         # zlib Z_RLE: on photos as small as optimize=True in ~1/6 of the time;
-                         # flat artwork still compresses (runs); default-strategy deflate is slower
 THRESHOLD = 128          # L value at or above which a mask pixel means "edit"
 PAD_COLOR = (255, 255, 255)
 ASPECT_TOLERANCE = 0.02  # a user mask of another size is scaled only if its aspect is this close
@@ -211,14 +209,14 @@ def api_mask(bitmask: Image.Image) -> Image.Image:
 
 
 # ------------------------------------------------------------------------------- encoding
-def encode_png(img: Image.Image, limit: int | None = None, level: int = PNG_LEVEL) -> tuple[bytes, tuple[str, ...]]:
-    """Fast PNG (zlib ``level`` with Z_RLE, no optimize pass); under ``limit`` bytes by re-encoding at level 9
-    and then reducing colours (256-colour palette) if needed."""
+def encode_png(img: Image.Image, limit: int | None = None) -> tuple[bytes, tuple[str, ...]]:
+    """Fast PNG (png.encode: adaptive Sub/Up/Average rows, zlib Z_RLE; no optimize pass); kept
+    under ``limit`` bytes by re-encoding at zlib level 9 and then reducing to 256 colours."""
     notes: list[str] = []
-    data = _png(img, level)
+    data = fastpng.encode(img) if fastpng.supported(img) else _png(img, 6)
     if limit is None or len(data) < limit:
         return data, ()
-    data = _png(img, 9, -1)
+    data = _png(img, 9)
     notes.append("re-encoded at zlib level 9 to stay under the size limit")
     if len(data) < limit:
         return data, tuple(notes)
@@ -226,16 +224,16 @@ def encode_png(img: Image.Image, limit: int | None = None, level: int = PNG_LEVE
         quant = img.quantize(256, method=Image.Quantize.FASTOCTREE)
     else:
         quant = img.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
-    data = _png(quant, 9, -1)
+    data = _png(quant, 9)
     notes.append("reduced to 256 colours to stay under the size limit")
     if len(data) >= limit:
         raise UserError(f"cannot encode the image under {limit / 1048576:.0f} MB")
     return data, tuple(notes)
 
 
-def _png(img: Image.Image, level: int, strategy: int = PNG_STRATEGY) -> bytes:
+def _png(img: Image.Image, level: int) -> bytes:
     buf = io.BytesIO()
-    img.save(buf, "PNG", compress_level=level, compress_type=strategy)
+    img.save(buf, "PNG", compress_level=level)
     return buf.getvalue()
 
 

@@ -342,7 +342,9 @@ def _restored(blob: bytes, prepared: Prepared, fmt: str) -> bytes:
     elif kind == "webp":
         back.save(buf, "WEBP", quality=95)
     else:
-        back.save(buf, "PNG", compress_level=3, compress_type=3)
+        from . import png as fastpng
+
+        return fastpng.encode(back if fastpng.supported(back) else back.convert("RGBA"))
     return buf.getvalue()
 
 
