@@ -202,3 +202,30 @@ def test_bad_inputs():
     with pytest.raises(UserError, match="either"):
         prepare(Image.new("RGB", (10, 10)), get_caps("gpt-image-1"), mask=Image.new("L", (10, 10), 255),
                 region="left")
+
+
+def test_prep_is_much_faster_than_optimize_baseline():
+    """Lenient in-suite check of the bench target (bench/images.py measures the real ratio)."""
+    import time
+
+    img = _photo(3000, 2000, noise=6)
+    caps = get_caps("gpt-image-2")
+
+    def best(fn, n):
+        times = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    ours = best(lambda: prepare(img, caps), 3)
+    rgb = flatten(img)
+    geo = plan(rgb.size, (1536, 1024), "pad")
+
+    def baseline():
+        from assistant.images.prepare import apply
+
+        apply(rgb, geo, resample=Image.Resampling.LANCZOS, fill=(255, 255, 255)).save(io.BytesIO(), "PNG",
+                                                                                     optimize=True)
+    assert ours < 0.5 * best(baseline, 2)
