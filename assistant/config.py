@@ -65,6 +65,8 @@ class SttConfig(ServiceBackend):
     logprob_threshold: float = -1.0
     hallucinations: tuple[str, ...] = ()
     languages: tuple[str, ...] = ("en", "ko")
+    english_first: bool = True
+    english_first_logprob: float = -0.9
 
 
 @dataclass(frozen=True)
