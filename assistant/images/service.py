@@ -228,7 +228,7 @@ class ImageService:
             b64 = getattr(event, "b64_json", None)
             if kind.endswith("partial_image") and b64:
                 if on_progress is not None:
-                    partial_dir = partial_dir or ensure_private_dir(cache_dir() / "partial-images")
+                    partial_dir = partial_dir or ensure_private_dir(ensure_private_dir(cache_dir()) / "partial-images")
                     idx = getattr(event, "partial_image_index", 0)
                     path = partial_dir / f"{stem}-partial-{idx}.{getattr(event, 'output_format', 'png') or 'png'}"
                     atomic_write_bytes(path, _b64(b64))

@@ -29,8 +29,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def output_dir(cfg: Config) -> Path:
     """images.output_dir (``~`` expanded) or $XDG_DATA_HOME/assistant/images, created 0700."""
     raw = cfg.images.output_dir
-    path = Path(os.path.expanduser(raw)) if raw else data_dir() / "images"
-    return ensure_private_dir(path)
+    if raw:
+        return ensure_private_dir(Path(os.path.expanduser(raw)))
+    return ensure_private_dir(ensure_private_dir(data_dir()) / "images")
 
 
 def slugify(prompt: str, limit: int = SLUG_MAX) -> str:

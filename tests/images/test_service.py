@@ -227,3 +227,38 @@ def test_spoken_options(server):
     opts = service.spoken_options({"quality": "high", "style": "natural", "size": "tall"})
     service.generate("a tower", **opts)
     assert server.requests[-1].json["size"] == "1024x1792" and server.requests[-1].json["quality"] == "hd"
+
+
+def test_gpt_edit_streams_partials(server, tmp_path):
+    service = make_image_service(_cfg(server, partial_images=1))
+    seen: list[str] = []
+    result = service.edit(_photo(tmp_path, (1536, 1024)), "make it night", region="top", on_progress=seen.append)
+    form = server.requests[-1].form
+    assert form["stream"] == "true" and form["partial_images"] == "1"
+    assert len(seen) == 1 and result.paths[0].exists()
+
+
+def test_dalle2_edit_needs_a_mask_unless_transparent(server, tmp_path):
+    service = make_image_service(_cfg(server, model="dall-e-2"))
+    with pytest.raises(UserError, match="need --mask or --region"):
+        service.edit(_photo(tmp_path), "x")
+    holey = Image.new("RGBA", (512, 512), (0, 90, 0, 255))
+    holey.paste((0, 0, 0, 0), (0, 0, 256, 256))
+    path = tmp_path / "holey.png"
+    holey.save(path)
+    service.edit(path, "a sun")
+    alpha = np.asarray(Image.open(io.BytesIO(server.requests[-1].files["mask"][2])).getchannel("A"))
+    assert (alpha[:512, :512] == 0).all() and (alpha[512:, :] == 255).all()
+
+
+def test_python_api(server, tmp_path, monkeypatch):
+    from assistant import api
+
+    cfg = _cfg(server)
+    drawn = api.draw("a paper boat", config=cfg)
+    assert drawn.images[0].size == (1024, 1024) and "<img" in drawn._repr_html_()
+    edited = api.edit("last", "make it blue", region="center", config=cfg)
+    assert edited.paths[0].exists() and edited.kind == "edit"
+    prep = api.prepare(_photo(tmp_path), region="왼쪽", model="dall-e-2", out_dir=str(tmp_path), config=cfg)
+    assert prep.image.size == (1024, 1024) and prep.mask.mode == "RGBA" and len(prep.paths) == 2
+    assert "<img" in prep._repr_html_()
