@@ -32,6 +32,7 @@ Event = SpeechStarted | Utterance
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 _HYSTERESIS = 0.7  # inside speech the energy threshold is relaxed to this fraction
 _SURE_DB = 10.0  # inside speech, this far above the threshold counts as voiced without webrtcvad
+_EDGE_S = 0.15  # loud frames webrtcvad calls unvoiced ("s", "t", "p") next to speech join it, up to this
 
 
 def _frames(ms: float) -> int:
@@ -49,6 +50,7 @@ class Segmenter:
         self._min_speech = cfg.min_speech_ms / 1000
         self._max_frames = max(self._window + 1, round(cfg.max_utterance_s / _FRAME_S))
         self._margin = cfg.noise_margin_db
+        self._edge = _frames(_EDGE_S * 1000)
         self._levels = LevelMeter(FRAME_SAMPLES)
         self.reset()
 
@@ -61,12 +63,14 @@ class Segmenter:
         self._floor_hp = NoiseFloor(_FRAME_S)  # pre-emphasised band
         # recent frames while idle: (index, frame, voiced); long enough for pre-roll + window
         self._recent: deque[tuple[int, bytes, bool]] = deque(maxlen=self._pre_roll + self._window)
+        self._loud: deque[int] = deque(maxlen=self._pre_roll + self._window)  # loud frame indexes
         self._voiced_in_window = 0
         self._speech = False
         self._audio: list[bytes] = []  # frames of the current utterance, pre-roll included
         self._audio_first = 0  # frame index of _audio[0]
         self._start = 0  # frame index of the start edge
         self._last_voiced = 0  # frame index of the last voiced frame
+        self._last_loud = 0  # last frame of the loud run right after the last voiced frame
         self._prev_voiced = False
 
     @property
@@ -96,6 +100,8 @@ class Segmenter:
         voiced = over > 0.0 and ((speech and over > _SURE_DB) or self._vad.is_speech(frame, SAMPLE_RATE))
         i = self._n
         self._n += 1
+        if over > 0.0:
+            self._loud.append(i)
         if speech:
             return self._in_speech(i, frame, voiced)
         return self._idle(i, frame, voiced)
@@ -116,17 +122,30 @@ class Segmenter:
         if self._voiced_in_window < self._need:
             return []
         window = list(recent)[-self._window :]
-        first = next(j for j, _, v in window if v)
+        first = self._extend_back(next(j for j, _, v in window if v))
         keep = [(j, f) for j, f, _ in recent if j >= first - self._pre_roll]
         self._audio = [f for _, f in keep]
         self._audio_first = keep[0][0]
         self._start = first
-        self._last_voiced = i
+        self._last_voiced = self._last_loud = i
         self._prev_voiced = True
         self._speech = True
         recent.clear()
         self._voiced_in_window = 0
         return [SpeechStarted(start=first * _FRAME_S)]
+
+    def _extend_back(self, first: int) -> int:
+        """Move a start edge back over the loud frames just before it (an initial "s", "st")."""
+        loud = set(self._loud)
+        j = first
+        while first - (j - 1) <= self._edge:
+            if j - 1 in loud:
+                j -= 1
+            elif j - 2 in loud and first - (j - 2) <= self._edge:  # the closure before a plosive
+                j -= 2
+            else:
+                break
+        return j
 
     def _in_speech(self, i: int, frame: bytes, voiced: bool) -> list[Event]:
         self._audio.append(frame)
@@ -135,8 +154,10 @@ class Segmenter:
             # in a pause, one lone voiced frame (a noise peak) does not extend the speech; it only
             # postpones the end until the next frame shows whether speech really resumed
             if prev or i - self._last_voiced <= 1:
-                self._last_voiced = i
+                self._last_voiced = self._last_loud = i
             return self._cut(i) if i + 1 - self._start >= self._max_frames else []
+        if self._loud and self._loud[-1] == i and self._last_loud == i - 1 and i - self._last_voiced <= self._edge:
+            self._last_loud = i  # an unvoiced consonant ending the word
         if i - self._last_voiced > self._hangover:  # one frame of slack: edge frames are part speech
             return self._finish()
         if i + 1 - self._start >= self._max_frames:
@@ -151,7 +172,7 @@ class Segmenter:
                          audio_start=self._audio_first * _FRAME_S)
 
     def _finish(self) -> list[Event]:
-        end = self._last_voiced + 1
+        end = max(self._last_voiced, self._last_loud) + 1
         audio_end = min(end + self._padding, self._audio_first + len(self._audio))
         events: list[Event] = []
         if (end - self._start) * _FRAME_S >= self._min_speech:
