@@ -60,12 +60,13 @@ def draw(prompt: str, model: str | None, size: str | None, quality: str | None, 
 @click.option("--mask", type=click.Path(path_type=Path), help="Mask file: white = edit, or transparent = edit.")
 @click.option("--region", help="A spoken region: 'top left', 'everything but the centre', '왼쪽 위', …")
 @click.option("--mask-mode", type=click.Choice(MASK_MODES), default="auto", show_default=True)
+@click.option("--ref", "refs", multiple=True, help="Another input image (GPT image models, up to 15); repeatable.")
 @click.option("--model", help="dall-e-2 or a GPT image model (default: images.model).")
 @click.option("--size", help="Prepared/output size (default: the nearest size the model takes).")
 @click.option("--fit", type=click.Choice(FITS), help="How the image is brought to that size (default: images.fit).")
 @click.option("--out", help="A file name, or a directory (existing or ending in '/'); default: images.output_dir.")
-def edit(image: str, prompt: str, mask: Path | None, region: str | None, mask_mode: str, model: str | None,
-         size: str | None, fit: str | None, out: str | None) -> None:
+def edit(image: str, prompt: str, mask: Path | None, region: str | None, mask_mode: str, refs: tuple[str, ...],
+         model: str | None, size: str | None, fit: str | None, out: str | None) -> None:
     """Edit IMAGE (a file, or `last`) as PROMPT says, only inside --mask / --region when given."""
     if mask is not None and region:
         raise UserError("give either --mask or --region, not both")
@@ -73,7 +74,7 @@ def edit(image: str, prompt: str, mask: Path | None, region: str | None, mask_mo
         raise UserError("the prompt is empty")
     service = _service()
     result = service.edit(image, prompt, mask=mask, region=region, mask_mode=mask_mode, model=model, size=size,
-                          fit=fit, on_progress=_progress, out=out)
+                          fit=fit, on_progress=_progress, out=out, references=refs)
     _print_paths(result)
 
 

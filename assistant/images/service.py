@@ -14,7 +14,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from ..config import Config
 from ..errors import ApiError, PolicyError, UserError
@@ -29,6 +29,7 @@ from .regions import parse_region
 log = logging.getLogger(__name__)
 
 POLICY_CODES = frozenset({"content_policy_violation", "moderation_blocked"})
+REFERENCE_EDGE = 2048                 # extra edit inputs are scaled down to this longest edge
 PLACEHOLDER_KEY = "sk-no-key-needed"  # the SDK wants a key; OpenAI-compatible servers may not
 Progress = Callable[[str], None]
 
@@ -150,11 +151,18 @@ class ImageService:
     def edit(self, image: str | Path, prompt: str, *, mask: Path | None = None, region: str | None = None,
              model: str | None = None, size: str | None = None, on_progress: Progress | None = None,
              out: str | Path | None = None, fit: str | None = None, mask_mode: str = "auto",
-             quality: str | None = None, output_format: str | None = None) -> ImageResult:
+             quality: str | None = None, output_format: str | None = None,
+             references: Sequence[str | Path] = ()) -> ImageResult:
+        """``references``: more input images for GPT image models (up to 16 in all); the mask and
+        the output geometry belong to ``image``."""
         caps = get_caps(model or self.cfg.images.model)
         if not caps.edit:
             edit_fields(caps, Options())  # raises the "cannot edit; models that can: …" UserError
         prompt = check_prompt(caps, prompt)
+        if references and 1 + len(references) > caps.edit_max_images:
+            raise UserError(f"{caps.name} takes at most {caps.edit_max_images} input image(s) per edit; "
+                            f"got {1 + len(references)}")
+        refs = [self._reference(r, caps, i) for i, r in enumerate(references, 2)]
         if size:
             size = check_size(caps, size, "edit")
         source, prepared = self.prepare(image, model=caps.name, mask=mask, region=region, size=size,
@@ -162,7 +170,8 @@ class ImageService:
         w, h = prepared.geometry.size
         opts = self._options(size=f"{w}x{h}", quality=quality, output_format=output_format, explicit_size=True)
         fields = edit_fields(caps, opts)
-        request: dict[str, Any] = dict(fields, prompt=prompt, image=("image.png", prepared.png, "image/png"))
+        first = ("image.png", prepared.png, "image/png")
+        request: dict[str, Any] = dict(fields, prompt=prompt, image=[first, *refs] if refs else first)
         if prepared.mask_png is not None:
             request["mask"] = ("mask.png", prepared.mask_png, "image/png")
         elif caps.family == "dall-e-2":
@@ -186,6 +195,19 @@ class ImageService:
         return self._save(answer, caps, fields, meta_prompt, "variation", out=out, source=source)
 
     # ------------------------------------------------------------------ internals
+    def _reference(self, image: str | Path, caps: ModelCaps, index: int) -> tuple[str, bytes, str]:
+        """An extra input image: RGB, longest edge at most REFERENCE_EDGE, PNG under the limit."""
+        from PIL import Image
+
+        from .prepare import encode_png, flatten
+
+        path = store.resolve_image(self.cfg, image)
+        img = flatten(decode(store.read_bytes(path), str(path)))
+        if max(img.size) > REFERENCE_EDGE:
+            img.thumbnail((REFERENCE_EDGE, REFERENCE_EDGE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        data, _ = encode_png(img, caps.edit_image_max_bytes or None)
+        return (f"image-{index}.png", data, "image/png")
+
     def _options(self, *, size: str | None = None, quality: str | None = None, style: str | None = None,
                  n: int = 1, output_format: str | None = None, background: str | None = None,
                  moderation: str | None = None, output_compression: int | None = None,

@@ -262,3 +262,18 @@ def test_python_api(server, tmp_path, monkeypatch):
     prep = api.prepare(_photo(tmp_path), region="왼쪽", model="dall-e-2", out_dir=str(tmp_path), config=cfg)
     assert prep.image.size == (1024, 1024) and prep.mask.mode == "RGBA" and len(prep.paths) == 2
     assert "<img" in prep._repr_html_()
+
+
+def test_gpt_edit_with_reference_images(server, tmp_path):
+    service = make_image_service(_cfg(server))
+    refs = [_photo(tmp_path, (3000, 1000), f"ref{i}.jpg") for i in range(2)]
+    service.edit(_photo(tmp_path, (1536, 1024)), "put the hat from the other pictures on him", region="top",
+                 references=refs)
+    rec = server.requests[-1]
+    images = [f for f in rec.file_list if f[0] in ("image", "image[]")]
+    assert len(images) == 3
+    assert [f[1] for f in images] == ["image.png", "image-2.png", "image-3.png"]
+    assert all(f[2] == "image/png" for f in images)
+    assert Image.open(io.BytesIO(images[1][3])).size == (2048, 683)
+    with pytest.raises(UserError, match="at most 1 input"):
+        make_image_service(_cfg(server, model="dall-e-2")).edit(refs[0], "x", region="left", references=refs[:1])
