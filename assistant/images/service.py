@@ -225,9 +225,10 @@ class ImageService:
 
     def _request(self, call: Callable[..., Any], request: dict[str, Any], on_progress: Progress | None,
                  prompt: str) -> "_Answer":
-        shown = {k: (v if k not in ("image", "mask") else f"<{v[0]} {len(v[1])} bytes>") for k, v in request.items()
-                 if k != "prompt"}
-        log.debug("image request %s", redact(str(shown)))
+        if log.isEnabledFor(logging.DEBUG):
+            shown = {k: (_describe_files(v) if k in ("image", "mask") else v) for k, v in request.items()
+                     if k != "prompt"}
+            log.debug("image request %s", redact(str(shown)))
         try:
             response = call(**request)
             if request.get("stream"):
@@ -286,6 +287,11 @@ class ImageService:
             saved.append(path)
         return ImageResult(tuple(saved), prompt, revised, caps.name, size_text, fields.get("quality"),
                            fields.get("style"), kind, source, prepared.notes if prepared else ())
+
+
+def _describe_files(value: Any) -> str:
+    files = value if isinstance(value, list) else [value]
+    return ", ".join(f"<{name} {len(data)} bytes {ctype}>" for name, data, ctype in files)
 
 
 def _quiet(call: Callable[..., Any]) -> Callable[..., Any]:
