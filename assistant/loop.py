@@ -99,6 +99,7 @@ class Assistant:
         self._speaking = False
         self._cut = False  # set by barge-in: the reply being played is abandoned
         self._last_accepted_end = float("-inf")
+        self._fallbacks_said: set[str] = set()
 
     # ----------------------------------------------------------------- running
     async def run(self, source_factory: Callable[[], FrameSource]) -> list[Turn]:
@@ -115,7 +116,9 @@ class Assistant:
             finished=self._job_finished,
             status=self.notifier.status,
             options_for=_image_options,
+            key_rejected=self._say_key_rejected,
         )
+        self._loop = asyncio.get_running_loop()
         turns_task = asyncio.create_task(self._turn_worker(), name="turns")
         replies_task = asyncio.create_task(self._reply_worker(), name="replies")
         self._audio_task = asyncio.create_task(self._audio(source_factory), name="audio")
@@ -222,6 +225,8 @@ class Assistant:
                 await self._handle(item[0], turn)
             except AssistantError as exc:
                 log.warning("turn %d failed: %s", turn.id, exc)
+                if isinstance(exc, ApiError) and exc.status == 401:
+                    self._say_key_rejected(self.state.reply_language_for(turn.language or "en"), None)
                 self._finish(turn, "failed", str(exc))
             except Exception as exc:  # never let one utterance kill the loop
                 log.exception("turn %d failed", turn.id)
@@ -341,6 +346,21 @@ class Assistant:
             self.state.reply_language = intent.value
             return [Reply(message("language_changed", intent.value), intent.value, turn.id)]
         return [Reply(message("unknown", language), language, turn.id)]
+
+    def _say_key_rejected(self, language: str, turn_id: int | None) -> None:
+        if not self.state.key_rejected_said:
+            self.state.key_rejected_said = True
+            self._enqueue(Reply(message("api_key_rejected", language), language, turn_id, "announce"))
+
+    def fallback_notice(self, what: str) -> None:
+        """An engine switched to its local stand-in (API unreachable): say so, once per engine.
+        Called from worker threads."""
+        if what in self._fallbacks_said or not hasattr(self, "_loop"):
+            return
+        self._fallbacks_said.add(what)
+        language = self.state.reply_language_for(self.state.last_reply_language)
+        reply = Reply(message("api_unreachable_local_fallback", language), language, None, "announce")
+        self._loop.call_soon_threadsafe(self._enqueue, reply)
 
     def _wake_accepts(self, utterance: Utterance) -> bool:
         if self.wake_gate.heard_between(utterance.audio_start - 0.5, utterance.end):

@@ -79,14 +79,15 @@ def run_assistant(
     from ..engines import build_engines
 
     notifier = make_notifier()
-    said_fallback: list[str] = []
+    holder: dict[str, Assistant] = {}
     history_paths = [default_history_path(cfg.service.history)]
     if output_dir is not None:
         history_paths.append(output_dir / "turns.jsonl")
     history = HistoryWriter(history_paths)
     source_factory = _source_factory(cfg, input_path, input_format, rate, realtime)
     if engines is None:
-        engines = build_engines(cfg, speaker=_speaker_for(cfg, output_dir, input_path), on_fallback=said_fallback.append)
+        engines = build_engines(cfg, speaker=_speaker_for(cfg, output_dir, input_path),
+                                on_fallback=lambda what: holder["assistant"].fallback_notice(what))
     wake_gate = None
     if wake_word:
         from ..vad.wakeword import WakeGate
@@ -102,6 +103,7 @@ def run_assistant(
         wake_gate=wake_gate,
         console=echo,
     )
+    holder["assistant"] = assistant
     return asyncio.run(_main(assistant, source_factory, config_path))
 
 

@@ -27,6 +27,7 @@ class ImageJobs:
         finished: Callable[[Turn], None],
         status: Callable[[str], None] = lambda _s: None,
         options_for: Callable[[Any, tuple[tuple[str, str], ...]], dict[str, Any]] | None = None,
+        key_rejected: Callable[[str, int], None] | None = None,
     ):
         self._factory = service_factory
         self._service: Any = None
@@ -40,7 +41,7 @@ class ImageJobs:
         self._waiting = 0
         self._running = 0
         self.last_prompt = ""
-        self.key_rejected_said = False
+        self._key_rejected = key_rejected
 
     @property
     def pending(self) -> int:
@@ -107,10 +108,8 @@ class ImageJobs:
                 self._announce(Reply(message("policy_refused", language), language, turn.id, "announce"))
             except ApiError as exc:
                 turn.result, turn.reason = "failed", str(exc)
-                if exc.status == 401:
-                    if not self.key_rejected_said:
-                        self.key_rejected_said = True
-                        self._announce(Reply(message("api_key_rejected", language), language, turn.id, "announce"))
+                if exc.status == 401 and self._key_rejected is not None:
+                    self._key_rejected(language, turn.id)  # said once per run, whichever stage hit it
                 else:
                     self._announce(Reply(message("job_failed", language, reason=_short(exc)), language, turn.id, "announce"))
             except AssistantError as exc:
