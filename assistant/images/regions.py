@@ -138,7 +138,7 @@ _KO_SEP = rf"(?:\s*{_KO_PARTICLE}?\s*|[\s\-_,.]+)"
 
 def _en_regex(phrase: str) -> str:
     body = phrase.replace(" ", _EN_SEP)
-    return rf"(?<![\w'])(?:the{_EN_SEP})?{body}(?:{_EN_SEP}of{_EN_SEP}(?:the|this|it|that)(?:{_EN_SEP}(?:image|picture|photo|drawing))?)?(?![\w'])"
+    return rf"(?<![\w'])(?:the{_EN_SEP})?{body}(?:{_EN_SEP}of{_EN_SEP}(?:it|(?:the|this|that){_EN_SEP}(?:image|picture|photo|drawing|canvas)))?(?![\w'])"
 
 
 def _ko_regex(phrase: str) -> str:
@@ -165,16 +165,52 @@ class RegionMatch:
 
 
 def find_region(text: str) -> RegionMatch | None:
-    """The region named in ``text`` (English or Korean), longest match first, or None."""
-    best: RegionMatch | None = None
+    """The region named in ``text`` (English or Korean), longest match first, or None. A phrase
+    used as a relation ("left of the tree") is not a region, nor is any match inside it."""
+    found: list[RegionMatch] = []
+    rejected: list[tuple[int, int]] = []
     for name, pattern in _patterns():
         for m in pattern.finditer(text):
             if m.end() == m.start():
                 continue
-            cand = RegionMatch(name, m.start(), m.end())
-            if best is None or _better(cand, best):
-                best = cand
+            if _plausible(text, m.start(), m.end()):
+                found.append(RegionMatch(name, m.start(), m.end()))
+            else:
+                rejected.append((m.start(), m.end()))
+    best: RegionMatch | None = None
+    for cand in found:
+        if any(s <= cand.start and cand.end <= e for s, e in rejected):
+            continue
+        if best is None or _better(cand, best):
+            best = cand
     return best
+
+
+# A bare direction word that is really a relation or an idiom: "to the left of the tree", "on top
+# of the car", "right now", "nothing left", "고양이 위에" (on the cat). "of the image" is absorbed
+# into the match itself, so an "of" right after a match means a relation to something else.
+_EN_AFTER_REJECT = re.compile(r"[\s\-_,.]+(?:of|now|away|after|before|then|there|here|back|over|behind)(?![\w'])",
+                              re.IGNORECASE)
+_EN_BEFORE_REJECT = re.compile(r"(?<![\w'])(?:on|all|nothing|anything|something|that's|thats|you're|youre)[\s\-_,.]+$",
+                               re.IGNORECASE)
+_KO_BARE = {"위", "아래"}
+_KO_CANVAS = {"그림", "사진", "이미지", "화면", "그림의", "사진의", "이미지의", "화면의"}
+
+
+def _plausible(text: str, start: int, end: int) -> bool:
+    phrase = text[start:end]
+    if phrase[:1].isascii():
+        words = phrase.lower().split()
+        if _EN_AFTER_REJECT.match(text, end):
+            return False
+        if len(words) == 1 and _EN_BEFORE_REJECT.search(text, 0, start):
+            return False
+        return True
+    if phrase in _KO_BARE:
+        before = text[:start].rstrip().split()
+        if before and before[-1] not in _KO_CANVAS and not text[:start].endswith(tuple("\n,.")):
+            return False
+    return True
 
 
 def _better(a: RegionMatch, b: RegionMatch) -> bool:

@@ -24,6 +24,8 @@ PHRASES = [
     ("위쪽", "top"), ("아래쪽", "bottom"), ("가운데 빼고", "outside-center"),
     ("가운데를 빼고 나머지를 바꿔줘", "outside-center"), ("가장자리", "outside-center"),
     ("왼쪽 3분의 1", "left-third"), ("전체", "all"),
+    ("in the middle of the picture", "center"), ("the top of it", "top"), ("make it brighter on the right", "right"),
+    ("위를 파랗게", "top"), ("그림 위를 파랗게", "top"),
 ]
 
 
@@ -44,7 +46,8 @@ def test_span_covers_the_phrase():
 
 
 @pytest.mark.parametrize("text", ["the dog's ear", "draw a cat", "leftover pizza", "bright sky", "위치를 바꿔",
-                                  "중간고사"])
+                                  "중간고사", "to the left of the tree", "put a hat on top of the car",
+                                  "top left of the tree", "do it right now", "nothing left", "고양이 위에 모자"])
 def test_no_region(text):
     assert find_region(text) is None
 
