@@ -110,3 +110,17 @@ def build_engines(cfg: Config, *, speaker: Any = None, on_fallback: Callable[[st
         return make_image_service(cfg)
 
     return Engines(transcriber, synthesizer, speaker, image_service)
+
+
+def warm_up(engines: Engines, voice: str) -> None:
+    """Load models before the first utterance (blocking): READY=1 is sent only after this, and
+    the first command is not slowed by a model load."""
+    transcriber = getattr(engines.transcriber, "_active", engines.transcriber)
+    preload = getattr(transcriber, "warm_up", None)
+    if callable(preload):
+        preload()
+    synthesizer = getattr(engines.synthesizer, "_active", engines.synthesizer)
+    if type(synthesizer).__name__ == "LocalSynthesizer":
+        for language in ("en", "ko"):
+            for _chunk in synthesizer.synthesize("OK." if language == "en" else "네.", voice=voice, language=language):
+                pass

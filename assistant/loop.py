@@ -80,6 +80,7 @@ class Assistant:
         wake_gate: Any = None,
         console: Callable[[str], None] = lambda _line: None,
         clock: Callable[[], float] = time.monotonic,
+        warm_up: bool = False,
     ):
         self.cfg = cfg
         self.engines = engines
@@ -90,6 +91,7 @@ class Assistant:
         self.wake_gate = wake_gate
         self.console = console
         self.clock = clock
+        self.warm_up = warm_up
         self.state = SessionState(voice=cfg.tts.voice, speed=cfg.tts.speed, reply_language=cfg.router.reply_language)
         self.turns: deque[Turn] = deque(maxlen=MAX_TURNS_KEPT)  # bounded: the daemon runs for months
         self._turn_ids = itertools.count(1)
@@ -119,6 +121,11 @@ class Assistant:
             key_rejected=self._say_key_rejected,
         )
         self._loop = asyncio.get_running_loop()
+        if self.warm_up:
+            from .engines import warm_up
+
+            self.notifier.status("loading models")
+            await asyncio.to_thread(warm_up, self.engines, self.state.voice)
         turns_task = asyncio.create_task(self._turn_worker(), name="turns")
         replies_task = asyncio.create_task(self._reply_worker(), name="replies")
         self._audio_task = asyncio.create_task(self._audio(source_factory), name="audio")

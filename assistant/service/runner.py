@@ -102,6 +102,7 @@ def run_assistant(
         turn_based=input_path is not None and not realtime,
         wake_gate=wake_gate,
         console=echo,
+        warm_up=True,
     )
     holder["assistant"] = assistant
     return asyncio.run(_main(assistant, source_factory, config_path))

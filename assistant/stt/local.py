@@ -177,6 +177,14 @@ class LocalTranscriber:
             lang, prob = self.detect(to_float32(pcm), model)
         return self._decode(pcm, model, task, lang, prompt, prob)
 
+    def warm_up(self) -> None:
+        """Load every model this configuration may use (the loop calls it before listening)."""
+        if self._english_first():
+            load_model(model_dir("tiny.en"), self.cfg.local_compute_type, self.cfg.local_threads)
+        _name, model = self.model_for("transcribe", None)
+        segments, _info = model.transcribe(np.zeros(SAMPLE_RATE // 2, np.float32), beam_size=1, language="en")
+        list(segments)  # decoding is lazy: run it once so every kernel is ready
+
     def _english_first(self) -> bool:
         languages = self.cfg.languages
         return (self.cfg.local_model == "auto" and self.cfg.english_first
