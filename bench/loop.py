@@ -15,8 +15,6 @@ import asyncio
 import sys
 import time
 
-import numpy as np
-
 from _common import ROOT, p50_p95, row  # noqa: F401  (sets sys.path)
 
 from assistant.config import load_config
@@ -41,11 +39,12 @@ def local_engines() -> dict[str, tuple[float, float]]:
     recording = ROOT / "assistant/data/recordings/demo.wav"
     cfg = load_config()
     eng = build_engines(cfg, speaker=NullSpeaker())
-    eng.transcriber.transcribe(np.zeros(16000, np.int16))  # load the model before timing
     turns = run_assistant(cfg, input_path=str(recording), engines=eng, echo=lambda _l: None)
     out = {}
+    english = [t for t in turns if t.language == "en"]
     for key in ("eos_to_first_audio", "stt", "reply_first_audio"):
         out[key] = p50_p95([t.timings()[key] for t in turns if key in t.timings()])
+        out[f"{key} (English turns)"] = p50_p95([t.timings()[key] for t in english if key in t.timings()])
     return out
 
 
@@ -54,13 +53,13 @@ def main() -> int:
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--skip-local", action="store_true")
     args = parser.parse_args()
-    print(row("measure", "p50 ms", "p95 ms"))
+    print(row("measure", "p50 ms", "p95 ms", widths=(44, 10, 10)))
     p50, p95 = overhead(args.turns)
-    print(row("pipeline overhead (fake engines)", f"{p50 * 1000:.1f}", f"{p95 * 1000:.1f}"))
+    print(row("pipeline overhead (fake engines)", f"{p50 * 1000:.1f}", f"{p95 * 1000:.1f}", widths=(44, 10, 10)))
     if not args.skip_local:
         t0 = time.perf_counter()
         for key, (p50, p95) in local_engines().items():
-            print(row(f"local: {key}", f"{p50 * 1000:.0f}", f"{p95 * 1000:.0f}"))
+            print(row(f"local: {key}", f"{p50 * 1000:.0f}", f"{p95 * 1000:.0f}", widths=(44, 10, 10)))
         print(f"(local run took {time.perf_counter() - t0:.1f} s)")
     return 0
 
