@@ -92,6 +92,9 @@ class Assistant:
         self.console = console
         self.clock = clock
         self.warm_up = warm_up
+        # Reopening a lost microphone: first wait and cap (doubling in between). The cap keeps
+        # "listening again within 5 s of the device coming back".
+        self.reopen_backoff = (0.5, 4.0)
         self.state = SessionState(voice=cfg.tts.voice, speed=cfg.tts.speed, reply_language=cfg.router.reply_language)
         self.turns: deque[Turn] = deque(maxlen=MAX_TURNS_KEPT)  # bounded: the daemon runs for months
         self._turn_ids = itertools.count(1)
@@ -119,6 +122,7 @@ class Assistant:
             status=self.notifier.status,
             options_for=_image_options,
             key_rejected=self._say_key_rejected,
+            progress=self.console,
         )
         self._loop = asyncio.get_running_loop()
         if self.warm_up:
@@ -174,7 +178,7 @@ class Assistant:
 
     # ------------------------------------------------------------------- audio
     async def _audio(self, source_factory: Callable[[], FrameSource]) -> None:
-        backoff = 0.5
+        backoff = self.reopen_backoff[0]
         while not self._stopping:
             segmenter = Segmenter(self.cfg.vad)
             self._new_segmenter = False
@@ -189,7 +193,7 @@ class Assistant:
                 n = 0
                 async for frame in source.frames():
                     self.notifier.watchdog()
-                    backoff = 0.5
+                    backoff = self.reopen_backoff[0]
                     if self.wake_gate is not None:
                         self.wake_gate.feed(frame)
                     for event in segmenter.process(frame):
@@ -208,7 +212,7 @@ class Assistant:
                 self.notifier.status("microphone lost, retrying")
                 self.notifier.watchdog()  # alive and retrying: not a stuck stream
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                backoff = min(backoff * 2, self.reopen_backoff[1])
 
     async def _on_event(self, event: Any) -> None:
         if isinstance(event, Utterance):

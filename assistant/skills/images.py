@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any, Callable
 
 from ..errors import ApiError, AssistantError, PolicyError, UserError
@@ -28,6 +29,7 @@ class ImageJobs:
         status: Callable[[str], None] = lambda _s: None,
         options_for: Callable[[Any, tuple[tuple[str, str], ...]], dict[str, Any]] | None = None,
         key_rejected: Callable[[str, int], None] | None = None,
+        progress: Callable[[str], None] = lambda _line: None,
     ):
         self._factory = service_factory
         self._service: Any = None
@@ -42,6 +44,7 @@ class ImageJobs:
         self._running = 0
         self.last_prompt = ""
         self._key_rejected = key_rejected
+        self._progress = progress
 
     @property
     def pending(self) -> int:
@@ -97,6 +100,8 @@ class ImageJobs:
             self._waiting -= 1
             self._running += 1
             self._status(f"drawing: {prompt[:40]}")
+            self._progress(f"[image] {kind}: {prompt[:60]}…")
+            started = time.monotonic()
             try:
                 result = await asyncio.to_thread(self._call, kind, service, prompt, intent)
             except asyncio.CancelledError:
@@ -122,6 +127,7 @@ class ImageJobs:
             else:
                 paths = [str(p) for p in result.paths]
                 turn.files.extend(paths)
+                self._progress(f"[image] saved {', '.join(paths)} ({time.monotonic() - started:.1f} s)")
                 turn.result = "done"
                 names = ", ".join(p.rsplit("/", 1)[-1] for p in paths)
                 key = "editing_done" if kind == "edit" else "drawing_done"
@@ -132,12 +138,15 @@ class ImageJobs:
         self._finished(turn)
 
     def _call(self, kind: str, service: Any, prompt: str, intent: Any) -> Any:
+        def partial(path: str) -> None:
+            self._progress(f"[image] partial image: {path}")
+
         if kind == "edit":
-            return service.edit("last", prompt, region=intent.region)
+            return service.edit("last", prompt, region=intent.region, on_progress=partial)
         options = self._options_for(service, intent.options)
         if kind == "variation" and not intent.prompt and hasattr(service, "variation_supported") and service.variation_supported():
             return service.variation("last")
-        return service.generate(prompt, **options)
+        return service.generate(prompt, on_progress=partial, **options)
 
 
 def _short(exc: Exception) -> str:

@@ -96,10 +96,10 @@ class FakeImageService:
     def last_image(self):
         return self.out / "img-1.png" if self._n else None
 
-    def generate(self, prompt, **options):
+    def generate(self, prompt, *, on_progress=None, **options):
         return self._make("generate", prompt, options)
 
-    def edit(self, image, prompt, *, region=None, **options):
+    def edit(self, image, prompt, *, region=None, on_progress=None, **options):
         return self._make("edit", prompt, {"region": region, **options})
 
     def _make(self, kind, prompt, options):
