@@ -19,7 +19,8 @@ from typing import Any, Callable, Iterable, Protocol, Sequence
 from ..config import Config
 from ..errors import ApiError, PolicyError, UserError
 from ..paths import atomic_write_bytes, cache_dir, ensure_private_dir
-from ..secrets import api_key, redact
+from ..openai_client import make_client
+from ..secrets import redact
 from . import store
 from .models import (ModelCaps, Options, check_prompt, check_size, edit_fields, generate_fields, get_caps,
                      spoken_fields, variation_fields)
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 
 POLICY_CODES = frozenset({"content_policy_violation", "moderation_blocked"})
 REFERENCE_EDGE = 2048                 # extra edit inputs are scaled down to this longest edge
-PLACEHOLDER_KEY = "sk-no-key-needed"  # the SDK wants a key; OpenAI-compatible servers may not
 Progress = Callable[[str], None]
 
 
@@ -111,11 +111,7 @@ class ImageService:
     @property
     def images(self) -> Any:
         if self._client is None:
-            import openai
-
-            c = self.cfg.images
-            self._client = openai.OpenAI(api_key=api_key() or PLACEHOLDER_KEY, base_url=c.base_url or None,
-                                         timeout=c.timeout, max_retries=c.max_retries)
+            self._client = make_client(self.cfg.images, "images")
         return self._client.images
 
     # ------------------------------------------------------------------ requests

@@ -26,6 +26,8 @@ from .formats import parse
 from .languages import check_code
 from .models import rules_for, translation_accepts
 
+from ..openai_client import make_client as shared_client
+
 log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 25 * 1000 * 1000  # the API's 25 MB limit (decimal, to be safe)
@@ -34,13 +36,7 @@ _SNIFFABLE = {".wav", ".flac", ".ogg", ".mp3"}  # suffixes libsndfile can check 
 
 
 def make_client(cfg: SttConfig) -> Any:
-    import openai
-
-    key = api_key()
-    if not key and not cfg.base_url:
-        raise UserError("no OpenAI API key: set OPENAI_API_KEY (or use --backend local, or set stt.base_url)")
-    return openai.OpenAI(api_key=key or "sk-no-key", base_url=cfg.base_url or None,
-                         timeout=cfg.timeout, max_retries=cfg.max_retries)
+    return shared_client(cfg, "stt")
 
 
 class OpenAITranscriber:

@@ -17,17 +17,13 @@ from ..secrets import api_key, redact
 from .models import MAX_INPUT_CHARS, PCM_RATE, RESPONSE_FORMATS, check_request
 from .text import pack
 
+from ..openai_client import make_client as shared_client
+
 log = logging.getLogger(__name__)
 
 
 def make_client(cfg: TtsConfig) -> Any:
-    import openai
-
-    key = api_key()
-    if not key and not cfg.base_url:
-        raise UserError("no OpenAI API key: set OPENAI_API_KEY (or use --backend local, or set tts.base_url)")
-    return openai.OpenAI(api_key=key or "sk-no-key", base_url=cfg.base_url or None,
-                         timeout=cfg.timeout, max_retries=cfg.max_retries)
+    return shared_client(cfg, "tts")
 
 
 def pcm_chunks(byte_chunks: Iterator[bytes]) -> Iterator[np.ndarray]:
