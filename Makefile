@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/assistant run --input assistant/data/recordings/demo.wav --output-dir demo-out
+	$(BIN)/assistant run --input assistant/data/recordings/demo.wav --output-dir demo-out --force
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
