@@ -85,14 +85,14 @@ def run_assistant(
         history_paths.append(output_dir / "turns.jsonl")
     history = HistoryWriter(history_paths)
     source_factory = _source_factory(cfg, input_path, input_format, rate, realtime)
-    if engines is None:
-        engines = build_engines(cfg, speaker=_speaker_for(cfg, output_dir, input_path),
-                                on_fallback=lambda what: holder["assistant"].fallback_notice(what))
     wake_gate = None
     if wake_word:
         from ..vad.wakeword import WakeGate
 
         wake_gate = WakeGate(wake_word)
+    if engines is None:
+        engines = build_engines(cfg, speaker=_speaker_for(cfg, output_dir, input_path),
+                                on_fallback=lambda what: holder["assistant"].fallback_notice(what))
     assistant = Assistant(
         cfg,
         engines,
