@@ -21,7 +21,10 @@ Choices (documented here, since the spec is silent):
   `files[name]` is a (filename, content_type, bytes) tuple, or a list of them for `name[]`
   or a repeated name; `file_list` keeps every upload in order; `params` is the validated
   request (JSON body, or the form coerced to the schema's types, `a[k]=v` -> objects).
-- wav/flac uploads must decode (raw PCM named .wav is rejected); other formats are trusted.
+- wav/flac uploads must decode (raw PCM named .wav is rejected); mp3/ogg/webm/mp4/m4a must start
+  with their container's bytes; an audio part's content type must fit its extension (no
+  application/octet-stream); image/mask parts need image/png|jpeg|webp matching the decoded
+  format and the extension. `language` (and `languages`) must be ISO-639-1 codes.
 - a stand-in bug answers 500 and is recorded in `violations` (never a dropped connection).
 Regenerate the spec subset: `python -m tests.standin --write-subset`.
 """
@@ -350,6 +353,28 @@ JSON_ONLY_TRANSCRIBE = {"gpt-4o-transcribe", "gpt-4o-mini-transcribe",
                         "gpt-4o-mini-transcribe-2025-12-15"}   # snapshot of the same model
 DIARIZE = "gpt-4o-transcribe-diarize"
 AUDIO_EXTS = {"flac", "mp3", "mp4", "mpeg", "mpga", "m4a", "ogg", "wav", "webm"}
+# "an extension-bearing filename and an appropriate content type": the types each extension may
+# carry (application/octet-stream is not appropriate), and the leading bytes of each container
+_MPEG = frozenset({"audio/mpeg", "audio/mp3", "audio/mpeg3", "audio/x-mpeg-3"})
+AUDIO_TYPES = {"flac": {"audio/flac", "audio/x-flac"}, "mp3": _MPEG, "mpeg": _MPEG, "mpga": _MPEG,
+               "mp4": {"audio/mp4", "video/mp4"}, "m4a": {"audio/mp4", "audio/m4a", "audio/x-m4a"},
+               "ogg": {"audio/ogg", "application/ogg"}, "webm": {"audio/webm", "video/webm"},
+               "wav": {"audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave"}}
+_MAGIC: dict[str, Callable[[bytes], bool]] = {
+    "mp3": lambda b: b[:3] == b"ID3" or (len(b) > 1 and b[0] == 0xFF and b[1] & 0xE0 == 0xE0),
+    "ogg": lambda b: b[:4] == b"OggS", "webm": lambda b: b[:4] == b"\x1aE\xdf\xa3",
+    "mp4": lambda b: b[4:8] == b"ftyp", "m4a": lambda b: b[4:8] == b"ftyp"}
+_MAGIC["mpeg"] = _MAGIC["mpga"] = _MAGIC["mp3"]
+# ISO-639-1 (the `language` field's format): two letters, from this list
+ISO_639_1 = frozenset(
+    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy "
+    "da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu "
+    "hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb "
+    "lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om "
+    "or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw "
+    "ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu".split())
+IMAGE_TYPES = {"PNG": ("image/png", {"png"}), "JPEG": ("image/jpeg", {"jpg", "jpeg"}),
+               "WEBP": ("image/webp", {"webp"})}
 TTS_MODELS = {"tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"}
 VOICES = {"alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer",
           "verse", "marin", "cedar"}
@@ -390,6 +415,10 @@ def _audio_file(files: dict) -> tuple[str, str, bytes]:
     _need(ext in AUDIO_EXTS, "file", f"Invalid file format '{filename}'. Supported formats: "
           f"{sorted(AUDIO_EXTS)}", "invalid_file_format")
     _need(bool(ctype), "file", "The audio file part has no content type.", "invalid_file_format")
+    _need(ctype in AUDIO_TYPES[ext], "file", f"Content type '{ctype}' does not fit '{filename}' "
+          f"(expected one of {sorted(AUDIO_TYPES[ext])}).", "invalid_file_format")
+    _need(_MAGIC.get(ext, lambda b: True)(data), "file", f"'{filename}' does not look like a(n) "
+          f"{ext} file.", "invalid_file_format")
     _need(0 < len(data) <= 25 * MB, "file", f"Audio file must be 1 byte to 25 MB, got {len(data)}.",
           "invalid_file_size")
     # wav/flac are checked for real (catches raw PCM sent as .wav); others are taken on trust
@@ -441,6 +470,9 @@ def rules_transcription(req: dict, files: dict) -> None:
         _need(p not in req or model == "gpt-transcribe", p, f"'{p}' is only supported by "
               "gpt-transcribe.", "unsupported_parameter")
     _need(0 <= req.get("temperature", 0) <= 1, "temperature", "temperature must be between 0 and 1.")
+    for code in [req.get("language"), *req.get("languages", [])]:
+        _need(code is None or code in ISO_639_1, "language", f"Invalid language '{code}'. Language "
+              "parameter must be specified in ISO-639-1 format.")
 
 
 def rules_translation(req: dict, files: dict) -> None:
@@ -522,23 +554,34 @@ def rules_generation(req: dict, files: dict) -> None:
           "models.", "unsupported_parameter")
 
 
-def _open_image(param: str, data: bytes):
+def _open_image(param: str, data: bytes, filename: str | None = None, ctype: str | None = None):
+    """Decode an uploaded image; with filename/ctype, both must fit the decoded format."""
     from PIL import Image
     try:
         img = Image.open(io.BytesIO(data))
         img.load()
-        return img
     except Exception:
         raise Violation(param, f"'{param}' is not a valid image file.", "invalid_image") from None
+    if filename is not None:
+        mime, exts = IMAGE_TYPES.get(img.format, ("?", set()))
+        ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+        _need(ctype == mime, param, f"Invalid file '{param}': unsupported mimetype ('{ctype}') for "
+              f"{img.format}. Supported: 'image/jpeg', 'image/png', 'image/webp'.",
+              "invalid_image_format")
+        _need(ext in exts, param, f"'{filename}': the extension does not fit a {img.format} image.",
+              "invalid_image_format")
+    return img
 
 
 def rules_edit(req: dict, files: dict, file_list: list) -> None:
     model = _model(req, GPT_IMAGE | {"dall-e-2", "chatgpt-image-latest"}, "/v1/images/edits")
     gpt = model != "dall-e-2"
     _image_common(req, model, gpt)
+    _need(gpt or not req.get("stream"), "stream", "stream is only supported for the GPT image "
+          "models.", "unsupported_parameter")
     images = [f for f in file_list if f[0] in ("image", "image[]")]
-    for _, filename, _, data in images:
-        img = _open_image("image", data)
+    for _, filename, ctype, data in images:
+        img = _open_image("image", data, filename, ctype)
         if gpt:
             _need(img.format in ("PNG", "WEBP", "JPEG") and len(data) < 50 * MB, "image",
                   f"'{filename}': GPT image models take png, webp or jpg under 50 MB.",
@@ -550,8 +593,8 @@ def rules_edit(req: dict, files: dict, file_list: list) -> None:
                   f"(got {img.format} {img.width}x{img.height}).", "invalid_image_format")
     _need(len(images) <= 16, "image", "At most 16 images.")
     if ("mask" in files or "mask[]" in files) and images:
-        data = _file(files, "mask")[2]
-        mask, first = _open_image("mask", data), _open_image("image", images[0][3])
+        mname, mtype, data = _file(files, "mask")
+        mask, first = _open_image("mask", data, mname, mtype), _open_image("image", images[0][3])
         _need(mask.format == "PNG" and len(data) < 4 * MB, "mask", "mask must be a PNG under 4 MB.",
               "invalid_image_format")
         _need(mask.size == first.size, "mask", f"mask size {mask.size} differs from image size "
@@ -562,8 +605,8 @@ def rules_edit(req: dict, files: dict, file_list: list) -> None:
 
 def rules_variation(req: dict, files: dict) -> None:
     _model(req, {"dall-e-2"}, "/v1/images/variations")
-    data = _file(files, "image")[2]
-    img = _open_image("image", data)
+    filename, ctype, data = _file(files, "image")
+    img = _open_image("image", data, filename, ctype)
     _need(img.format == "PNG" and len(data) < 4 * MB and img.width == img.height, "image",
           "image must be a square PNG under 4 MB.", "invalid_image_format")
 

@@ -311,6 +311,26 @@ INVALID_MP = [
     ("edit-mini-fidelity", "/images/edits",
      [("model", "gpt-image-1-mini"), ("prompt", "x"), ("input_fidelity", "high")],
      [("image", "a.png", "image/png", PNG)], "input_fidelity"),
+    # file parts: content type and extension must fit the bytes (spec: "appropriate content type")
+    ("tr-octet-stream", "/audio/transcriptions", [("model", "whisper-1")],
+     [("file", "a.wav", "application/octet-stream", WAV)], "file"),
+    ("tr-mp3-as-wav-type", "/audio/transcriptions", [("model", "whisper-1")],
+     [("file", "a.mp3", "audio/wav", b"\xff\xfb" * 50)], "file"),
+    ("tr-wav-named-m4a", "/audio/transcriptions", [("model", "whisper-1")],
+     [("file", "a.m4a", "audio/mp4", WAV)], "file"),
+    ("tr-language-not-639-1", "/audio/transcriptions", [("model", "whisper-1"), ("language", "haw")],
+     [AUDIO], "language"),
+    ("edit-octet-stream", "/images/edits", [("model", "gpt-image-1"), ("prompt", "x")],
+     [("image", "a.png", "application/octet-stream", PNG)], "image"),
+    ("edit-jpeg-named-png", "/images/edits", [("model", "gpt-image-1"), ("prompt", "x")],
+     [("image", "a.png", "image/jpeg", image_bytes("256x256", "jpeg"))], "image"),
+    ("edit-mask-ctype", "/images/edits", [("model", "dall-e-2"), ("prompt", "x")],
+     [("image", "a.png", "image/png", PNG),
+      ("mask", "m.png", "", image_bytes("256x256", transparent=True))], "mask"),
+    ("edit-d2-stream", "/images/edits", [("model", "dall-e-2"), ("prompt", "x"), ("stream", "true")],
+     [("image", "a.png", "image/png", PNG)], "stream"),
+    ("var-octet-stream", "/images/variations", [("model", "dall-e-2")],
+     [("image", "a.png", "application/octet-stream", PNG)], "image"),
 ]
 
 
