@@ -1,0 +1,75 @@
+"""Segmentation on realistically degraded recordings (tests/vad/degrade.py writes them at test
+time from the committed fixtures): count exact, edges within 90 ms of the dry speech edges.
+
+Cases that do NOT hold today (xfail, measured; the lead has the list):
+- en5-pink10 / en5-hiss15 / en5-hiss10 / en5-quiet35 / en5-telephone: the final "-ts" of
+  "lights." comes after a ~120 ms "t" closure; webrtcvad does not call the weak frication speech
+  and the end edge stops at the vowel (-0.23..-0.26 s). Same known limit as weak final plosives
+  ("music": short-pauses-pink15, -0.15 s).
+- en5-brown10: 10 dB rumble swells pass webrtcvad and the threshold; a start 0.35 s early.
+- en5-babble15/10 (and the 20 dB end +0.18 s): babble in the pauses *is* speech to any VAD; no
+  frame-level energy/VAD segmenter can tell the wanted talker from the others (needs speaker or
+  direction cues). ko2-babble holds because its pause is long.
+- en5-transients / ko2-transients: a door slam inside the hangover glues two sentences (en5), and a
+  slam followed by keyboard clicks becomes a 0.3 s utterance (ko2): webrtcvad calls a low-passed
+  noise burst speech and min_speech is met by slam + clicks. An onset/rise-time gate fixed ko2 but
+  cost ~0.25 of the 1.5x budget and was fragile on short words ("What"), so it is not in.
+- en5-dc (offset 3000 LSB, -21 dBFS): the full band is swamped by the offset (level = DC power), so
+  only the pre-emphasised band sees speech and the weak "Wh-" of "What" starts 0.21 s late. A
+  per-frame mean removal fixes it but costs ~0.2 of the 1.5x budget (x.sum per frame).
+- en5-agc: AGC pumping (+18 dB/s recovery in the pauses) outruns the noise floor's 4 dB/s rise in
+  the 0.7 s pauses: sentences glue. ko2-agc (one 1 s pause) holds.
+- ko2-reverb45/60: the reverberant tail (RT60 >= 0.45 s) extends the end by 0.12-0.13 s.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.vad import degrade
+
+FAILS = {  # case -> why (see the module docstring)
+    "en5-pink10": "final -ts after closure", "en5-hiss15": "final -ts after closure",
+    "en5-hiss10": "final -ts after closure", "en5-quiet35": "final -ts after closure",
+    "en5-telephone": "final -ts after closure", "short-pauses-pink15": "weak final plosive",
+    "en5-brown10": "rumble swells start speech early",
+    "en5-babble20": "babble is speech", "en5-babble15": "babble is speech", "en5-babble10": "babble is speech",
+    "en5-transients": "door slam in the hangover glues", "ko2-transients": "slam + clicks become an utterance",
+    "en5-dc": "DC offset swamps the full band", "en5-agc": "AGC pumping outruns the floor",
+    "ko2-reverb45": "reverberant tail", "ko2-reverb60": "reverberant tail",
+}
+CASES = {c.name: c for c in degrade.cases()}
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory) -> dict[str, tuple[Path, degrade.Edges]]:
+    d = tmp_path_factory.mktemp("realistic")
+    return {name: degrade.write(case, d) for name, case in CASES.items()}
+
+
+def test_the_known_failures_are_real_cases():
+    assert set(FAILS) <= set(CASES)
+
+
+@pytest.mark.parametrize("name", [n if n not in FAILS else pytest.param(n, marks=pytest.mark.xfail(reason=FAILS[n]))
+                                  for n in CASES])
+def test_count_and_edges_hold(written, name):
+    path, truth = written[name]
+    found, why = degrade.measure(path, truth)
+    assert not why, (why, found, truth)
+
+
+def test_listen_json_on_a_degraded_recording(written):
+    """The issue's acceptance path: `assistant listen --input X --json` on reverberant speech."""
+    from assistant.cli import main
+
+    path, truth = written["en5-reverb45"]
+    result = CliRunner().invoke(main, ["listen", "--input", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    got = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert len(got) == len(truth)
+    for g, (a, b) in zip(got, truth):
+        assert abs(g["start"] - a) <= 0.09 and abs(g["end"] - b) <= 0.09, (g, a, b)
