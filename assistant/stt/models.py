@@ -42,6 +42,17 @@ DIARIZE = ModelRules("gpt-4o-transcribe-diarize", frozenset({"json", "text", "di
 
 TRANSLATION_MODELS = frozenset({"whisper-1"})
 
+# `language` must be ISO-639-1. Whisper's own codes that are not: "jw" is Javanese ("jv");
+# Hawaiian ("haw") and Cantonese ("yue") have no ISO-639-1 code, so no hint is sent for them.
+WHISPER_TO_ISO_639_1: dict[str, str | None] = {"jw": "jv", "haw": None, "yue": None}
+
+
+def api_language(code: str | None) -> str | None:
+    """The ISO-639-1 code to send for a Whisper language code, or None (let the model detect)."""
+    if not code:
+        return None
+    return WHISPER_TO_ISO_639_1.get(code, code)
+
 
 def rules_for(model: str) -> ModelRules:
     m = model.lower()

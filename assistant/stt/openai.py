@@ -24,7 +24,7 @@ from .audio import UPLOAD_TYPES, as_pcm, encode, split_points
 from .base import Audio, Segment, Task, Transcript
 from .formats import parse
 from .languages import check_code
-from .models import rules_for, translation_accepts
+from .models import api_language, rules_for, translation_accepts
 
 from ..openai_client import make_client as shared_client
 
@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 25 * 1000 * 1000  # the API's 25 MB limit (decimal, to be safe)
 Upload = tuple[str, bytes, str]  # (filename, data, content type)
-_SNIFFABLE = {".wav", ".flac", ".ogg", ".mp3"}  # suffixes libsndfile can check before upload
+_SNIFFABLE = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".mp3": "MP3"}  # libsndfile can check these
+_UNSAFE_NAME_CHARS = frozenset('"\\/')
 
 
 def make_client(cfg: SttConfig) -> Any:
@@ -107,8 +108,8 @@ class OpenAITranscriber:
         params: dict[str, Any] = {"model": model, "file": upload, "response_format": fmt}
         if want_ts and rules.timestamp_granularities:
             params["timestamp_granularities"] = ["segment"]
-        if lang and rules.language:
-            params["language"] = lang
+        if api_language(lang) and rules.language:
+            params["language"] = api_language(lang)
         if prompt and rules.prompt:
             params["prompt"] = prompt
         if rules.chunking_auto:
@@ -166,8 +167,8 @@ class OpenAITranscriber:
             if size == 0:
                 raise UserError(f"audio file is empty: {p}")
             if suffix in UPLOAD_TYPES and size <= self.max_bytes:
-                duration = _sniff(p) if suffix in _SNIFFABLE else None
-                return [(0.0, (p.name, p.read_bytes(), UPLOAD_TYPES[suffix]))], duration
+                duration = _sniff(p) if _sniffable(suffix) else None
+                return [(0.0, (upload_name(p), p.read_bytes(), UPLOAD_TYPES[suffix]))], duration
             pcm = as_pcm(audio)  # too big (or a format to convert): re-encode as 16 kHz mono FLAC
             return self._pcm_uploads(pcm, flac_only=True), len(pcm) / SAMPLE_RATE
         pcm = as_pcm(audio)
@@ -201,6 +202,22 @@ def _language(language: str | None) -> str | None:
         return check_code(language)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+
+
+def upload_name(p: Path) -> str:
+    """The file's own name when it is plain printable ASCII, else ``audio<.ext>``: the extension is
+    what the API goes by, and some OpenAI-compatible servers fail on non-ASCII names."""
+    name = p.name
+    if name.isascii() and name.isprintable() and not _UNSAFE_NAME_CHARS & set(name):
+        return name
+    return "audio" + p.suffix.lower()
+
+
+def _sniffable(suffix: str) -> bool:
+    """Can this libsndfile read the format (mp3 needs libsndfile >= 1.1)? Else the file is trusted."""
+    import soundfile as sf
+
+    return _SNIFFABLE.get(suffix) in sf.available_formats()
 
 
 def _sniff(p: Path) -> float:
