@@ -42,15 +42,19 @@ def _print_paths(result) -> None:
 @click.option("--n", "n", type=int, default=1, show_default=True, help="How many images (dall-e-3: 1).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="GPT image models only (default: images.output_format).")
 @click.option("--background", type=click.Choice(("transparent", "opaque", "auto")), help="GPT image models only.")
+@click.option("--compression", type=int, help="0..100, GPT image models with --format jpeg or webp.")
+@click.option("--moderation", type=click.Choice(("low", "auto")), help="GPT image models only.")
 @click.option("--out", help="A file name, or a directory (existing or ending in '/'); default: images.output_dir.")
 def draw(prompt: str, model: str | None, size: str | None, quality: str | None, style: str | None, n: int,
-         fmt: str | None, background: str | None, out: str | None) -> None:
+         fmt: str | None, background: str | None, compression: int | None, moderation: str | None,
+         out: str | None) -> None:
     """Draw PROMPT and print the saved file paths."""
     if not prompt.strip():
         raise UserError("the prompt is empty")
     service = _service()
     result = service.generate(prompt, model=model, size=size, quality=quality, style=style, n=n,
-                              output_format=fmt, background=background, on_progress=_progress, out=out)
+                              output_format=fmt, background=background, output_compression=compression,
+                              moderation=moderation, on_progress=_progress, out=out)
     _print_paths(result)
 
 
