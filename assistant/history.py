@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import statistics
 import threading
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from .errors import UserError
 from .paths import ensure_private_dir, state_dir
 from .secrets import redact
 
@@ -97,14 +99,20 @@ def read_history(path: Path) -> list[dict[str, Any]]:
     records = []
     if not path.exists():
         return records
-    for line in path.read_text("utf-8").splitlines():
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{path} is not a history file (not UTF-8 text)") from None
+    for line in text.splitlines():
         line = line.strip()
         if not line:
             continue
         try:
-            records.append(json.loads(line))
+            record = json.loads(line)
         except json.JSONDecodeError:
             continue  # a torn last line after a crash is skipped, not fatal
+        if isinstance(record, dict):
+            records.append(record)
     return records
 
 
@@ -116,12 +124,18 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
+def _timings(record: dict[str, Any]) -> dict[str, Any]:
+    timings = record.get("timings")
+    return timings if isinstance(timings, dict) else {}
+
+
 def latency_table(records: list[dict[str, Any]]) -> list[tuple[str, int, float, float]]:
     """(stage, count, p50, p95) for end-of-speech -> first reply audio and each stage."""
     names = ["eos_to_first_audio"] + [name for name, _, _ in STAGES]
     rows = []
     for name in names:
-        values = [r["timings"][name] for r in records if name in r.get("timings", {})]
+        values = [v for r in records if isinstance(v := _timings(r).get(name), (int, float))
+                  and not isinstance(v, bool) and math.isfinite(v)]
         if values:
             rows.append((name, len(values), percentile(values, 50), percentile(values, 95)))
     return rows

@@ -22,7 +22,8 @@ def list_devices() -> list[Device]:
     sd = _import_sounddevice()
     try:
         raw = list(sd.query_devices())
-        default_in, default_out = (sd.default.device or (-1, -1))[:2]
+        pair = sd.default.device  # an _InputOutputPair: indexable, but not sliceable
+        default_in, default_out = (pair[0], pair[1]) if pair is not None else (-1, -1)
     except Exception as exc:
         raise MicrophoneError(f"cannot list audio devices ({_first_line(exc)})") from None
     devices = [Device(i, str(d.get("name", "?")), int(d.get("max_input_channels", 0)),

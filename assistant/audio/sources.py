@@ -157,6 +157,8 @@ class FileSource:
             yield from self._from_stream(stream)
             return
         path = Path(self.path)
+        if path.is_dir():
+            raise UserError(f"{self.path} is a directory, not a sound file")
         if not path.is_file():
             raise UserError(f"input file not found: {self.path}")
         if path.stat().st_size == 0:
@@ -196,7 +198,7 @@ class FileSource:
         try:
             snd = sf.SoundFile(source)
         except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-            raise UserError(f"{self.name}: cannot read audio ({_first_line(exc)})") from None
+            raise UserError(f"{self.name}: cannot read audio ({_sf_reason(exc)})") from None
         with snd:
             if snd.samplerate < 1000 or snd.channels < 1:
                 raise UserError(f"{self.name}: unsupported audio ({snd.samplerate} Hz, {snd.channels} ch)")
@@ -248,6 +250,12 @@ def _mono16(block: np.ndarray) -> np.ndarray:
     if block.shape[1] == 1:
         return np.ascontiguousarray(block[:, 0], dtype=np.int16)
     return np.round(block.astype(np.float32).mean(axis=1)).astype(np.int16)
+
+
+def _sf_reason(exc: BaseException) -> str:
+    """libsndfile's reason without its "Error opening <object repr>: " prefix."""
+    reason = getattr(exc, "error_string", None)
+    return str(reason) if reason else _first_line(exc)
 
 
 def _first_line(exc: BaseException) -> str:

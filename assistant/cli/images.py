@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
-from .common import get_config
+from .common import get_config, text_option
 
 FORMATS = ("png", "jpeg", "webp")
 FITS = ("pad", "crop", "stretch")
@@ -34,7 +34,7 @@ def _print_paths(result) -> None:
 
 
 @click.command()
-@click.argument("prompt")
+@click.argument("prompt", callback=text_option("PROMPT"))
 @click.option("--model", help="dall-e-2, dall-e-3, gpt-image-2, gpt-image-1.5, … (default: images.model).")
 @click.option("--size", help="e.g. 1024x1024, 1536x1024, auto; gpt-image-2 takes any WxH within its limits.")
 @click.option("--quality", help="GPT image: low|medium|high|auto; dall-e-3: standard|hd.")
@@ -58,12 +58,13 @@ def draw(prompt: str, model: str | None, size: str | None, quality: str | None, 
     _print_paths(result)
 
 
-@click.command()
+@click.command(short_help="Edit an image (or `last`), optionally inside a mask or region.")
 @click.argument("image")
-@click.argument("prompt")
+@click.argument("prompt", callback=text_option("PROMPT"))
 @click.option("--mask", type=click.Path(path_type=Path), help="Mask file: white = edit, or transparent = edit.")
 @click.option("--region", help="A spoken region: 'top left', 'everything but the centre', '왼쪽 위', …")
-@click.option("--mask-mode", type=click.Choice(MASK_MODES), default="auto", show_default=True)
+@click.option("--mask-mode", type=click.Choice(MASK_MODES), default="auto", show_default=True,
+              help="How to read --mask: white areas or transparent areas are edited (auto: transparent if it has any).")
 @click.option("--ref", "refs", multiple=True, help="Another input image (GPT image models, up to 15); repeatable.")
 @click.option("--model", help="dall-e-2 or a GPT image model (default: images.model).")
 @click.option("--size", help="Prepared/output size (default: the nearest size the model takes).")
@@ -82,14 +83,15 @@ def edit(image: str, prompt: str, mask: Path | None, region: str | None, mask_mo
     _print_paths(result)
 
 
-@click.command()
+@click.command(short_help="Prepare an image (and mask) for an edit, offline.")
 @click.argument("image")
 @click.option("--mask", type=click.Path(path_type=Path), help="Mask file: white = edit, or transparent = edit.")
 @click.option("--region", help="A spoken region: 'top left', 'the middle', '가운데', …")
 @click.option("--model", help="Model to prepare for (default: images.model).")
 @click.option("--size", help="Target size (default: the nearest size the model takes).")
 @click.option("--fit", type=click.Choice(FITS), help="pad | crop | stretch (default: images.fit).")
-@click.option("--mask-mode", type=click.Choice(MASK_MODES), default="auto", show_default=True)
+@click.option("--mask-mode", type=click.Choice(MASK_MODES), default="auto", show_default=True,
+              help="How to read --mask: white areas or transparent areas are edited (auto: transparent if it has any).")
 @click.option("--feather", type=click.IntRange(0, 200), default=0, help="Also write a feathered preview mask (px).")
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Where the prepared files go (never overwriting).")

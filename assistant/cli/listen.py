@@ -160,7 +160,7 @@ def record(seconds: float, out: str, device: str | None, force: bool) -> None:
     click.echo(f"wrote {path}")
 
 
-@click.command()
+@click.command(short_help="List audio inputs and outputs with their default rates.")
 def devices() -> None:
     """List audio input and output devices with their default sample rates."""
     from ..audio.devices import format_devices, list_devices

@@ -27,8 +27,8 @@ def _prepare_output_dir(path: Path, force: bool) -> Path:
     return path
 
 
-@click.command("run")
-@click.option("--input", "input_path", default=None, help="Audio file (or - for stdin) instead of the microphone.")
+@click.command("run", short_help="Listen and answer (microphone, or a recording).")
+@click.option("--input", "input_path", metavar="FILE|-", default=None, help="Audio file (or - for stdin) instead of the microphone.")
 @click.option("--input-format", type=click.Choice(["auto", "raw"]), default="auto", show_default=True)
 @click.option("--rate", type=int, default=None, help="Sample rate of raw input.")
 @click.option("--realtime", is_flag=True, help="Feed file input at wall-clock speed, like a microphone.")
@@ -71,7 +71,7 @@ def summary_table(turns) -> str:
     return "\n".join(rows)
 
 
-@click.command("stats")
+@click.command("stats", short_help="Latency p50/p95 over the turn history.")
 @click.option("--history", "history_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="History file (default: $XDG_STATE_HOME/assistant/history.jsonl).")
 def stats_cmd(history_path):
@@ -81,10 +81,12 @@ def stats_cmd(history_path):
     if not path.exists():
         raise UserError(f"no history yet at {path}")
     records = read_history(path)
-    results = {}
+    results: dict[str, int] = {}
     for r in records:
-        results[r.get("result", "?")] = results.get(r.get("result", "?"), 0) + 1
-    click.echo(f"{len(records)} turns in {path}: " + ", ".join(f"{v} {k}" for k, v in sorted(results.items())))
+        result = str(r.get("result", "?"))
+        results[result] = results.get(result, 0) + 1
+    counts = ", ".join(f"{v} {k}" for k, v in sorted(results.items()))
+    click.echo(f"{len(records)} turns in {path}" + (f": {counts}" if counts else ""))
     rows = latency_table(records)
     if not rows:
         click.echo("no timed turns yet")

@@ -1,31 +1,31 @@
 """`assistant say`: text -> speech, played as it streams and/or saved to a file."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from ..errors import UserError
-from .common import get_config
+from .common import get_config, read_stdin_text, text_option
 
 FORMATS = ("wav", "flac", "ogg", "mp3", "opus", "aac", "pcm")
 
 
 @click.command()
-@click.argument("text")
+@click.argument("text", callback=text_option("TEXT"))
 @click.option("--voice", help="alloy, echo, fable, nova, onyx, shimmer, … (default: tts.voice).")
 @click.option("--model", help="OpenAI TTS model: tts-1, tts-1-hd, gpt-4o-mini-tts (default: tts.model).")
 @click.option("--speed", type=float, help="0.25 .. 4.0 (default: tts.speed).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="File format (default: from --out's suffix, else wav).")
-@click.option("--instructions", help="How to speak (gpt-4o-mini-tts only).")
+@click.option("--instructions", callback=text_option("--instructions"), help="How to speak (gpt-4o-mini-tts only).")
 @click.option("--language", help="Language of the text (en, ko, …); default: detected from the script.")
 @click.option("--backend", type=click.Choice(("local", "openai")), help="Default: tts.backend.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save here (atomically).")
 @click.option("--no-play", is_flag=True, help="Do not play; save only.")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 def say(text: str, voice: str | None, model: str | None, speed: float | None, fmt: str | None,
         instructions: str | None, language: str | None, backend: str | None, out: Path | None,
-        no_play: bool) -> None:
+        no_play: bool, force: bool) -> None:
     """Speak TEXT ("-" reads it from stdin) and/or save it to a file."""
     from ..audio.playback import Speaker
     from ..paths import atomic_write_bytes
@@ -33,7 +33,7 @@ def say(text: str, voice: str | None, model: str | None, speed: float | None, fm
     from ..tts.speak import default_output, fetch_encoded, plan, render
 
     if text == "-":
-        text = sys.stdin.read()
+        text = read_stdin_text()
     p = plan(get_config(), text, voice=voice, model=model, speed=speed, instructions=instructions,
              language=language, backend=backend)
     if out is not None:
@@ -42,6 +42,8 @@ def say(text: str, voice: str | None, model: str | None, speed: float | None, fm
             raise UserError(f"cannot tell the audio format of {out}: add a suffix (.wav, .flac, .ogg, .mp3) or --format")
         if not out.parent.is_dir():
             raise UserError(f"directory does not exist: {out.parent}")
+        if out.exists() and not force:
+            raise UserError(f"{out} exists; pass --force to overwrite it")
     fmt = fmt or "wav"
     if fmt == "aac" and (p.backend != "openai" or len(p.synthesizer.parts(p.text)) != 1):  # type: ignore[attr-defined]
         raise UserError("aac comes only from the openai backend, for texts up to 4096 characters; "
@@ -63,12 +65,12 @@ def say(text: str, voice: str | None, model: str | None, speed: float | None, fm
     if speaker is None and out is not None:
         data = fetch_encoded(p, fmt)
         if data is not None:
-            atomic_write_bytes(out, data)
+            atomic_write_bytes(out, data, overwrite=force)
             click.echo(str(out))
             return
     speech, finished = render(p, speaker)
     if out is not None:
-        speech.save(out, fmt)
+        speech.save(out, fmt, overwrite=force)
         click.echo(str(out))
     if not finished:
         click.echo("playback stopped", err=True)

@@ -45,7 +45,7 @@ def _confirm(question: str, yes: bool) -> bool:
         return False
 
 
-@click.group("service")
+@click.group("service", short_help="Install, inspect or remove the systemd service.")
 def service_group() -> None:
     """Run the assistant as a systemd service: install, status, uninstall."""
 
@@ -109,7 +109,7 @@ def status_cmd(scope, unit_dir):
     sys.exit(code)
 
 
-@click.command("doctor")
+@click.command("doctor", short_help="Check that this machine is ready: one line per check.")
 @click.option("--online", is_flag=True, help="Also check that the API answers (GET /models, short timeout).")
 @click.option("--deep", is_flag=True, help="Verify model hashes and actually load the local models (slow).")
 def doctor_cmd(online, deep):

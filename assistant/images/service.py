@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import io
 import logging
 import urllib.error
@@ -84,13 +85,15 @@ def _html_thumbnails(images: list[Any], captions: list[str], edge: int = 384) ->
         buf = io.BytesIO()
         thumb.save(buf, "PNG")
         b64 = base64.b64encode(buf.getvalue()).decode("ascii")
-        parts.append(f'<figure style="display:inline-block;margin:4px"><img src="data:image/png;base64,{b64}"/>'
-                     f'<figcaption style="font-size:small">{_html_escape(caption)}</figcaption></figure>')
+        text = _html_escape(caption)
+        parts.append(f'<figure style="display:inline-block;margin:4px">'
+                     f'<img src="data:image/png;base64,{b64}" alt="{text}">'
+                     f'<figcaption style="font-size:small">{text}</figcaption></figure>')
     return "".join(parts)
 
 
 def _html_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return html.escape(text, quote=True)
 
 
 class ImageService:
@@ -133,6 +136,8 @@ class ImageService:
                 mask_mode: str = "auto", feather: int = 0) -> tuple[Path, Prepared]:
         """Read and prepare an image (and mask) for an edit with ``model``: offline, no request."""
         caps = get_caps(model or self.cfg.images.model)
+        if size:
+            size = check_size(caps, size, "edit")  # never silently ignored
         path = store.resolve_image(self.cfg, image)
         img = decode(store.read_bytes(path), str(path))
         mask_img = None

@@ -85,9 +85,10 @@ def split_points(pcm: np.ndarray, n_chunks: int, search_s: float = 10.0) -> list
 
 def record(seconds: float, path: Path) -> np.ndarray:
     """Record ``seconds`` from the default microphone (sounddevice imported here only)."""
-    import sounddevice as sd  # needs PortAudio; only for --record
-
+    from ..audio.sources import _import_sounddevice
     from ..paths import atomic_path
+
+    sd = _import_sounddevice()  # needs PortAudio; only for --record (one-line error without it)
 
     try:
         rate = SAMPLE_RATE

@@ -44,7 +44,8 @@ class Transcript:
     def __repr__(self) -> str:
         prob = "" if self.language_probability is None else f" ({self.language_probability:.2f})"
         dur = "" if self.duration is None else f", {self.duration:.1f}s"
-        return f"Transcript({self.text!r}, language={self.language!r}{prob}{dur}, {len(self.segments)} segments)"
+        n = len(self.segments)
+        return f"Transcript({self.text!r}, language={self.language!r}{prob}{dur}, {n} segment{'' if n == 1 else 's'})"
 
 
 @runtime_checkable
