@@ -33,6 +33,7 @@ _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 _HYSTERESIS = 0.7  # inside speech the energy threshold is relaxed to this fraction
 _SURE_DB = 10.0  # inside speech, this far above the threshold counts as voiced without webrtcvad
 _EDGE_S = 0.15  # loud frames webrtcvad calls unvoiced ("s", "t", "p") next to speech join it, up to this
+_CLOSURE_S = 0.15  # ... also after a silent closure this long ("-ts" in "lights"), if loud in the high band
 
 
 def _frames(ms: float) -> int:
@@ -51,6 +52,7 @@ class Segmenter:
         self._max_frames = max(self._window + 1, round(cfg.max_utterance_s / _FRAME_S))
         self._margin = cfg.noise_margin_db
         self._edge = _frames(_EDGE_S * 1000)
+        self._closure = _frames(_CLOSURE_S * 1000)
         self._levels = LevelMeter(FRAME_SAMPLES)
         self.reset()
 
@@ -72,6 +74,7 @@ class Segmenter:
         self._last_voiced = 0  # frame index of the last voiced frame
         self._last_loud = 0  # last frame of the loud run right after the last voiced frame
         self._prev_voiced = False
+        self._hissed = False  # the last frame in speech was loud in the pre-emphasised band
 
     @property
     def in_speech(self) -> bool:
@@ -103,7 +106,7 @@ class Segmenter:
         if over > 0.0:
             self._loud.append(i)
         if speech:
-            return self._in_speech(i, frame, voiced)
+            return self._in_speech(i, frame, voiced, over_hp > 0.0)
         return self._idle(i, frame, voiced)
 
     def flush(self) -> list[Event]:
@@ -147,7 +150,7 @@ class Segmenter:
                 break
         return j
 
-    def _in_speech(self, i: int, frame: bytes, voiced: bool) -> list[Event]:
+    def _in_speech(self, i: int, frame: bytes, voiced: bool, hiss: bool) -> list[Event]:
         self._audio.append(frame)
         prev, self._prev_voiced = self._prev_voiced, voiced
         if voiced:
@@ -156,8 +159,11 @@ class Segmenter:
             if prev or i - self._last_voiced <= 1:
                 self._last_voiced = self._last_loud = i
             return self._cut(i) if i + 1 - self._start >= self._max_frames else []
+        hissed, self._hissed = self._hissed, hiss and i - self._last_voiced <= self._edge + self._closure
         if self._loud and self._loud[-1] == i and self._last_loud == i - 1 and i - self._last_voiced <= self._edge:
             self._last_loud = i  # an unvoiced consonant ending the word
+        elif hissed and self._hissed and i - 1 - self._last_loud <= self._closure + 1:
+            self._last_loud = i  # a final fricative after a stop's closure (two frames: not a noise peak)
         if i - self._last_voiced > self._hangover:  # one frame of slack: edge frames are part speech
             return self._finish()
         if i + 1 - self._start >= self._max_frames:
