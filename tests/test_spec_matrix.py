@@ -209,6 +209,41 @@ def test_mp3_is_sent_when_libsndfile_cannot_read_mp3(cli, tmp_path, monkeypatch)
     assert req.files["file"][:2] == ("old.mp3", "audio/mpeg")
 
 
+@pytest.fixture
+def big_m4a(tmp_path, monkeypatch):
+    """A real m4a (ffmpeg) that counts as over the upload limit (max_bytes lowered to fit)."""
+    import shutil
+    import subprocess
+
+    from assistant.stt.openai import OpenAITranscriber
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg not installed")
+    path = tmp_path / "meeting.m4a"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                    "anoisesrc=d=2:c=pink:a=0.05", "-ac", "2", "-ar", "48000", "-c:a", "aac",
+                    "-b:a", "256k", str(path)], check=True)
+    monkeypatch.setattr(OpenAITranscriber, "max_bytes", path.stat().st_size - 1)
+    return path
+
+
+def test_m4a_over_the_limit_is_converted_with_ffmpeg(cli, big_m4a):
+    result, reqs = cli("transcribe", big_m4a, "--backend", "openai", "--model", "whisper-1")
+    assert result.exit_code == 0, result.output
+    assert reqs and all(r.files["file"][1] == "audio/flac" for r in reqs)
+    frames = sum(sf.info(io.BytesIO(r.files["file"][2])).frames for r in reqs)
+    assert abs(frames - 32000) < 1600        # 2 s at 16 kHz (plus the AAC encoder's priming)
+
+
+def test_m4a_over_the_limit_without_ffmpeg_is_one_line(cli, big_m4a, monkeypatch):
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    result, reqs = cli("transcribe", big_m4a, "--backend", "openai")
+    assert result.exit_code == 2 and "ffmpeg" in result.output and reqs == []
+    assert len(result.output.strip().splitlines()) == 1
+
+
 # ---------------------------------------------------------------- text to speech
 
 def _say(cli, tmp_path, *args, out="x.mp3", config=""):

@@ -169,7 +169,7 @@ class OpenAITranscriber:
             if suffix in UPLOAD_TYPES and size <= self.max_bytes:
                 duration = _sniff(p) if _sniffable(suffix) else None
                 return [(0.0, (upload_name(p), p.read_bytes(), UPLOAD_TYPES[suffix]))], duration
-            pcm = as_pcm(audio)  # too big (or a format to convert): re-encode as 16 kHz mono FLAC
+            pcm = _decode_file(p)  # too big (or a format to convert): re-encode as 16 kHz mono FLAC
             return self._pcm_uploads(pcm, flac_only=True), len(pcm) / SAMPLE_RATE
         pcm = as_pcm(audio)
         return self._pcm_uploads(pcm), len(pcm) / SAMPLE_RATE
@@ -202,6 +202,31 @@ def _language(language: str | None) -> str | None:
         return check_code(language)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+
+
+def _decode_file(p: Path) -> np.ndarray:
+    """16 kHz mono int16 from libsndfile, or from ffmpeg for what it cannot read (m4a, mp4, webm)."""
+    import shutil
+    import subprocess
+
+    try:
+        return as_pcm(p)
+    except UserError:
+        ffmpeg = shutil.which("ffmpeg")
+        if ffmpeg is None:
+            if p.suffix.lower() in UPLOAD_TYPES:  # only its size stopped a direct upload
+                raise UserError(f"{p.name} is over the API's 25 MB limit and converting it needs ffmpeg "
+                                "(not found); install ffmpeg or convert it to flac/ogg") from None
+            raise
+    cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", str(p), "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE),
+           "-f", "s16le", "-"]
+    proc = subprocess.run(cmd, capture_output=True, check=False)
+    pcm = np.frombuffer(proc.stdout[: len(proc.stdout) // 2 * 2], dtype="<i2").astype(np.int16)
+    if proc.returncode != 0 or len(pcm) == 0:
+        why = (proc.stderr.decode(errors="replace").strip().splitlines() or ["no audio"])[-1]
+        raise UserError(f"cannot read audio file {p}: {why}")
+    log.info("decoded %s with ffmpeg", p.name)
+    return pcm
 
 
 def upload_name(p: Path) -> str:
