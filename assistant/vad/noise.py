@@ -44,6 +44,36 @@ def frame_levels(frame: bytes) -> tuple[float, float]:
     return LevelMeter(len(frame) // 2)(frame)
 
 
+def is_transient(pcm: np.ndarray, frame: int = 480, block: int = 32, decay_db: float = 1.5) -> bool:
+    """A slam or a click rather than speech: ``pcm`` (a frame of lead-in, then the candidate)
+    jumps from quiet to within 10 dB of its peak in <= 2 blocks of 2 ms, peaks within three frames,
+    and then only decays (``decay_db`` per frame, 3 dB of slack). Speech rises over tens of ms,
+    or, after a plosive burst, its vowel holds its level."""
+    x = pcm[: len(pcm) // frame * frame].astype(np.float64)
+    x -= x.mean()
+    level = 10.0 * np.log10((x.reshape(-1, frame) ** 2).mean(axis=1) + _EPS)
+    peak = int(np.argmax(level[1:])) + 1
+    after = np.arange(1, len(level) - peak)
+    if peak > 3 or np.any(level[peak + 1 :] > level[peak] - decay_db * after + 3.0):
+        return False
+    db = 10.0 * np.log10((x.reshape(-1, block) ** 2).mean(axis=1) + _EPS)
+    top = db.max()
+    near = int(np.argmax(db >= top - 10.0))  # first block near the peak
+    quiet = np.flatnonzero(db[:near] < max(np.median(db[: frame // block]) + 6.0, top - 20.0))
+    if near - (int(quiet[-1]) if len(quiet) else 0) > 2:
+        return False
+    return periodicity(x[peak * frame : (peak + 2) * frame]) < 0.5  # a vowel has a pitch
+
+
+def periodicity(x: np.ndarray, rate: int = 16000) -> float:
+    """Highest normalised autocorrelation at a pitch lag (50-500 Hz): ~0.7-1 on a vowel, low on
+    noise bursts."""
+    spec = np.fft.rfft(x - x.mean(), 2 * len(x))
+    r = np.fft.irfft(spec.real**2 + spec.imag**2)[: len(x)]
+    lo, hi = rate // 500, min(rate // 50, len(x) - 1)
+    return float(r[lo:hi].max() / r[0]) if r[0] > 0.0 else 0.0
+
+
 def frame_db(frame: bytes) -> float:
     """Full-band mean energy in dB."""
     return frame_levels(frame)[0]

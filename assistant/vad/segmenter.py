@@ -26,13 +26,14 @@ import webrtcvad
 from ..audio.format import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 from ..config import VadConfig
 from ..events import SpeechStarted, Utterance
-from .noise import LevelMeter, NoiseFloor
+from .noise import LevelMeter, NoiseFloor, is_transient
 
 Event = SpeechStarted | Utterance
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 _HYSTERESIS = 0.7  # inside speech the energy threshold is relaxed to this fraction
 _SURE_DB = 10.0  # inside speech, this far above the threshold counts as voiced without webrtcvad
 _EDGE_S = 0.15  # loud frames webrtcvad calls unvoiced ("s", "t", "p") next to speech join it, up to this
+_TRANSIENT_S = 0.5  # utterances up to this long are checked for being a slam or a click
 _CLOSURE_S = 0.15  # ... also after a silent closure this long ("-ts" in "lights"), if loud in the high band
 
 
@@ -181,7 +182,7 @@ class Segmenter:
         end = max(self._last_voiced, self._last_loud) + 1
         audio_end = min(end + self._padding, self._audio_first + len(self._audio))
         events: list[Event] = []
-        if (end - self._start) * _FRAME_S >= self._min_speech:
+        if (end - self._start) * _FRAME_S >= self._min_speech and not self._transient(end):
             events.append(self._utterance(self._start, end, audio_end))
         self._speech = False
         # the hangover frames are silence: keep them as pre-roll for a quick next start
@@ -190,6 +191,14 @@ class Segmenter:
         self._recent.extend((last - len(tail) + k, f, False) for k, f in enumerate(tail))
         self._audio = []
         return events
+
+    def _transient(self, end: int) -> bool:
+        """A short utterance that is a door slam or a click (the rare check, not per frame)."""
+        if (end - self._start) * _FRAME_S > _TRANSIENT_S:
+            return False
+        lead = max(self._start - 1, self._audio_first) - self._audio_first
+        pcm = np.frombuffer(b"".join(self._audio[lead : end - self._audio_first]), np.int16)
+        return is_transient(pcm, FRAME_SAMPLES)
 
     def _cut(self, i: int) -> list[Event]:
         """Max length reached: emit what we have and go on with a new utterance from here."""

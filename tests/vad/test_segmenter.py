@@ -183,3 +183,35 @@ def test_lone_noise_peak_in_a_pause_does_not_extend_speech():
     x = np.concatenate([silence(0.5), voice(1.0), silence(0.12), white(0.03, 3000), silence(1)]) + white(2.65, 100, seed=3)
     (u,) = utts(run(pcm_frames(x)))
     assert u.end == pytest.approx(1.5, abs=0.06)
+
+
+# ---------------------------------------------------------------- transients
+def _slam(seconds: float, amp: float, seed: int) -> np.ndarray:
+    """A door slam: a low-passed noise burst with an instant onset, decaying over ~0.3 s."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * RATE)
+    burst = np.convolve(rng.standard_normal(n), np.ones(16) / 16, mode="same")
+    return amp * burst / np.abs(burst).max() * np.exp(-np.arange(n) / (0.1 * RATE))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_door_slam_in_a_pause_is_not_an_utterance(seed):
+    x = np.concatenate([silence(1.0), _slam(0.5, 20000, seed), silence(1.0)])
+    x = x + white(len(x) / RATE, 150, seed=2)
+    assert utts(run(pcm_frames(x))) == []
+
+
+def test_short_plosive_word_is_not_taken_for_a_slam():
+    """An abrupt, decaying but voiced (pitched) word like "Back." stays, even with min_speech low."""
+    word = voice(0.3) * np.exp(-np.arange(int(0.3 * RATE)) / (0.1 * RATE))
+    x = np.concatenate([silence(1.0), word, silence(1.0)]) + white(2.3, 150, seed=5)
+    assert len(utts(run(pcm_frames(x), VadConfig(min_speech_ms=60)))) == 1
+
+
+def test_slam_then_a_word_keeps_the_word():
+    """The start of a word right after a slam is not lost."""
+    x = np.concatenate([silence(1.0), _slam(0.2, 20000, 3), silence(0.1), voice(0.45), silence(1.0)])
+    x = x + white(len(x) / RATE, 150, seed=4)
+    found = utts(run(pcm_frames(x)))
+    assert len(found) == 1
+    assert found[0].start <= 1.3 + 0.09 and found[0].end == pytest.approx(1.75, abs=0.09)
