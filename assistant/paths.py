@@ -62,6 +62,8 @@ def atomic_path(target: str | os.PathLike[str], *, overwrite: bool = True) -> It
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp made it 0600: give the finished file the mode a plain open() would (umask)
+        os.chmod(tmp_path, 0o666 & ~_umask())
         if not overwrite:
             # link() fails instead of replacing when a file appeared meanwhile
             try:
@@ -74,6 +76,16 @@ def atomic_path(target: str | os.PathLike[str], *, overwrite: bool = True) -> It
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+
+
+def _umask() -> int:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
 
 
 def atomic_write_bytes(target: str | os.PathLike[str], data: bytes, *, overwrite: bool = True) -> Path:
