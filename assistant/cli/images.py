@@ -104,11 +104,12 @@ def prepare(image: str, mask: Path | None, region: str | None, model: str | None
 
     if mask is not None and region:
         raise UserError("give either --mask or --region, not both")
-    if not out_dir.is_dir():
-        raise UserError(f"directory does not exist: {out_dir}")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"not a directory: {out_dir}")
     service = ImageService(get_config())  # no client: preparation never sends anything
     source, prep = service.prepare(image, model=model, mask=mask, region=region, size=size, fit=fit,
                                    mask_mode=mask_mode, feather=feather)
+    out_dir.mkdir(parents=True, exist_ok=True)  # only once there is something to write
     stem = slugify(source.stem, 60)
     geo = prep.geometry
     img_path = unique_path(out_dir, f"{stem}-prepared", ".png")

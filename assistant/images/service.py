@@ -462,8 +462,9 @@ class Preparation:
         from ..paths import unique_path
 
         directory = Path(out_dir)
-        if not directory.is_dir():
-            raise UserError(f"directory does not exist: {directory}")
+        if directory.exists() and not directory.is_dir():
+            raise UserError(f"not a directory: {directory}")
+        directory.mkdir(parents=True, exist_ok=True)
         stem = store.slugify(self.source.stem, 60)
         written = []
         for suffix, data in (("prepared", self.prepared.png), ("mask", self.prepared.mask_png)):
