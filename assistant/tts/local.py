@@ -137,6 +137,8 @@ class _EspeakLib:
         self.lib.espeak_SetParameter(1, rate, 0)  # espeakRATE
         self.lib.espeak_SetParameter(3, pitch, 0)  # espeakPITCH
         self._buf = []
+        # the callback is process-global in libespeak-ng: another user may have replaced (and freed) it
+        self.lib.espeak_SetSynthCallback(self._cb)
         data = text.encode("utf-8")
         self.lib.espeak_Synth(data, len(data) + 1, 0, 1, 0, 1, None, None)  # POS_CHARACTER, espeakCHARS_UTF8
         self.lib.espeak_Synchronize()

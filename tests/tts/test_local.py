@@ -140,3 +140,22 @@ def test_piper_length_curve_is_monotonic():
     values = [piper_length_for(r)[0] for r in (0.3, 0.6, 0.8, 1.0, 1.5, 2.5, 4.0, 5.0)]
     assert values == sorted(values)
     assert piper_length_for(1.0) == (1.0, 1.0)
+
+
+def test_espeak_survives_another_user_of_the_library():
+    """libespeak-ng's synth callback is process-global: after someone else set (and freed) theirs,
+    ours must be set again, not called through a dangling pointer (it segfaulted the suite)."""
+    import subprocess
+    import sys
+
+    code = ("import gc\n"
+            "from assistant.tts import local\n"
+            "from assistant.tts.voices import SIX\n"
+            "from tests.fixtures.make_speech import espeak_say\n"
+            "local.espeak_synth('안녕하세요', 'ko', SIX['nova'], 1.0)\n"
+            "espeak_say('안녕하세요')\n"
+            "gc.collect()\n"
+            "assert len(local.espeak_synth('안녕하세요', 'ko', SIX['nova'], 1.0)) > 0\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()[-500:]
