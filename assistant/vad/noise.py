@@ -28,15 +28,42 @@ class LevelMeter:
     def __init__(self, samples: int = 480):
         self._buf = np.empty(samples, np.float64)
         self._head, self._tail = self._buf[1:], self._buf[:-1]
+        self._ones = np.ones(samples)
         self._n = samples
 
     def __call__(self, frame: bytes) -> tuple[float, float]:
         x = self._buf
-        np.copyto(x, np.frombuffer(frame, _I16), casting="unsafe")
+        x[:] = np.frombuffer(frame, _I16)
         e0 = x.dot(x)
         hp = 2.0 * (e0 - self._head.dot(self._tail))  # edge samples ignored: < 0.5 % of the frame
         return (10.0 * math.log10(e0 / self._n + _EPS),
                 10.0 * math.log10((hp if hp > 0.0 else 0.0) / self._n + _EPS))
+
+    def centred(self, frame: bytes) -> tuple[float, float]:
+        """Like calling the meter, with the frame's mean (a DC offset) left out; ~0.3 us dearer,
+        so for inputs that have an offset (see ``has_dc``)."""
+        x = self._buf
+        x[:] = np.frombuffer(frame, _I16)
+        e0 = x.dot(x)
+        dc2 = x.dot(self._ones) ** 2 / self._n  # n mean^2
+        first, last = x[0], x[-1]  # the edge terms, ignored above, are ~2 mean^2 here: exact
+        hp = 2.0 * (e0 - self._head.dot(self._tail)) - first * first - last * last
+        e0 -= dc2
+        return (10.0 * math.log10((e0 if e0 > 0.0 else 0.0) / self._n + _EPS),
+                10.0 * math.log10((hp if hp > 0.0 else 0.0) / self._n + _EPS))
+
+
+def has_dc(pcm: np.ndarray, frame: int = 480) -> bool:
+    """True when ``pcm`` (room noise) has a DC offset (a cheap mic's) worth leaving out of the
+    levels: over 10 % of its power, and steady, i.e. every frame's mean on the same side (rumble
+    and brown noise also have frame means, but they swing both ways over a few frames)."""
+    x = pcm.astype(np.float64)
+    mean = x.mean()
+    if mean * mean <= 0.1 * x.var():
+        return False
+    block = frame if len(x) >= 4 * frame else frame // 8  # one frame: its 3.75 ms blocks
+    means = x[: len(x) // block * block].reshape(-1, block).mean(axis=1)
+    return bool(np.all(means * mean > 0.0))
 
 
 def frame_levels(frame: bytes) -> tuple[float, float]:

@@ -7,13 +7,16 @@ the noise" is tested in two bands (full, and pre-emphasised so hum/rumble weigh 
 against its own tracked floor: the frame must exceed the floor by ``noise_margin_db`` or by the
 noise's own fluctuation (mean + 3 x spread), whichever is larger; inside speech that threshold
 is relaxed to 70 % (hysteresis keeps weak word endings). The energy test runs first, so
-webrtcvad is skipped on quiet frames, and inside speech also on frames far above the threshold.
+webrtcvad is skipped on quiet frames (but for every 32nd: it needs them to know the noise), and
+inside speech also on frames far above the threshold. Levels leave out a DC offset when the input
+has one (a cheap mic's; checked on the room noise now and then).
 
 Speech starts when ``start_ratio`` of the last ``start_window_ms`` frames are voiced (the start
 edge is the first voiced frame of that window) and ends once more than ``hangover_ms`` passed
 without a voiced frame (the end edge is the end of the last voiced frame; a lone voiced frame in
-a pause does not count). Utterances shorter than ``min_speech_ms`` are dropped (their
-SpeechStarted was already sent); speech longer than ``max_utterance_s`` is cut there and
+a pause does not count). Utterances shorter than ``min_speech_ms``, or short ones that are a
+slam or a click (abrupt onset, steady decay, no pitch), are dropped (their SpeechStarted was
+already sent); speech longer than ``max_utterance_s`` is cut there and
 continues as a new utterance (with a new SpeechStarted).
 """
 from __future__ import annotations
@@ -26,13 +29,14 @@ import webrtcvad
 from ..audio.format import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 from ..config import VadConfig
 from ..events import SpeechStarted, Utterance
-from .noise import LevelMeter, NoiseFloor, is_transient
+from .noise import LevelMeter, NoiseFloor, has_dc, is_transient
 
 Event = SpeechStarted | Utterance
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 _HYSTERESIS = 0.7  # inside speech the energy threshold is relaxed to this fraction
 _SURE_DB = 10.0  # inside speech, this far above the threshold counts as voiced without webrtcvad
 _EDGE_S = 0.15  # loud frames webrtcvad calls unvoiced ("s", "t", "p") next to speech join it, up to this
+_FEED_MASK = 31  # every 32nd quiet frame still goes to webrtcvad (see process)
 _TRANSIENT_S = 0.5  # utterances up to this long are checked for being a slam or a click
 _CLOSURE_S = 0.15  # ... also after a silent closure this long ("-ts" in "lights"), if loud in the high band
 
@@ -62,6 +66,8 @@ class Segmenter:
         """Forget everything (stream time restarts at 0)."""
         self._n = 0  # frames fed so far
         self._vad = webrtcvad.Vad(self.cfg.aggressiveness)  # it adapts too: start afresh
+        self._measure = self._measure_first  # then the level meter, with or without DC removal
+        self._ended = 0  # utterances ended (DC is checked after the first ones, then now and then)
         self._floor = NoiseFloor(_FRAME_S)  # full band
         self._floor_hp = NoiseFloor(_FRAME_S)  # pre-emphasised band
         # recent frames while idle: (index, frame, voiced); long enough for pre-roll + window
@@ -94,7 +100,7 @@ class Segmenter:
     def process(self, frame: bytes) -> list[Event]:
         if len(frame) != FRAME_BYTES:
             raise ValueError(f"segmenter frames must be {FRAME_BYTES} bytes, got {len(frame)}")
-        full, hp = self._levels(frame)
+        full, hp = self._measure(frame)
         speech = self._speech
         relax = _HYSTERESIS if speech else 1.0
         over_full = self._floor.excess(full, speech, self._margin, relax)
@@ -106,6 +112,8 @@ class Segmenter:
         self._n += 1
         if over > 0.0:
             self._loud.append(i)
+        elif not i & _FEED_MASK:  # webrtcvad tracks the noise by the minima of what it is fed:
+            self._vad.is_speech(frame, SAMPLE_RATE)  # fed only loud frames, it takes speech for noise
         if speech:
             return self._in_speech(i, frame, voiced, over_hp > 0.0)
         return self._idle(i, frame, voiced)
@@ -117,6 +125,17 @@ class Segmenter:
         return self._finish()
 
     # ------------------------------------------------------------------ internals
+    def _measure_first(self, frame: bytes) -> tuple[float, float]:
+        self._check_dc([frame])
+        return self._measure(frame)
+
+    def _check_dc(self, frames: list[bytes]) -> None:
+        """Pick the level meter: with the DC offset left out when the input has one. Checked on
+        the first frame, then on the pre-roll (room noise) of the first two utterances and of
+        every 8th, or of every one while an offset is seen (the check costs ~13 us)."""
+        pcm = np.frombuffer(b"".join(frames), np.int16)
+        self._measure = self._levels.centred if has_dc(pcm) else self._levels
+
     def _idle(self, i: int, frame: bytes, voiced: bool) -> list[Event]:
         recent = self._recent
         if len(recent) >= self._window and recent[-self._window][2]:
@@ -185,6 +204,9 @@ class Segmenter:
         if (end - self._start) * _FRAME_S >= self._min_speech and not self._transient(end):
             events.append(self._utterance(self._start, end, audio_end))
         self._speech = False
+        self._ended += 1
+        if self._ended <= 2 or self._ended % 8 == 0 or self._measure is not self._levels:
+            self._check_dc(self._audio[: max(1, min(self._pre_roll, self._start - self._audio_first))])
         # the hangover frames are silence: keep them as pre-roll for a quick next start
         last = self._audio_first + len(self._audio)
         tail = self._audio[-self._pre_roll :] if self._pre_roll else []

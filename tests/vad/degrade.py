@@ -211,6 +211,8 @@ def cases() -> list[Case]:
             Case(f"{tag}-quiet35", f, level(-35)),
             Case(f"{tag}-loud-clipped", f, level(-6, clip=True)),
             Case(f"{tag}-dc", f, dc(3000)),
+            Case(f"{tag}-quiet-dc300", f, lambda x, e, r: dc(300)(level(-35)(x, e, r), e, r)),
+            Case(f"{tag}-quiet-dc1000", f, lambda x, e, r: dc(1000)(level(-35)(x, e, r), e, r)),
             Case(f"{tag}-telephone", f, telephone, fmt="ULAW8K"),
             Case(f"{tag}-ogg", f, level(-20), fmt="OGG"),
             Case(f"{tag}-mp3", f, level(-20), fmt="MP3"),

@@ -14,14 +14,18 @@ Cases that do NOT hold today (xfail, measured; the lead has the list):
 - en5-transients: a door slam inside the hangover (0.25 s after the last word) glues two
   sentences: webrtcvad calls the low-passed burst speech and the segmenter is still in speech. A
   per-frame onset/rise-time gate fixed it but cost ~0.25 of the 1.5x budget and cut short words
-  ("What"), so it is not in. (ko2-transients, a slam + clicks in a pause, held once a short
-  utterance with an abrupt onset, a steady decay and no pitch is dropped as a transient.)
-- en5-dc (offset 3000 LSB, -21 dBFS): the full band is swamped by the offset (level = DC power), so
-  only the pre-emphasised band sees speech and the weak "Wh-" of "What" starts 0.21 s late. A
-  per-frame mean removal fixes it but costs ~0.2 of the 1.5x budget (x.sum per frame).
+  ("What"), so it is not in. ko2-transients (a slam, then typing, 0.64 s before a sentence):
+  the clicks keep the slam voiced until the sentence starts, so its start is 0.64 s early. (It held
+  while webrtcvad was starved of quiet frames, see test_quiet_talker_*; a short slam on its own is
+  dropped: test_door_slam_in_a_pause_is_not_an_utterance.)
 - en5-agc: AGC pumping (+18 dB/s recovery in the pauses) outruns the noise floor's 4 dB/s rise in
   the 0.7 s pauses: sentences glue. ko2-agc (one 1 s pause) holds.
 - ko2-reverb45/60: the reverberant tail (RT60 >= 0.45 s) extends the end by 0.12-0.13 s.
+
+Fixed on the way (these cases are the regression tests): en5-quiet35 (final fricative after a
+closure), en5-dc, en5-quiet-dc300,
+en5-quiet-dc1000 (a DC offset swamped a quiet room's floor in both bands: nothing or garbage was
+found; now the levels leave out the offset when the input has one).
 """
 from __future__ import annotations
 
@@ -38,8 +42,8 @@ FAILS = {  # case -> why (see the module docstring)
     "en5-hiss10": "final -ts after closure", "en5-telephone": "telephone band removes the final s", "short-pauses-pink15": "weak final plosive",
     "en5-brown10": "rumble swells start speech early",
     "en5-babble20": "babble is speech", "en5-babble15": "babble is speech", "en5-babble10": "babble is speech",
-    "en5-transients": "door slam in the hangover glues",
-    "en5-dc": "DC offset swamps the full band", "en5-agc": "AGC pumping outruns the floor",
+    "en5-transients": "door slam in the hangover glues", "ko2-transients": "clicks carry a slam into the next sentence",
+"en5-agc": "AGC pumping outruns the floor",
     "ko2-reverb45": "reverberant tail", "ko2-reverb60": "reverberant tail",
 }
 CASES = {c.name: c for c in degrade.cases()}

@@ -8,7 +8,7 @@ from assistant.audio.format import FRAME_BYTES, split_frames
 from assistant.audio.sources import FileSource
 from assistant.config import VadConfig
 from assistant.events import SpeechStarted, Utterance
-from assistant.vad.noise import NoiseFloor, frame_db, frame_levels
+from assistant.vad.noise import LevelMeter, NoiseFloor, frame_db, frame_levels, has_dc
 from assistant.vad.segmenter import Segmenter
 from tests.audio.speech import RATE, SPEECH, TOLERANCE_S, entry, int16, manifest, silence, voice, white
 
@@ -215,3 +215,39 @@ def test_slam_then_a_word_keeps_the_word():
     found = utts(run(pcm_frames(x)))
     assert len(found) == 1
     assert found[0].start <= 1.3 + 0.09 and found[0].end == pytest.approx(1.75, abs=0.09)
+
+
+@pytest.mark.parametrize("amp,noise", [(100, 3), (300, 10)])
+def test_quiet_talker_in_a_quiet_room_every_sentence(amp, noise):
+    """webrtcvad tracks the noise by the minima of the frames it is fed: fed only loud frames it
+    took the first sentence for noise and never heard the next ones."""
+    x = np.concatenate([silence(1), voice(1.0, amp=amp), silence(1), voice(0.8, amp=amp), silence(1),
+                        voice(0.8, amp=amp), silence(1.5), voice(0.6, amp=amp), silence(1)])
+    x = x + white(len(x) / RATE, noise, seed=6)
+    found = utts(run(pcm_frames(x)))
+    assert [(round(u.start, 1), round(u.end, 1)) for u in found] == [(1.0, 2.0), (3.0, 3.8), (4.8, 5.6), (7.1, 7.7)]
+
+
+# ---------------------------------------------------------------- DC offset
+@pytest.mark.parametrize("offset", [300, 1000, -2000])
+def test_dc_offset_does_not_hide_a_quiet_talker(offset):
+    """A cheap mic's DC offset is no signal: a quiet voice in a quiet room is still found."""
+    x = np.concatenate([silence(1), voice(1.0, amp=100), silence(1), voice(0.8, amp=100), silence(1)])
+    x = x + white(len(x) / RATE, 3, seed=6) + offset
+    found = utts(run(pcm_frames(x)))
+    assert [(round(u.start, 1), round(u.end, 1)) for u in found] == [(1.0, 2.0), (3.0, 3.8)]
+
+
+def test_centred_levels_leave_out_the_offset():
+    meter = LevelMeter()
+    frame = int16(white(0.03, 50, seed=8))
+    plain = meter(frame.tobytes())
+    shifted = meter.centred(int16(frame.astype(np.float64) + 1500).tobytes())
+    assert shifted == pytest.approx(plain, abs=0.3)
+
+
+def test_has_dc_tells_an_offset_from_rumble():
+    t = np.arange(RATE) / RATE
+    rumble = 400 * np.sin(2 * np.pi * 25 * t + 0.3) + white(1, 30, seed=9)
+    assert not has_dc(int16(rumble[:4800])) and not has_dc(int16(rumble[:480]))
+    assert has_dc(int16(white(0.3, 30, seed=9) + 200)) and has_dc(int16(white(0.03, 30, seed=9) - 200))
