@@ -148,12 +148,14 @@ def test_espeak_survives_another_user_of_the_library():
     import subprocess
     import sys
 
-    code = ("import gc\n"
+    code = ("import ctypes, gc, espeakng_loader\n"
             "from assistant.tts import local\n"
             "from assistant.tts.voices import SIX\n"
-            "from tests.fixtures.make_speech import espeak_say\n"
             "local.espeak_synth('안녕하세요', 'ko', SIX['nova'], 1.0)\n"
-            "espeak_say('안녕하세요')\n"
+            "lib = ctypes.CDLL(espeakng_loader.get_library_path())\n"
+            "cb = local._EspeakLib._CALLBACK(lambda wav, n, events: 0)\n"
+            "lib.espeak_SetSynthCallback(cb)\n"
+            "del cb\n"
             "gc.collect()\n"
             "assert len(local.espeak_synth('안녕하세요', 'ko', SIX['nova'], 1.0)) > 0\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
