@@ -23,13 +23,15 @@ def api_key() -> str | None:
 
 
 _KEY_RE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{4})[A-Za-z0-9_\-]{8,}")
+_URL_PASSWORD_RE = re.compile(r"(://[^/\s:@]*:)[^@\s/]+@")  # https://user:password@host
 
 
 def redact(text: str) -> str:
-    """Hide API keys (the configured one and anything shaped like one)."""
+    """Hide API keys (the configured one and anything shaped like one) and passwords in URLs."""
     key = api_key()
     if key and len(key) >= 8:
         text = text.replace(key, key[:3] + "…redacted")
+    text = _URL_PASSWORD_RE.sub(r"\1…redacted@", text)
     return _KEY_RE.sub(r"\1…redacted", text)
 
 

@@ -322,3 +322,28 @@ def test_file_commands_work_without_sounddevice(tmp_path, wav):
     assert "PortAudio is not available" in lines[4] and "Traceback" not in res.stdout + res.stderr
     assert "cannot play audio" in lines[3] and (tmp_path / "hi.wav").exists()
     assert not (tmp_path / "r.wav").exists()
+
+
+# ---------------------------------------------------------------------- more of the sweep
+def test_config_show_redacts_passwords_in_urls(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[stt]\nbase_url = "https://bob:hunter2@example.com/v1"\n')
+    for extra in ([], ["--json"]):
+        res = cli("--config", cfg, "config", "show", *extra)
+        assert res.exit_code == 0, res.output
+        assert "hunter2" not in res.output and "https://bob:…redacted@example.com/v1" in res.output
+    json.loads(cli("--config", cfg, "config", "show", "--json").stdout)
+
+
+def test_say_format_must_match_the_out_suffix(tmp_path, monkeypatch):
+    monkeypatch.setattr("assistant.tts.speak.render", lambda *a, **k: pytest.fail("synthesized"))
+    out = tmp_path / "hello.wav"
+    one_line_error(cli("say", "Hello.", "--backend", "local", "--no-play", "--out", out, "--format", "mp3"),
+                   2, "--format mp3 does not match hello.wav")
+    assert not out.exists()
+
+
+def test_run_with_a_missing_input_creates_no_output_dir(tmp_path):
+    out = tmp_path / "replies"
+    one_line_error(cli("run", "--input", tmp_path / "missing.wav", "--output-dir", out), 2, "input file not found")
+    assert not out.exists()

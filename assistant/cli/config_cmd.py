@@ -6,7 +6,7 @@ import json
 import click
 
 from ..config import as_dict
-from ..secrets import api_key, resolve_backend
+from ..secrets import api_key, redact, resolve_backend
 from .common import get_config
 
 
@@ -21,7 +21,7 @@ def _toml_value(value) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(redact(value), ensure_ascii=False)
     return repr(value)
 
 
@@ -38,7 +38,7 @@ def show(as_json: bool) -> None:
         for name in ("stt", "tts", "images")
     }
     if as_json:
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(redact(json.dumps(data, indent=2, ensure_ascii=False)))
         return
     click.echo(f"# sources: {', '.join(cfg.source)}")
     for section, values in data.items():

@@ -42,10 +42,12 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
     from ..service.runner import run_assistant
 
     cfg = get_config()
-    if output_dir is not None:
-        output_dir = _prepare_output_dir(output_dir, force)
     if input_format == "raw" and not rate:
         raise UserError("--input-format raw needs --rate")
+    if input_path not in (None, "-") and not Path(input_path).is_file():  # before creating --output-dir
+        raise UserError(f"input file not found: {input_path}")
+    if output_dir is not None:
+        output_dir = _prepare_output_dir(output_dir, force)
     turns = run_assistant(
         cfg,
         input_path=input_path,

@@ -37,7 +37,10 @@ def say(text: str, voice: str | None, model: str | None, speed: float | None, fm
     p = plan(get_config(), text, voice=voice, model=model, speed=speed, instructions=instructions,
              language=language, backend=backend)
     if out is not None:
-        fmt = fmt or Path(out).suffix.lstrip(".").lower() or None
+        suffix = Path(out).suffix.lstrip(".").lower()
+        if fmt and suffix in FORMATS and suffix != fmt and (suffix, fmt) != ("ogg", "opus"):
+            raise UserError(f"--format {fmt} does not match {out.name}; name it .{fmt} or drop --format")
+        fmt = fmt or suffix or None
         if fmt is None:
             raise UserError(f"cannot tell the audio format of {out}: add a suffix (.wav, .flac, .ogg, .mp3) or --format")
         if not out.parent.is_dir():
