@@ -347,3 +347,12 @@ def test_run_with_a_missing_input_creates_no_output_dir(tmp_path):
     out = tmp_path / "replies"
     one_line_error(cli("run", "--input", tmp_path / "missing.wav", "--output-dir", out), 2, "input file not found")
     assert not out.exists()
+
+
+def test_service_install_refuses_a_missing_executable(tmp_path):
+    units = tmp_path / "units"
+    one_line_error(cli("service", "install", "--yes", "--unit-dir", units, "--executable", tmp_path / "nope"),
+                   2, "not an executable file")
+    assert not units.exists()
+    res = cli("service", "install", "--dry-run", "--unit-dir", units, "--executable", tmp_path / "nope")
+    assert res.exit_code == 0 and "(dry run: nothing done)" in res.output
