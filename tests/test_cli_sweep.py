@@ -349,10 +349,10 @@ def test_run_with_a_missing_input_creates_no_output_dir(tmp_path):
     assert not out.exists()
 
 
-def test_service_install_refuses_a_missing_executable(tmp_path):
-    units = tmp_path / "units"
-    one_line_error(cli("service", "install", "--yes", "--unit-dir", units, "--executable", tmp_path / "nope"),
-                   2, "not an executable file")
-    assert not units.exists()
+def test_service_install_refuses_a_missing_executable(tmp_path, monkeypatch):
+    monkeypatch.delenv("ASSISTANT_UNIT_DIR", raising=False)
+    monkeypatch.setattr("assistant.service.install.apply", lambda *a, **k: pytest.fail("installed"))
+    one_line_error(cli("service", "install", "--yes", "--executable", tmp_path / "nope"), 2, "not an executable file")
+    units = tmp_path / "units"  # staging a unit for another machine: only a note
     res = cli("service", "install", "--dry-run", "--unit-dir", units, "--executable", tmp_path / "nope")
-    assert res.exit_code == 0 and "(dry run: nothing done)" in res.output
+    assert res.exit_code == 0 and "does not exist here" in res.stderr and "(dry run: nothing done)" in res.output

@@ -62,8 +62,11 @@ def install_cmd(scope, unit_dir, yes, dry_run, executable):
     cfg = get_config()
     _needs_root(scope, unit_dir, dry_run)
     exec_path = str(Path(executable).absolute()) if executable else find_executable()
-    if executable and not dry_run and not (os.path.isfile(exec_path) and os.access(exec_path, os.X_OK)):
-        raise UserError(f"--executable {exec_path} is not an executable file")
+    staging = dry_run or unit_dir is not None or bool(os.environ.get("ASSISTANT_UNIT_DIR"))
+    if executable and not (os.path.isfile(exec_path) and os.access(exec_path, os.X_OK)):
+        if not staging:  # a unit for this machine must start something that exists here
+            raise UserError(f"--executable {exec_path} is not an executable file")
+        click.echo(f"note: --executable {exec_path} does not exist here", err=True)
     plan = plan_install(scope, cfg, exec_path=exec_path, unit_dir=unit_dir, config_path=_config_path())
     click.echo(f"assistant service install --{scope} will:")
     click.echo(describe(plan))
