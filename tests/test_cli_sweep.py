@@ -356,3 +356,19 @@ def test_service_install_refuses_a_missing_executable(tmp_path, monkeypatch):
     units = tmp_path / "units"  # staging a unit for another machine: only a note
     res = cli("service", "install", "--dry-run", "--unit-dir", units, "--executable", tmp_path / "nope")
     assert res.exit_code == 0 and "does not exist here" in res.stderr and "(dry run: nothing done)" in res.output
+
+
+@pytest.mark.parametrize("content,reason", [(b"", "the file is empty"), (bytes(range(256)) * 4, "Format not recognised")])
+def test_transcribe_bad_files_say_why_without_libsndfile_noise(tmp_path, content, reason):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(content)
+    res = cli("transcribe", bad, "--backend", "local")
+    one_line_error(res, 2, f"cannot read audio file {bad}: {reason}")
+    assert "Error opening" not in res.stderr
+
+
+def test_api_transcribe_directory_says_so(tmp_path):
+    from assistant import api
+
+    with pytest.raises(UserError, match="is a directory"):
+        api.transcribe(tmp_path, backend="local")

@@ -21,12 +21,17 @@ def load_audio(path: str | os.PathLike[str]) -> np.ndarray:
     import soundfile as sf
 
     p = Path(path)
+    if p.is_dir():
+        raise UserError(f"{p} is a directory, not an audio file")
     if not p.is_file():
         raise UserError(f"audio file not found: {p}")
+    if p.stat().st_size == 0:
+        raise UserError(f"cannot read audio file {p}: the file is empty")
     try:
         data, rate = sf.read(str(p), dtype="float32", always_2d=True)
     except Exception as exc:  # soundfile raises LibsndfileError / RuntimeError / TypeError
-        raise UserError(f"cannot read audio file {p}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        reason = getattr(exc, "error_string", None) or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        raise UserError(f"cannot read audio file {p}: {reason}") from None
     pcm = resample(to_mono(data), rate, SAMPLE_RATE)
     if len(pcm) == 0:
         raise UserError(f"audio file is empty: {p}")
