@@ -59,14 +59,15 @@ def fake_transcribe(monkeypatch):
 
 
 # ---------------------------------------------------------------------- help
-def test_top_level_help_lists_every_command_untruncated():
-    res = cli("--help")
+@pytest.mark.parametrize("group", [[], ["config"], ["service"]])
+def test_help_lists_every_command_untruncated(group):
+    res = cli(*group, "--help")
     assert res.exit_code == 0
     commands = res.output.split("Commands:")[1]
     assert "..." not in commands, commands
     names = [line.split()[0] for line in commands.strip().splitlines()]
     for name in names:
-        sub = cli(name, "--help")
+        sub = cli(*group, name, "--help")
         assert sub.exit_code == 0 and "Usage: " in sub.output, name
 
 

@@ -50,7 +50,7 @@ def service_group() -> None:
     """Run the assistant as a systemd service: install, status, uninstall."""
 
 
-@service_group.command("install")
+@service_group.command("install", short_help="Write, enable and start the unit (shows the plan first).")
 @_with_scope
 @click.option("--yes", "-y", is_flag=True, help="Do it without asking.")
 @click.option("--dry-run", is_flag=True, help="Only print what would be done.")
@@ -82,7 +82,7 @@ def install_cmd(scope, unit_dir, yes, dry_run, executable):
     click.echo(f"installed: assistant service status{' --system' if scope == 'system' else ''} shows how it runs")
 
 
-@service_group.command("uninstall")
+@service_group.command("uninstall", short_help="Stop, disable and remove the unit (data is kept).")
 @_with_scope
 @click.option("--yes", "-y", is_flag=True, help="Do it without asking.")
 @click.option("--dry-run", is_flag=True, help="Only print what would be done.")
@@ -103,7 +103,7 @@ def uninstall_cmd(scope, unit_dir, yes, dry_run):
     apply(plan, echo=click.echo)
 
 
-@service_group.command("status")
+@service_group.command("status", short_help="Show how the service runs (systemctl status).")
 @_with_scope
 def status_cmd(scope, unit_dir):
     """systemctl status of the service (or why there is no systemd to ask)."""
