@@ -373,3 +373,16 @@ def test_api_transcribe_directory_says_so(tmp_path):
 
     with pytest.raises(UserError, match="is a directory"):
         api.transcribe(tmp_path, backend="local")
+
+
+def test_edit_last_when_the_last_image_was_deleted(tmp_path):
+    from PIL import Image
+
+    images = tmp_path / "xdg" / "data" / "assistant" / "images"
+    images.mkdir(parents=True)
+    one_line_error(cli("prepare", "last"), 2, "no last image yet")
+    Image.new("RGB", (32, 32)).save(images / "fox.png")
+    (images / "last").write_text("fox.png\n")
+    assert cli("prepare", "last", "--out-dir", tmp_path).exit_code == 0
+    (images / "fox.png").unlink()
+    one_line_error(cli("prepare", "last"), 2, "no last image: fox.png is gone")

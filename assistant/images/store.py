@@ -167,11 +167,24 @@ def last_image(cfg: Config) -> Path | None:
     return path if path.is_file() else None
 
 
+def _recorded_last(cfg: Config) -> str:
+    """The name the `last` file holds when it is a plain name or an absolute path ("" otherwise)."""
+    raw = cfg.images.output_dir
+    try:
+        name = ((Path(os.path.expanduser(raw)) if raw else data_dir() / "images") / LAST).read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return name if os.path.isabs(name) or not ("/" in name or name.startswith(".")) else ""
+
+
 def resolve_image(cfg: Config, image: str | os.PathLike[str]) -> Path:
     """``last`` -> the newest image; else the path, which must be an existing file."""
     if str(image) == "last":
         found = last_image(cfg)
         if found is None:
+            gone = _recorded_last(cfg)
+            if gone:
+                raise UserError(f"no last image: {gone} is gone (moved or deleted); give a file or draw a new one")
             raise UserError("there is no last image yet; draw one first or give a file")
         return found
     return existing_file(image)
