@@ -2,8 +2,8 @@
 code, nothing is clobbered or left half-written, and file-based commands work without PortAudio."""
 from __future__ import annotations
 
-import io
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -386,3 +386,15 @@ def test_edit_last_when_the_last_image_was_deleted(tmp_path):
     assert cli("prepare", "last", "--out-dir", tmp_path).exit_code == 0
     (images / "fox.png").unlink()
     one_line_error(cli("prepare", "last"), 2, "no last image: fox.png is gone")
+
+
+def test_non_utf8_file_names_are_read(wav, tmp_path, fake_transcribe):
+    latin1 = tmp_path / os.fsdecode(b"caf\xe9.wav")  # a Latin-1 name: a lone surrogate in Python
+    latin1.write_bytes(wav.read_bytes())
+    res = cli("listen", "--input", latin1, "--json")
+    assert res.exit_code == 0 and "cannot read" not in res.output, res.output
+    res = cli("transcribe", latin1, "--backend", "local")
+    assert res.exit_code == 0 and res.stdout == "ok\n", res.output
+    from assistant.stt.audio import load_audio
+
+    assert len(load_audio(latin1)) == 16000

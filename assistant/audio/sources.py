@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
 import struct
 import sys
 from pathlib import Path
@@ -196,7 +197,7 @@ class FileSource:
         import soundfile as sf
 
         try:
-            snd = sf.SoundFile(source)
+            snd = sf.SoundFile(os.fsencode(source) if isinstance(source, Path) else source)  # any file name bytes
         except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
             raise UserError(f"{self.name}: cannot read audio ({_sf_reason(exc)})") from None
         with snd:

@@ -28,7 +28,7 @@ def load_audio(path: str | os.PathLike[str]) -> np.ndarray:
     if p.stat().st_size == 0:
         raise UserError(f"cannot read audio file {p}: the file is empty")
     try:
-        data, rate = sf.read(str(p), dtype="float32", always_2d=True)
+        data, rate = sf.read(os.fsencode(p), dtype="float32", always_2d=True)  # any file name bytes
     except Exception as exc:  # soundfile raises LibsndfileError / RuntimeError / TypeError
         reason = getattr(exc, "error_string", None) or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         raise UserError(f"cannot read audio file {p}: {reason}") from None
