@@ -103,6 +103,8 @@ def read_history(path: Path) -> list[dict[str, Any]]:
         text = path.read_text("utf-8")
     except UnicodeDecodeError:
         raise UserError(f"{path} is not a history file (not UTF-8 text)") from None
+    except OSError as exc:
+        raise UserError(f"cannot read history {path}: {exc.strerror or exc}") from None
     for line in text.splitlines():
         line = line.strip()
         if not line:

@@ -398,3 +398,9 @@ def test_non_utf8_file_names_are_read(wav, tmp_path, fake_transcribe):
     from assistant.stt.audio import load_audio
 
     assert len(load_audio(latin1)) == 16000
+
+
+def test_stats_history_setting_pointing_at_a_directory(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[service]\nhistory = "{tmp_path}"\n')
+    one_line_error(cli("--config", cfg, "stats"), 2, "cannot read history", "Is a directory")
