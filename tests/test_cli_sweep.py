@@ -404,3 +404,10 @@ def test_stats_history_setting_pointing_at_a_directory(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[service]\nhistory = "{tmp_path}"\n')
     one_line_error(cli("--config", cfg, "stats"), 2, "cannot read history", "Is a directory")
+
+
+def test_transcribe_out_dash_is_stdout(wav, tmp_path, monkeypatch, fake_transcribe):
+    monkeypatch.chdir(tmp_path)
+    res = cli("transcribe", wav, "--backend", "local", "--out", "-")
+    assert res.exit_code == 0 and res.stdout == "ok\n", res.output
+    assert not (tmp_path / "-").exists()

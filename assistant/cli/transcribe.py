@@ -19,7 +19,8 @@ FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
 @click.option("--prompt", callback=text_option("--prompt"), help="Text to guide the style or vocabulary.")
 @click.option("--backend", type=click.Choice(("local", "openai")), help="Default: stt.backend.")
 @click.option("--model", help="Model id (openai) or local model (auto, tiny.en, base, a directory).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (atomically) instead of stdout.")
+@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="Write here (atomically) instead of stdout (- = stdout).")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @click.option("--detect-language", is_flag=True, help="Print the language code and its probability.")
 @click.option("--record", type=float, metavar="N", help="Record N seconds from the microphone first.")
@@ -34,6 +35,7 @@ def transcribe(file: Path | None, translate: bool, fmt: str, language: str | Non
     from ..stt.factory import make_transcriber
 
     cfg = get_config()
+    out = None if out is not None and str(out) == "-" else out
     if record is not None:
         if file is not None:
             raise UserError("give either FILE or --record N, not both")
