@@ -29,7 +29,7 @@ from .config import Config
 from .errors import ApiError, AssistantError
 from .events import Reply, SpeechStarted, Utterance
 from .history import HistoryWriter, Turn
-from .router.route import is_stop, route
+from .router.route import is_filler, is_stop, route
 from .skills.images import ImageJobs
 from .skills.messages import message
 from .skills.state import SessionState
@@ -272,6 +272,9 @@ class Assistant:
             return
         if self._is_echo(text):
             self._finish(turn, "ignored", "echo of the assistant's own reply")
+            return
+        if is_filler(text):
+            self._finish(turn, "ignored", "only a hesitation")
             return
         intent = route(text, transcript.language or None)
         turn.mark("routed", self.clock())

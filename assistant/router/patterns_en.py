@@ -23,6 +23,8 @@ FILLERS_END = (
 )
 # Removed wherever they stand (length kept).
 FILLER_WORDS = r"please|pls"
+# An utterance made only of these is a hesitation, not a request: the loop ignores it.
+HESITATIONS = r"um+|uh+|er+m?|hmm+|mm+|ah+|oh+|huh|uh huh|mm hmm"
 
 _V = "(?P<v>" + "|".join(VOICES) + ")"
 _L = "(?P<v>korean|english)"

@@ -16,6 +16,7 @@ FILLERS_START = (
 )
 FILLERS_END = r"(?:좀|요|제발|부탁해요|부탁해|부탁드려요|부탁드립니다|부탁합니다|감사합니다|고마워요|고마워)"
 FILLER_WORDS = r"좀|제발"
+HESITATIONS = r"음+|으음|어+|아+|흠+|그+|저기"
 
 # Polite / request endings after a verb stem: 그려(줘|주세요|줄래요|줄 수 있어?...)
 REQ = (

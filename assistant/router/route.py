@@ -301,3 +301,15 @@ def is_stop(text: str) -> bool:
     start, end = view.core()
     core = view.norm[start:end]
     return len(core.split()) <= 3 and any(t.stop_words.search(core) for t in tables)
+
+
+@lru_cache(maxsize=1)
+def _hesitation() -> re.Pattern[str]:
+    words = "|".join(f"(?:{m.HESITATIONS})" for m in (patterns_en, patterns_ko))
+    return re.compile(rf"(?:(?:{words})(?![\w])\s*)+")
+
+
+def is_filler(text: str) -> bool:
+    """Only hesitation sounds ("uh", "hmm", "음", "어…"): nothing was asked."""
+    norm = normalize(prepare(text)).strip()
+    return not norm or _hesitation().fullmatch(norm.replace("-", " ")) is not None

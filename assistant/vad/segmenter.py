@@ -29,12 +29,13 @@ import webrtcvad
 from ..audio.format import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 from ..config import VadConfig
 from ..events import SpeechStarted, Utterance
-from .noise import LevelMeter, NoiseFloor, has_dc, is_transient
+from .noise import LevelMeter, NoiseFloor, has_dc, is_transient, periodicity
 
 Event = SpeechStarted | Utterance
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 _HYSTERESIS = 0.7  # inside speech the energy threshold is relaxed to this fraction
 _SURE_DB = 10.0  # inside speech, this far above the threshold counts as voiced without webrtcvad
+_WORD_PITCH = 0.6  # periodicity of a voiced vowel (noise bursts stay well below)
 _EDGE_S = 0.15  # loud frames webrtcvad calls unvoiced ("s", "t", "p") next to speech join it, up to this
 _FEED_MASK = 31  # every 32nd quiet frame still goes to webrtcvad (see process)
 _TRANSIENT_S = 0.5  # utterances up to this long are checked for being a slam or a click
@@ -54,6 +55,7 @@ class Segmenter:
         self._hangover = _frames(cfg.hangover_ms)
         self._padding = round(cfg.padding_ms / 1000 / _FRAME_S)
         self._min_speech = cfg.min_speech_ms / 1000
+        self._min_word = min(cfg.min_word_ms, cfg.min_speech_ms) / 1000
         self._max_frames = max(self._window + 1, round(cfg.max_utterance_s / _FRAME_S))
         self._margin = cfg.noise_margin_db
         self._edge = _frames(_EDGE_S * 1000)
@@ -201,7 +203,7 @@ class Segmenter:
         end = max(self._last_voiced, self._last_loud) + 1
         audio_end = min(end + self._padding, self._audio_first + len(self._audio))
         events: list[Event] = []
-        if (end - self._start) * _FRAME_S >= self._min_speech and not self._transient(end):
+        if self._long_enough(end) and not self._transient(end):
             events.append(self._utterance(self._start, end, audio_end))
         self._speech = False
         self._ended += 1
@@ -213,6 +215,20 @@ class Segmenter:
         self._recent.extend((last - len(tail) + k, f, False) for k, f in enumerate(tail))
         self._audio = []
         return events
+
+    def _long_enough(self, end: int) -> bool:
+        """At least ``min_speech``; or at least ``min_word`` with a vowel's pitch: a one-syllable
+        command ("help", "go") has a short voiced core, a cough or a click has no pitch."""
+        duration = (end - self._start) * _FRAME_S
+        if duration >= self._min_speech:
+            return True
+        if duration < self._min_word:
+            return False
+        first = self._start - self._audio_first
+        pcm = np.frombuffer(b"".join(self._audio[first : end - self._audio_first]), np.int16)
+        frames = pcm[: len(pcm) // FRAME_SAMPLES * FRAME_SAMPLES].reshape(-1, FRAME_SAMPLES).astype(np.float64)
+        loudest = int(np.argmax((frames**2).mean(axis=1)))
+        return periodicity(frames[loudest : loudest + 2].ravel()) >= _WORD_PITCH
 
     def _transient(self, end: int) -> bool:
         """A short utterance that is a door slam or a click (the rare check, not per frame)."""

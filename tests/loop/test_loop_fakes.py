@@ -157,3 +157,10 @@ def test_command_inside_last_reply_is_not_an_echo():
     eng = engines([("say you can ask me to speak slower or draw things", "en"), ("speak slower", "en")])
     turns = run(Assistant(load_config(), eng, turn_based=True), EventSource(2))
     assert turns[1].intent == "setting" and turns[1].result == "done"
+
+
+def test_a_lone_hesitation_is_ignored_not_answered():
+    eng = engines([("Uh.", "en"), ("음...", "ko"), ("help", "en")])
+    turns = run(Assistant(load_config(), eng, turn_based=True), EventSource(3))
+    assert [t.result for t in turns] == ["ignored", "ignored", "done"]
+    assert len(eng.synthesizer.spoken) == 1
