@@ -64,26 +64,27 @@ def say(text: str, *, voice: str | None = None, model: str | None = None, speed:
 
 
 def draw(prompt: str, *, model: str | None = None, size: str | None = None, quality: str | None = None,
-         style: str | None = None, n: int = 1, output_format: str | None = None, out: str | None = None,
-         config: "Config | str | None" = None) -> "ImageResult":
+         style: str | None = None, n: int = 1, output_format: str | None = None, background: str | None = None,
+         out: str | None = None, config: "Config | str | None" = None) -> "ImageResult":
     """Prompt -> saved image(s): an ImageResult (``.paths``, ``.images`` as PIL; inline in Jupyter).
     Options default to the [images] config; one the model does not take raises UserError."""
     from .images.factory import make_image_service
 
     service = make_image_service(_config(config))
     return service.generate(prompt, model=model, size=size, quality=quality, style=style, n=n,
-                            output_format=output_format, out=out)
+                            output_format=output_format, background=background, out=out)
 
 
 def edit(image: Any, prompt: str, *, mask: Any = None, region: str | None = None, model: str | None = None,
          size: str | None = None, fit: str | None = None, mask_mode: str = "auto", out: str | None = None,
-         config: "Config | str | None" = None) -> "ImageResult":
-    """Edit ``image`` (a path or "last") inside ``mask`` (a file) or ``region`` ("top left", "가운데", …)."""
+         references: "tuple[Any, ...] | list[Any]" = (), config: "Config | str | None" = None) -> "ImageResult":
+    """Edit ``image`` (a path or "last") inside ``mask`` (a file) or ``region`` ("top left", "가운데", …).
+    ``references``: more input images (GPT image models). Errors raise UserError / ApiError."""
     from .images.factory import make_image_service
 
     service = make_image_service(_config(config))
     return service.edit(image, prompt, mask=mask, region=region, model=model, size=size, fit=fit,
-                        mask_mode=mask_mode, out=out)
+                        mask_mode=mask_mode, out=out, references=tuple(references))
 
 
 def prepare(image: Any, *, mask: Any = None, region: str | None = None, model: str | None = None,

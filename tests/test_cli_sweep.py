@@ -411,3 +411,24 @@ def test_transcribe_out_dash_is_stdout(wav, tmp_path, monkeypatch, fake_transcri
     res = cli("transcribe", wav, "--backend", "local", "--out", "-")
     assert res.exit_code == 0 and res.stdout == "ok\n", res.output
     assert not (tmp_path / "-").exists()
+
+
+def test_api_draw_background_and_edit_references_reach_the_api(tmp_path):
+    from PIL import Image
+
+    from assistant import api
+    from assistant.config import load_config, with_overrides
+    from tests.standin import StandIn
+
+    photo, ref = tmp_path / "photo.png", tmp_path / "ref.png"
+    Image.new("RGB", (96, 64), "red").save(photo)
+    Image.new("RGB", (64, 64), "blue").save(ref)
+    with StandIn() as srv:
+        cfg = with_overrides(load_config(), images={"base_url": srv.base_url, "max_retries": 0, "timeout": 10,
+                                                    "output_dir": str(tmp_path / "out")})
+        drawn = api.draw("a logo", model="gpt-image-1", background="transparent", config=cfg)
+        assert srv.requests[-1].params["background"] == "transparent" and drawn.paths[0].is_file()
+        api.edit(photo, "add a hat", region="top", references=[ref], config=cfg)
+        images = [f for f in srv.requests[-1].file_list if f[0] in ("image", "image[]")]
+        assert len(images) == 2
+        assert srv.violations == []
