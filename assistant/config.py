@@ -164,7 +164,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     user = user_config_path(path)
     if user is not None:
         try:
-            text = user.read_text("utf-8")
+            text = user.read_text("utf-8-sig")  # a BOM (Windows editors) is not TOML's business
         except FileNotFoundError:
             raise ConfigError(f"config file not found: {user}") from None
         except (OSError, UnicodeDecodeError) as exc:

@@ -432,3 +432,11 @@ def test_api_draw_background_and_edit_references_reach_the_api(tmp_path):
         images = [f for f in srv.requests[-1].file_list if f[0] in ("image", "image[]")]
         assert len(images) == 2
         assert srv.violations == []
+
+
+def test_config_with_a_utf8_bom_is_read(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_bytes(b'\xef\xbb\xbf[stt]\nlanguage = "ko"\n')
+    res = cli("--config", cfg, "config", "show", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["stt"]["language"] == "ko"
