@@ -24,7 +24,7 @@ STAGES = (
 
 
 def default_history_path(configured: str = "") -> Path:
-    return Path(configured) if configured else state_dir() / "history.jsonl"
+    return Path(os.path.expanduser(configured)) if configured else state_dir() / "history.jsonl"
 
 
 @dataclass

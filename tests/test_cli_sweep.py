@@ -440,3 +440,15 @@ def test_config_with_a_utf8_bom_is_read(tmp_path):
     res = cli("--config", cfg, "config", "show", "--json")
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["stt"]["language"] == "ko"
+
+
+def test_history_setting_expands_the_home_directory(tmp_path, monkeypatch):
+    from assistant.history import default_history_path
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert default_history_path("~/h.jsonl") == tmp_path / "h.jsonl"
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[service]\nhistory = "~/h.jsonl"\n')
+    (tmp_path / "h.jsonl").write_text(json.dumps({"result": "done", "timings": {"eos_to_first_audio": 0.4}}) + "\n")
+    res = cli("--config", cfg, "stats")
+    assert res.exit_code == 0 and f"1 turns in {tmp_path / 'h.jsonl'}: 1 done" in res.output, res.output
