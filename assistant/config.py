@@ -67,7 +67,7 @@ class SttConfig(ServiceBackend):
     hallucinations: tuple[str, ...] = ()
     languages: tuple[str, ...] = ("en", "ko")
     english_first: bool = True
-    english_first_logprob: float = -0.9
+    english_first_logprob: float = -0.8
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ Each stage's commands live in their own module here and are registered below.
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import sys
 import traceback

@@ -1,17 +1,13 @@
 """`assistant run` (the main loop) and `assistant stats` (latency over the history)."""
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
-import signal
-import sys
 from pathlib import Path
 
 import click
 
 from ..errors import UserError
-from ..history import HistoryWriter, default_history_path, latency_table, read_history
+from ..history import default_history_path, latency_table, read_history
 from .common import get_config
 
 log = logging.getLogger(__name__)

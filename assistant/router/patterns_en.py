@@ -103,8 +103,8 @@ RULES: tuple[Rule, ...] = (
     # --- edit (the spoken region was blanked before) ---
     Rule("edit", rf"(?:edit|modify|fix|adjust|update|retouch|alter|tweak) (?:it|that|this|(?:the|my) (?:last |previous |current |latest )?(?:{_NOUNS}|one))"
                  r"(?: (?:so that|so|and|to|by|like this|like so))?(?: (?P<p>.*))?"),
-    Rule("edit", rf"(?P<p>(?:add|put|place|insert|stick|give(?! me )|change|replace|swap|remove|erase|delete|get rid of|take out|move|color|colour|recolou?r|"
-                 rf"fill|brighten|darken|blur|sharpen|crop) .+)"),
+    Rule("edit", r"(?P<p>(?:add|put|place|insert|stick|give(?! me )|change|replace|swap|remove|erase|delete|get rid of|take out|move|color|colour|recolou?r|"
+                 r"fill|brighten|darken|blur|sharpen|crop) .+)"),
     Rule("edit", rf"(?P<p>(?:make|turn|let|have|set) (?:{_OBJ}) .+)"),
 )
 

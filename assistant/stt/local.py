@@ -15,9 +15,9 @@ Each model is loaded once per process (module cache keyed by path + settings, th
 from __future__ import annotations
 
 import hashlib
+import re
 import zlib
 import logging
-import shutil
 import threading
 from importlib import resources
 from pathlib import Path
@@ -40,6 +40,7 @@ BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 BEAM_SIZE = 1  # greedy: faster than beam 5 on 2 cores with the same WER on our fixtures (bench/stt.py)
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6)  # fallback on repetition loops, capped at 0.6 for latency
+SAMPLING_SEED = 20261125
 TOKENS_PER_SECOND = 12  # cap on decoded tokens per second of audio (stops runaway repetition)
 
 
@@ -193,6 +194,7 @@ class LocalTranscriber:
     def _decode(self, pcm: np.ndarray, model: Any, task: Task, lang: str | None, prompt: str | None,
                 prob: float | None, temperatures: tuple[float, ...] = TEMPERATURES) -> Transcript:
         samples = to_float32(pcm)
+        _seed_sampling()
         segments, info = model.transcribe(
             samples, language=lang if is_multilingual(model) else None, task=task,
             initial_prompt=prompt or None, beam_size=BEAM_SIZE, vad_filter=self.vad_filter,
@@ -228,10 +230,24 @@ class LocalTranscriber:
         return best, float(allowed[best] / sum(allowed.values()))
 
 
+_STUTTER = re.compile(r"\b(\w+)(?:[\s,.\-]+\1\b){3,}", re.IGNORECASE)
+
+
 def _repetitive(text: str) -> bool:
-    """A phrase looping over and over: Whisper's sign of speech it did not understand."""
+    """A phrase or a sound looping over and over ("t-t-t-t"): Whisper's sign of speech it did
+    not understand."""
     data = text.lower().encode("utf-8")
-    return len(data) > 40 and len(data) / len(zlib.compress(data)) > 1.8
+    return (len(data) > 40 and len(data) / len(zlib.compress(data)) > 1.8) or bool(_STUTTER.search(text))
+
+
+def _seed_sampling() -> None:
+    """Temperature fallback samples: seed it, so the same audio always gives the same text."""
+    try:
+        import ctranslate2
+
+        ctranslate2.set_random_seed(SAMPLING_SEED)
+    except (ImportError, AttributeError):
+        pass
 
 
 def _mean_logprob(t: Transcript) -> float:

@@ -18,7 +18,6 @@ import numpy as np
 from ..audio.format import SAMPLE_RATE
 from ..config import SttConfig
 from ..errors import ApiError, PolicyError, UserError
-from ..secrets import api_key
 from . import guard
 from .audio import UPLOAD_TYPES, as_pcm, encode, split_points
 from .base import Audio, Segment, Task, Transcript

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..config import TtsConfig
 from ..errors import ApiError, PolicyError, UserError
-from ..secrets import api_key, redact
+from ..secrets import redact
 from .models import MAX_INPUT_CHARS, PCM_RATE, RESPONSE_FORMATS, check_request
 from .text import pack
 

@@ -5,8 +5,6 @@ import asyncio
 import json
 import threading
 
-import numpy as np
-import pytest
 import soundfile as sf
 
 

@@ -60,3 +60,5 @@ def test_repetition_detector():
     assert _repetitive("I'll come to you, I'll go to you, I'll go to you, I'll go to you")
     assert not _repetitive("Edit the picture: give her a hat in the top left corner and a scarf")
     assert not _repetitive("stop stop")
+    assert _repetitive("Cool, Tom, y'all, t-t-t-t-t-t-t-t-t-t-t")
+    assert not _repetitive("Stop, stop, stop.")

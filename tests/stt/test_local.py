@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +18,8 @@ from assistant.stt.formats import parse
 from assistant.stt.local import LocalTranscriber
 from assistant.stt.metrics import wer
 from tests.audio.speech import SPEECH, entry
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
 
@@ -51,10 +54,17 @@ def english_pcm():
 
 
 @pytest.fixture(scope="session")
-def korean_pcm():
-    from tests.fixtures.make_speech import espeak_say
+def korean_pcm(tmp_path_factory):
+    """Synthesized in a fresh process: libespeak-ng keeps state between calls (and piper loads
+    another espeak-ng), so in-suite synthesis varied with test order and so did Whisper's output."""
+    import subprocess
+    import sys
 
-    audio, rate = espeak_say(KOREAN)
+    out = tmp_path_factory.mktemp("ko") / "ko.wav"
+    code = ("import sys, soundfile as sf; from tests.fixtures.make_speech import espeak_say; "
+            "a, r = espeak_say(sys.argv[1]); sf.write(sys.argv[2], a, r, subtype='PCM_16')")
+    subprocess.run([sys.executable, "-c", code, KOREAN, str(out)], check=True, cwd=ROOT)
+    audio, rate = sf.read(out, dtype="float32")
     return resample(audio, rate)
 
 
@@ -85,7 +95,7 @@ def test_korean_sentence_detected_as_ko_offline(cfg, korean_pcm):
     tr = LocalTranscriber(cfg.stt)
     t = tr.transcribe(korean_pcm)
     assert t.language == "ko" and t.language_probability > 0.5
-    assert any("\uac00" <= ch <= "\ud7a3" for ch in t.text)  # Hangul out
+    assert any("\uac00" <= ch <= "\ud7a3" for ch in t.text), t  # Hangul out
     assert tr.detect_language(SPEECH / "ko_two_noisy.wav")[0] == "ko"
 
 
