@@ -35,8 +35,13 @@ def redact(text: str) -> str:
     return _KEY_RE.sub(r"\1…redacted", text)
 
 
+def server_url(base_url: str) -> str:
+    """The section's ``base_url``, else the openai SDK's own $OPENAI_BASE_URL ("" = the live API)."""
+    return base_url or os.environ.get("OPENAI_BASE_URL", "").strip()
+
+
 def resolve_backend(backend: str, base_url: str) -> str:
-    """'auto' means openai when a key is present or a base_url is configured, local otherwise."""
+    """'auto' means openai when a key is present or a server URL is configured, local otherwise."""
     if backend != "auto":
         return backend
-    return "openai" if (api_key() or base_url) else "local"
+    return "openai" if (api_key() or server_url(base_url)) else "local"

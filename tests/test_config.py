@@ -89,3 +89,17 @@ def test_overrides_are_validated():
     assert with_overrides(cfg, tts={"voice": "onyx"}).tts.voice == "onyx"
     with pytest.raises(ConfigError):
         with_overrides(cfg, tts={"speed": 9.0})
+
+
+def test_openai_base_url_env_counts_as_a_server(monkeypatch):
+    """The SDK reads $OPENAI_BASE_URL itself; 'auto' and the key checks honour it too."""
+    from assistant.config import load_config
+    from assistant.images.factory import make_image_service
+    from assistant.openai_client import make_client
+
+    assert resolve_backend("auto", "") == "local"
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    assert resolve_backend("auto", "") == "openai"
+    client = make_client(load_config().stt, "stt")
+    assert str(client.base_url).startswith("http://127.0.0.1:9/v1")
+    make_image_service(load_config())  # no "drawing needs OPENAI_API_KEY" error

@@ -5,7 +5,7 @@ from typing import Any
 
 from ..config import Config
 from ..errors import UserError
-from ..secrets import api_key
+from ..secrets import api_key, server_url
 from .service import ImageService
 
 NEEDS_KEY = "drawing needs OPENAI_API_KEY or images.base_url"
@@ -16,6 +16,6 @@ def make_image_service(cfg: Config, client: Any = None) -> ImageService:
     if cfg.images.backend == "local":
         raise UserError("there is no local image engine; set images.backend to auto or openai "
                         "(with OPENAI_API_KEY or images.base_url)")
-    if client is None and not api_key() and not cfg.images.base_url:
+    if client is None and not api_key() and not server_url(cfg.images.base_url):
         raise UserError(NEEDS_KEY)
     return ImageService(cfg, client)
