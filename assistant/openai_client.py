@@ -5,11 +5,11 @@ with exponential backoff and jitter (honouring Retry-After); ``timeout`` bounds 
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from .config import ServiceBackend
-from .errors import UserError
-from .secrets import api_key, server_url
+from .errors import ApiError, PolicyError, UserError
+from .secrets import api_key, redact, server_url
 
 PLACEHOLDER_KEY = "sk-no-key"  # an OpenAI-compatible server at base_url may need no key
 
@@ -22,3 +22,48 @@ def make_client(cfg: ServiceBackend, section: str) -> Any:
         raise UserError(f"no OpenAI API key: set OPENAI_API_KEY (or use --backend local, or set {section}.base_url)")
     return openai.OpenAI(api_key=key or PLACEHOLDER_KEY, base_url=cfg.base_url or None,
                          timeout=cfg.timeout, max_retries=cfg.max_retries)
+
+
+POLICY_CODES = ("content_policy_violation", "moderation_blocked")
+
+
+def status_error(exc: Any, what: str = "speech API") -> ApiError:
+    """An SDK status error -> ApiError (PolicyError for refusals) with the API's own message."""
+    status = getattr(exc, "status_code", None)
+    message, code = "", None
+    body = getattr(exc, "body", None)
+    err = body.get("error", body) if isinstance(body, dict) else body
+    if isinstance(err, dict):
+        message, code = str(err.get("message") or ""), err.get("code")
+    elif isinstance(err, str):
+        message = err
+    if not message:
+        try:
+            message = exc.response.text.strip()[:300]
+        except Exception:
+            message = str(getattr(exc, "message", "") or exc)
+    message = redact(" ".join(message.split()))
+    if status == 401:
+        return ApiError(f"the API key was rejected (401): {message}", status, code)
+    if status == 429:
+        return ApiError(f"rate limited or out of quota (429): {message}", status, code)
+    if code in POLICY_CODES or "safety system" in message:
+        return PolicyError(f"refused by content policy ({status}): {message}", status, code)
+    return ApiError(f"{what} error {status}: {message}", status, code)
+
+
+def call(fn: Callable[[], Any], cfg: ServiceBackend, what: str = "speech API") -> Any:
+    """Run one SDK call; every SDK failure becomes an ApiError (status None: not reached)."""
+    import openai
+
+    try:
+        return fn()
+    except openai.APIStatusError as exc:
+        raise status_error(exc, what) from None
+    except openai.APITimeoutError:
+        raise ApiError(f"the {what} timed out after {cfg.timeout:g} s", None) from None
+    except openai.APIConnectionError as exc:
+        where = server_url(cfg.base_url) or "api.openai.com"
+        raise ApiError(f"cannot reach the {what} at {where}: {redact(str(exc))}", None) from None
+    except openai.OpenAIError as exc:
+        raise ApiError(f"{what} error: {redact(str(exc))}", None) from None

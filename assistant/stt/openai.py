@@ -17,7 +17,7 @@ import numpy as np
 
 from ..audio.format import SAMPLE_RATE
 from ..config import SttConfig
-from ..errors import ApiError, PolicyError, UserError
+from ..errors import ApiError, UserError
 from . import guard
 from .audio import UPLOAD_TYPES, as_pcm, encode, split_points
 from .base import Audio, Segment, Task, Transcript
@@ -25,7 +25,7 @@ from .formats import parse
 from .languages import check_code
 from .models import api_language, rules_for, translation_accepts
 
-from ..openai_client import make_client as shared_client
+from ..openai_client import call, make_client as shared_client
 
 log = logging.getLogger(__name__)
 
@@ -142,17 +142,7 @@ class OpenAITranscriber:
         return Transcript(text, source.language, source.language_probability, source.duration, (), "translate")
 
     def _call(self, fn: Callable[[], Any]) -> Any:
-        import openai
-
-        try:
-            return fn()
-        except openai.APIStatusError as exc:
-            raise _api_error(exc) from None
-        except openai.APITimeoutError:
-            raise ApiError(f"the speech API timed out after {self.cfg.timeout:g} s", None) from None
-        except openai.APIConnectionError as exc:
-            where = self.cfg.base_url or "api.openai.com"
-            raise ApiError(f"cannot reach the speech API at {where}: {exc}", None) from None
+        return call(fn, self.cfg)
 
     # ------------------------------------------------------------------ audio
     def _uploads(self, audio: Audio) -> tuple[list[tuple[float, Upload]], float | None]:
@@ -272,24 +262,5 @@ def _merge(parts: list[Transcript], duration: float | None, task: Task) -> Trans
     text = " ".join(t.text.strip() for t in parts if t.text.strip())
     first = next((t for t in parts if t.language), parts[0])
     return Transcript(text, first.language, first.language_probability, duration, tuple(segs), task)
-
-
-def _api_error(exc: Any) -> ApiError:
-    status = getattr(exc, "status_code", None)
-    body = getattr(exc, "body", None)
-    err = body.get("error", body) if isinstance(body, dict) else None
-    message = code = None
-    if isinstance(err, dict):
-        message, code = err.get("message"), err.get("code")
-    elif isinstance(err, str):
-        message = err
-    message = " ".join(str(message or getattr(exc, "message", "") or exc).split())
-    if status == 401:
-        return ApiError(f"the API key was rejected (401): {message}", status, code)
-    if status == 429:
-        return ApiError(f"rate limited or out of quota (429): {message}", status, code)
-    if code in ("content_policy_violation", "moderation_blocked"):
-        return PolicyError(f"refused by content policy ({status}): {message}", status, code)
-    return ApiError(f"speech API error {status}: {message}", status, code)
 
 

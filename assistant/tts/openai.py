@@ -12,12 +12,11 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from ..config import TtsConfig
-from ..errors import ApiError, PolicyError, UserError
-from ..secrets import redact
+from ..errors import UserError
 from .models import MAX_INPUT_CHARS, PCM_RATE, RESPONSE_FORMATS, check_request
 from .text import pack
 
-from ..openai_client import make_client as shared_client
+from ..openai_client import call, make_client as shared_client
 
 log = logging.getLogger(__name__)
 
@@ -112,38 +111,4 @@ class OpenAISynthesizer:
             response_cm.__exit__(None, None, None)
 
     def _call(self, fn: Callable[[], Any]) -> Any:
-        import openai
-
-        try:
-            return fn()
-        except openai.APIStatusError as exc:
-            raise api_error(exc) from None
-        except openai.APITimeoutError:
-            raise ApiError(f"the speech API timed out after {self.cfg.timeout:g} s") from None
-        except openai.APIConnectionError as exc:
-            where = self.cfg.base_url or "api.openai.com"
-            raise ApiError(f"cannot reach the speech API at {where}: {exc}") from None
-        except openai.OpenAIError as exc:
-            raise ApiError(f"speech API error: {redact(str(exc))}") from None
-
-
-def api_error(exc: Any) -> ApiError:
-    """SDK status error -> ApiError with the API's own message (one line)."""
-    status = getattr(exc, "status_code", None)
-    message, code = "", None
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        err = body.get("error", body)
-        if isinstance(err, dict):
-            message, code = str(err.get("message") or ""), err.get("code")
-    if not message:
-        try:
-            message = exc.response.text.strip()[:300]
-        except Exception:
-            message = str(exc)
-    message = redact(" ".join(message.split()))
-    if status == 401:
-        return ApiError(f"the API key was rejected (401): {message}", status, code)
-    if code in ("content_policy_violation", "moderation_blocked") or "safety system" in message:
-        return PolicyError(f"refused by content policy: {message}", status, code)
-    return ApiError(f"speech API error {status}: {message}", status, code)
+        return call(fn, self.cfg)
