@@ -133,7 +133,7 @@ class _EspeakLib:
 
     def synth(self, text: str, voice_name: str, rate: int, pitch: int) -> np.ndarray:
         if self.lib.espeak_SetVoiceByName(voice_name.encode()) != 0:
-            raise UserError(f"espeak-ng has no voice {voice_name!r}")
+            raise UserError(f"no local voice for language {voice_name.split('+')[0]!r} (espeak-ng has none)")
         self.lib.espeak_SetParameter(1, rate, 0)  # espeakRATE
         self.lib.espeak_SetParameter(3, pitch, 0)  # espeakPITCH
         self._buf = []

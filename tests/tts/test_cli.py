@@ -172,3 +172,14 @@ def test_api_say_returns_speech(srv, tmp_path):
     local = api.say("Hello.", backend="local")
     assert local.sample_rate == 22050 and local.duration > 0.3
     assert np.asarray(local.samples).dtype == np.int16
+
+
+def test_unknown_local_language_is_one_clear_line(tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    r = CliRunner().invoke(main, ["say", "hello", "--backend", "local", "--language", "zz", "--no-play",
+                                  "--out", str(tmp_path / "x.wav")])
+    assert r.exit_code == 2 and "no local voice for language 'zz'" in r.output
+    assert not (tmp_path / "x.wav").exists()
