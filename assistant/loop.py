@@ -30,6 +30,7 @@ from .errors import ApiError, AssistantError
 from .events import Reply, SpeechStarted, Utterance
 from .history import HistoryWriter, Turn
 from .router.route import is_filler, is_stop, route
+from .skills.dispatch import Skills, image_options
 from .skills.images import ImageJobs
 from .skills.messages import message
 from .skills.state import SessionState
@@ -120,10 +121,11 @@ class Assistant:
             announce=self._enqueue,
             finished=self._job_finished,
             status=self.notifier.status,
-            options_for=_image_options,
+            options_for=image_options,
             key_rejected=self._say_key_rejected,
             progress=self.console,
         )
+        self.skills = Skills(self.state, self.jobs, self._validate_voice)
         self._loop = asyncio.get_running_loop()
         if self.warm_up:
             from .engines import warm_up
@@ -285,7 +287,9 @@ class Assistant:
             turn.intent = "translation"
             replies = await self._translate(utterance, transcript, turn)
         else:
-            replies = self._dispatch(intent, turn, language)
+            replies, job = self.skills.handle(intent, turn, language)
+            if job:
+                self._pending[turn.id] += 1  # the job; _job_finished() releases it
         for reply in replies:
             self._enqueue(reply)
         if self._pending[turn.id] == 0:
@@ -310,56 +314,10 @@ class Assistant:
             return []
         return [Reply(english, "en", turn.id, "translation")]
 
-    def _dispatch(self, intent: Any, turn: Turn, language: str) -> list[Reply]:
-        kind = intent.kind
-
-        def say(key: str, lang: str = language, **kw: Any) -> list[Reply]:
-            return [Reply(message(key, lang, **kw), lang, turn.id)]
-
-        if kind in ("draw", "edit", "variation"):
-            reply = self.jobs.submit(kind, intent, turn, language)
-            if turn.result == "pending":
-                self._pending[turn.id] += 1  # the job; finished() releases it
-            return [reply]
-        if kind == "translate_on":
-            self.state.translate = True
-            return say("translate_on")
-        if kind == "translate_off":
-            self.state.translate = False
-            return say("translate_off")
-        if kind == "say":
-            return [Reply(intent.prompt, _language_of(intent.prompt, language), turn.id)] if intent.prompt else say("unknown")
-        if kind == "repeat":
-            if not self.state.last_reply:
-                return say("unknown")
-            return [Reply(self.state.last_reply, self.state.last_reply_language, turn.id)]
-        if kind == "setting":
-            return self._setting(intent, turn, language)
-        if kind == "stop":
-            self.jobs.cancel_all()
-            return say("stopped")
-        if kind == "help":
-            return say("help")
-        return say("unknown")
-
-    def _setting(self, intent: Any, turn: Turn, language: str) -> list[Reply]:
-        if intent.setting == "speed":
-            speed = self.state.change_speed(intent.value or "normal")
-            return [Reply(message("speed_changed", language, speed=f"{speed:g}"), language, turn.id)]
-        if intent.setting == "voice" and intent.value:
-            validate = getattr(self.engines.synthesizer, "validate", None)
-            try:
-                if callable(validate):
-                    validate(intent.value, self.state.speed, None)
-            except AssistantError as exc:
-                turn.result, turn.reason = "failed", str(exc)
-                return [Reply(message("unknown", language), language, turn.id)]
-            self.state.voice = intent.value
-            return [Reply(message("voice_changed", language, voice=intent.value), language, turn.id)]
-        if intent.setting == "language" and intent.value in ("en", "ko"):
-            self.state.reply_language = intent.value
-            return [Reply(message("language_changed", intent.value), intent.value, turn.id)]
-        return [Reply(message("unknown", language), language, turn.id)]
+    def _validate_voice(self, voice: str, speed: float) -> None:
+        validate = getattr(self.engines.synthesizer, "validate", None)  # engines change on reload
+        if callable(validate):
+            validate(voice, speed, None)
 
     def _say_key_rejected(self, language: str, turn_id: int | None) -> None:
         if not self.state.key_rejected_said:
@@ -506,16 +464,6 @@ class Assistant:
 
 def _normalize(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum() or ch.isspace()).strip()
-
-
-def _language_of(text: str, default: str) -> str:
-    return "ko" if any("\uac00" <= ch <= "\ud7a3" for ch in text) else default
-
-
-def _image_options(service: Any, options: tuple[tuple[str, str], ...]) -> dict[str, Any]:
-    """Spoken draw options -> request options the service's model takes (others dropped)."""
-    spoken = getattr(service, "spoken_options", None)
-    return spoken(dict(options)) if callable(spoken) else {}
 
 
 __all__ = ["Assistant", "SourceLost", "ApiError"]
