@@ -36,6 +36,9 @@ def say(text: str, voice: str | None, model: str | None, speed: float | None, fm
         text = read_stdin_text()
     p = plan(get_config(), text, voice=voice, model=model, speed=speed, instructions=instructions,
              language=language, backend=backend)
+    ignored = [flag for flag, value in (("--model", model), ("--instructions", instructions)) if value]
+    if p.backend == "local" and ignored:
+        click.echo(f"note: the local voices ignore {' and '.join(ignored)} (they are for the openai backend)", err=True)
     if out is not None:
         suffix = Path(out).suffix.lstrip(".").lower()
         if fmt and suffix in FORMATS and suffix != fmt and (suffix, fmt) != ("ogg", "opus"):

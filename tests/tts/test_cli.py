@@ -183,3 +183,14 @@ def test_unknown_local_language_is_one_clear_line(tmp_path):
                                   "--out", str(tmp_path / "x.wav")])
     assert r.exit_code == 2 and "no local voice for language 'zz'" in r.output
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_local_backend_says_it_ignores_openai_only_options(tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    r = CliRunner().invoke(main, ["say", "hello", "--backend", "local", "--model", "tts-1-hd", "--no-play",
+                                  "--out", str(tmp_path / "x.wav")])
+    assert r.exit_code == 0, r.output
+    assert "ignore --model" in r.output and (tmp_path / "x.wav").exists()
