@@ -67,3 +67,21 @@ def call(fn: Callable[[], Any], cfg: ServiceBackend, what: str = "speech API") -
         raise ApiError(f"cannot reach the {what} at {where}: {redact(str(exc))}", None) from None
     except openai.OpenAIError as exc:
         raise ApiError(f"{what} error: {redact(str(exc))}", None) from None
+
+
+class ApiBacked:
+    """Base of the openai engines: the SDK client for one config section, built on first use,
+    and SDK calls whose failures become ApiError."""
+
+    section = ""
+    cfg: ServiceBackend
+    _client: Any = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = make_client(self.cfg, self.section)
+        return self._client
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        return call(fn, self.cfg)

@@ -11,7 +11,7 @@ import warnings
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from .formats import parse
 from .languages import check_code
 from .models import api_language, rules_for, translation_accepts
 
-from ..openai_client import call, make_client as shared_client
+from ..openai_client import ApiBacked
 
 log = logging.getLogger(__name__)
 
@@ -35,22 +35,13 @@ _SNIFFABLE = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".mp3": "MP3"}  # l
 _UNSAFE_NAME_CHARS = frozenset('"\\/')
 
 
-def make_client(cfg: SttConfig) -> Any:
-    return shared_client(cfg, "stt")
-
-
-class OpenAITranscriber:
+class OpenAITranscriber(ApiBacked):
+    section = "stt"
     max_bytes = MAX_UPLOAD_BYTES
 
     def __init__(self, cfg: SttConfig, client: Any = None):
         self.cfg = cfg
         self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = make_client(self.cfg)
-        return self._client
 
     # ------------------------------------------------------------------ public
     def transcribe(self, audio: Audio, *, task: Task = "transcribe", language: str | None = None,
@@ -141,8 +132,6 @@ class OpenAITranscriber:
         text = (resp.choices[0].message.content or "").strip()
         return Transcript(text, source.language, source.language_probability, source.duration, (), "translate")
 
-    def _call(self, fn: Callable[[], Any]) -> Any:
-        return call(fn, self.cfg)
 
     # ------------------------------------------------------------------ audio
     def _uploads(self, audio: Audio) -> tuple[list[tuple[float, Upload]], float | None]:

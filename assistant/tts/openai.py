@@ -7,7 +7,7 @@ at sentence boundaries and the parts' pcm is concatenated, so the join is seamle
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -16,13 +16,9 @@ from ..errors import UserError
 from .models import MAX_INPUT_CHARS, PCM_RATE, RESPONSE_FORMATS, check_request
 from .text import pack
 
-from ..openai_client import call, make_client as shared_client
+from ..openai_client import ApiBacked
 
 log = logging.getLogger(__name__)
-
-
-def make_client(cfg: TtsConfig) -> Any:
-    return shared_client(cfg, "tts")
 
 
 def pcm_chunks(byte_chunks: Iterator[bytes]) -> Iterator[np.ndarray]:
@@ -51,18 +47,13 @@ def request_body(model: str, text: str, voice: str, speed: float, response_forma
     return body
 
 
-class OpenAISynthesizer:
+class OpenAISynthesizer(ApiBacked):
+    section = "tts"
     sample_rate = PCM_RATE
 
     def __init__(self, cfg: TtsConfig | None = None, client: Any = None):
         self.cfg = cfg or TtsConfig()
         self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = make_client(self.cfg)
-        return self._client
 
     @property
     def model(self) -> str:
@@ -110,5 +101,3 @@ class OpenAISynthesizer:
         finally:
             response_cm.__exit__(None, None, None)
 
-    def _call(self, fn: Callable[[], Any]) -> Any:
-        return call(fn, self.cfg)
