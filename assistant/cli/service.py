@@ -35,6 +35,16 @@ def _needs_root(scope: str, unit_dir: Path | None, dry_run: bool) -> None:
         raise UserError("--system writes to /etc: run it with sudo (or try --dry-run first)")
 
 
+def _confirm_and_apply(plan, yes: bool) -> None:
+    """Ask (unless --yes), then carry out the plan; "no" exits 1 with nothing done."""
+    from ..service.install import apply
+
+    if not _confirm("Proceed?", yes):
+        click.echo("nothing done", err=True)
+        sys.exit(1)
+    apply(plan, echo=click.echo)
+
+
 def _confirm(question: str, yes: bool) -> bool:
     if yes:
         return True
@@ -57,7 +67,7 @@ def service_group() -> None:
 @click.option("--executable", default=None, help="Path of the `assistant` command for ExecStart (default: this one).")
 def install_cmd(scope, unit_dir, yes, dry_run, executable):
     """Write the unit, reload systemd and enable + start the service (shows the plan first)."""
-    from ..service.install import apply, describe, find_executable, plan_install
+    from ..service.install import describe, find_executable, plan_install
 
     cfg = get_config()
     _needs_root(scope, unit_dir, dry_run)
@@ -75,10 +85,7 @@ def install_cmd(scope, unit_dir, yes, dry_run, executable):
         click.echo(plan.writes[-1].text.rstrip())
         click.echo("(dry run: nothing done)")
         return
-    if not _confirm("Proceed?", yes):
-        click.echo("nothing done", err=True)
-        sys.exit(1)
-    apply(plan, echo=click.echo)
+    _confirm_and_apply(plan, yes)
     click.echo(f"installed: assistant service status{' --system' if scope == 'system' else ''} shows how it runs")
 
 
@@ -88,7 +95,7 @@ def install_cmd(scope, unit_dir, yes, dry_run, executable):
 @click.option("--dry-run", is_flag=True, help="Only print what would be done.")
 def uninstall_cmd(scope, unit_dir, yes, dry_run):
     """Stop and disable the service and remove its unit file (data and history are kept)."""
-    from ..service.install import apply, describe, plan_uninstall
+    from ..service.install import describe, plan_uninstall
 
     _needs_root(scope, unit_dir, dry_run)
     plan = plan_uninstall(scope, unit_dir=unit_dir)
@@ -97,10 +104,7 @@ def uninstall_cmd(scope, unit_dir, yes, dry_run):
     if dry_run:
         click.echo("(dry run: nothing done)")
         return
-    if not _confirm("Proceed?", yes):
-        click.echo("nothing done", err=True)
-        sys.exit(1)
-    apply(plan, echo=click.echo)
+    _confirm_and_apply(plan, yes)
 
 
 @service_group.command("status", short_help="Show how the service runs (systemctl status).")
