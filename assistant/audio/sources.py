@@ -125,6 +125,18 @@ def _pcm_blocks(stream: BinaryIO, dtype: str, channels: int, limit: int | None =
 
 
 # ---------------------------------------------------------------------- FileSource
+def existing_audio_file(path: str | os.PathLike[str], what: str = "input file") -> Path:
+    """``path`` as a Path if it is a non-empty file; else the one-line reason (UserError)."""
+    p = Path(path)
+    if p.is_dir():
+        raise UserError(f"{p} is a directory, not an audio file")
+    if not p.is_file():
+        raise UserError(f"{what} not found: {p}")
+    if p.stat().st_size == 0:
+        raise UserError(f"cannot read audio file {p}: the file is empty")
+    return p
+
+
 class FileSource:
     """Frames from a sound file (anything soundfile reads), raw s16le, or stdin (``"-"``)."""
 
@@ -157,13 +169,7 @@ class FileSource:
             stream: BinaryIO = sys.stdin.buffer
             yield from self._from_stream(stream)
             return
-        path = Path(self.path)
-        if path.is_dir():
-            raise UserError(f"{self.path} is a directory, not a sound file")
-        if not path.is_file():
-            raise UserError(f"input file not found: {self.path}")
-        if path.stat().st_size == 0:
-            raise UserError(f"{self.name}: no audio (empty file)")
+        path = existing_audio_file(self.path)
         if self.input_format == "raw":
             with path.open("rb") as fh:
                 yield from self._raw(fh)

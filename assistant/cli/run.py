@@ -40,8 +40,10 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
     cfg = get_config()
     if input_format == "raw" and not rate:
         raise UserError("--input-format raw needs --rate")
-    if input_path not in (None, "-") and not Path(input_path).is_file():  # before creating --output-dir
-        raise UserError(f"input file not found: {input_path}")
+    if input_path not in (None, "-"):  # checked before --output-dir is created
+        from ..audio.sources import existing_audio_file
+
+        existing_audio_file(input_path)
     if output_dir is not None:
         output_dir = _prepare_output_dir(output_dir, force)
     turns = run_assistant(

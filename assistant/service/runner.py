@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..config import Config, load_config
-from ..errors import AssistantError, UserError
+from ..errors import AssistantError
 from ..history import HistoryWriter, default_history_path
 from ..loop import Assistant, SourceLost
 
@@ -29,11 +29,11 @@ def make_notifier() -> Any:
 
 
 def _source_factory(cfg: Config, input_path: str | None, input_format: str, rate: int | None, realtime: bool) -> Callable[[], Any]:
-    from ..audio.sources import FileSource, MicSource
+    from ..audio.sources import FileSource, MicSource, existing_audio_file
 
     if input_path is not None:
-        if input_path != "-" and not Path(input_path).is_file():
-            raise UserError(f"input file not found: {input_path}")
+        if input_path != "-":
+            existing_audio_file(input_path)
         return lambda: FileSource(input_path, input_format=input_format, rate=rate, realtime=realtime)
     # Under systemd the microphone is retried forever (it may be plugged in later); run by hand,
     # a microphone that never opened is an error the user should see at once.

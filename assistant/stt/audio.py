@@ -9,6 +9,7 @@ import numpy as np
 
 from ..audio.format import FRAME_SAMPLES, SAMPLE_RATE, to_int16, to_mono
 from ..audio.resample import resample
+from ..audio.sources import existing_audio_file
 from ..errors import UserError
 
 UPLOAD_TYPES = {".flac": "audio/flac", ".mp3": "audio/mpeg", ".mp4": "audio/mp4", ".mpeg": "audio/mpeg",
@@ -20,13 +21,7 @@ def load_audio(path: str | os.PathLike[str]) -> np.ndarray:
     """Any soundfile-readable file -> int16 mono 16 kHz. Missing/corrupt/empty -> UserError."""
     import soundfile as sf
 
-    p = Path(path)
-    if p.is_dir():
-        raise UserError(f"{p} is a directory, not an audio file")
-    if not p.is_file():
-        raise UserError(f"audio file not found: {p}")
-    if p.stat().st_size == 0:
-        raise UserError(f"cannot read audio file {p}: the file is empty")
+    p = existing_audio_file(path, "audio file")
     try:
         data, rate = sf.read(os.fsencode(p), dtype="float32", always_2d=True)  # any file name bytes
     except Exception as exc:  # soundfile raises LibsndfileError / RuntimeError / TypeError
