@@ -14,18 +14,11 @@ from ..config import Config, load_config
 from ..errors import AssistantError
 from ..history import HistoryWriter, default_history_path
 from ..loop import Assistant, SourceLost
+from .notify import Notifier
 
 log = logging.getLogger(__name__)
 STOP_DEADLINE_S = 1.2
 EXIT_DEADLINE_S = 1.7  # systemd's TimeoutStopSec is 5 s; we promise 2 s
-
-
-def make_notifier() -> Any:
-    try:
-        from .notify import Notifier
-    except ImportError:
-        return None
-    return Notifier()
 
 
 def _source_factory(cfg: Config, input_path: str | None, input_format: str, rate: int | None, realtime: bool) -> Callable[[], Any]:
@@ -78,7 +71,7 @@ def run_assistant(
 ) -> list:
     from ..engines import build_engines
 
-    notifier = make_notifier()
+    notifier = Notifier()  # a no-op without $NOTIFY_SOCKET
     holder: dict[str, Assistant] = {}
     history_paths = [default_history_path(cfg.service.history)]
     if output_dir is not None:
