@@ -38,3 +38,49 @@ class Reply:
     language: str = "en"
     turn: int | None = None
     kind: str = "reply"  # reply | ack | announce | translation | error
+
+
+# --------------------------------------------------------------------------- turn events
+# What every face (console, history, turns.jsonl, sd_notify, `run --events`, the Wyoming server,
+# the web page) watches: a turn's life as typed events, emitted by the loop in order.
+from enum import Enum  # noqa: E402
+from typing import Any, Mapping  # noqa: E402
+
+
+class EventType(str, Enum):
+    """Turn event types; the value is the JSON name."""
+
+    STATE = "state"  # data: state = listening | hearing | thinking | speaking (session-wide, turn None)
+    LEVEL = "level"  # data: db (input level, a few times a second; not written to history)
+    HEARD = "heard"  # an utterance was cut: start, end (stream s), duration
+    TRANSCRIBED = "transcribed"  # text, language
+    IGNORED = "ignored"  # reason
+    ROUTED = "routed"  # intent, slots, language
+    REPLY_STARTED = "reply.started"  # text, language, kind
+    REPLY_AUDIO = "reply.audio"  # sample_rate, samples; the int16 array rides in ``audio`` (not JSON)
+    REPLY_FINISHED = "reply.finished"  # text, spoken (bool), reason when not spoken
+    IMAGE_QUEUED = "image.queued"  # kind (draw|edit|variation), prompt
+    IMAGE_PROGRESS = "image.progress"  # step, of (partial images) or message
+    IMAGE_SAVED = "image.saved"  # path, id, prompt, model, size
+    IMAGE_FAILED = "image.failed"  # reason
+    TURN_FINISHED = "turn.finished"  # result (done|failed|ignored), reason, the history record
+    NOTICE = "notice"  # something said once outside a turn (fallback to local, disk full, overflow)
+
+
+@dataclass(frozen=True)
+class TurnEvent:
+    """One thing that happened to a turn (``turn`` None: session-wide). ``time`` is monotonic
+    seconds; ``session`` names where the turn came from ("local", a satellite's name, "web")."""
+
+    type: EventType
+    turn: int | None
+    time: float
+    data: Mapping[str, Any]
+    session: str = "local"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict: numpy arrays and bytes are left out (``reply.audio`` keeps its
+        sample count)."""
+        data = {k: v for k, v in self.data.items() if not isinstance(v, (np.ndarray, bytes, bytearray, memoryview))}
+        return {"type": self.type.value, "turn": self.turn, "time": round(self.time, 4),
+                "session": self.session, "data": data}
