@@ -33,7 +33,9 @@ def _prepare_output_dir(path: Path, force: bool) -> Path:
 @click.option("--wake-word", default=None, help="Only act after this wake word (okay_nabu, hey_jarvis, ...).")
 @click.option("--force", is_flag=True, help="Replace replies left in --output-dir by an earlier run.")
 @click.option("--quiet", is_flag=True, help="Do not print the live transcript and the summary table.")
-def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, force, quiet):
+@click.option("--events", "events_path", metavar="FILE|-", default=None,
+              help="Write every turn event as a JSON line here (- for stdout; the transcript then goes to stderr).")
+def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, force, quiet, events_path):
     """Listen, understand and answer (microphone, or a recording with --input)."""
     from ..service.runner import run_assistant
 
@@ -44,6 +46,8 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
         from ..audio.sources import existing_audio_file
 
         existing_audio_file(input_path)
+    to_stdout = events_path == "-"
+    events = _open_events(events_path) if events_path is not None else None
     if output_dir is not None:
         output_dir = _prepare_output_dir(output_dir, force)
     turns = run_assistant(
@@ -54,11 +58,32 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
         realtime=realtime or cfg.audio.realtime,
         output_dir=output_dir,
         wake_word=wake_word if wake_word is not None else (cfg.router.wake_word or None),
-        echo=(lambda line: None) if quiet else (lambda line: click.echo(line)),
+        echo=(lambda line: None) if quiet else (lambda line: click.echo(line, err=to_stdout)),
         config_path=click.get_current_context().find_root().params.get("config_path"),
+        events=events,
     )
+    if events is not None and not to_stdout:
+        events.close()
     if not quiet:
-        click.echo(summary_table(turns))
+        click.echo(summary_table(turns), err=to_stdout)
+
+
+def _open_events(path: str):
+    """The --events stream: stdout, or a new file (appended if it exists; never through a symlink)."""
+    import os
+    import sys
+
+    if path == "-":
+        return sys.stdout
+    if os.path.islink(path):
+        raise UserError(f"--events {path} is a symlink; give a regular file")
+    if os.path.isdir(path):
+        raise UserError(f"--events {path} is a directory")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError as exc:
+        raise UserError(f"cannot write events to {path}: {exc.strerror or exc}") from None
+    return os.fdopen(fd, "w", encoding="utf-8", buffering=1)
 
 
 def summary_table(turns) -> str:
