@@ -60,7 +60,7 @@ class _Fallback:
     def _switch(self, exc: BaseException) -> Any:
         with self._lock:
             if self._active is self._primary:
-                log.warning("%s API unreachable (%s); using the local engine", self._what, exc)
+                log.warning("%s server unreachable (%s); using the local engine", self._what, exc)
                 self._active = self._fallback_factory()
                 self._on_switch(self._what)
             return self._active
@@ -116,13 +116,13 @@ def build_engines(cfg: Config, previous: Engines | None = None, *, speaker: Spea
         transcriber = previous.transcriber
     else:
         transcriber = make_transcriber(cfg)
-        if cfg.service.fallback_local and resolve_backend(cfg.stt.backend, cfg.stt.base_url) == "openai":
+        if cfg.service.fallback_local and resolve_backend(cfg.stt.backend, cfg.stt.base_url) in ("openai", "wyoming"):
             transcriber = FallbackTranscriber(transcriber, lambda: make_transcriber(cfg, "local"), notify, "speech recognition")
     if same_service and old.tts == cfg.tts:
         synthesizer = previous.synthesizer
     else:
         synthesizer = make_synthesizer(cfg)
-        if cfg.service.fallback_local and resolve_backend(cfg.tts.backend, cfg.tts.base_url) == "openai":
+        if cfg.service.fallback_local and resolve_backend(cfg.tts.backend, cfg.tts.base_url) in ("openai", "wyoming"):
             synthesizer = FallbackSynthesizer(synthesizer, lambda: make_synthesizer(cfg, "local"), notify, "speech")
     if speaker is None and previous is not None:
         speaker = previous.speaker
