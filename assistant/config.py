@@ -108,6 +108,7 @@ class ServiceConfig:
     history: str = ""
     log_level: str = "info"
     fallback_local: bool = True
+    http: str = ""  # the web page's HOST:PORT for run/serve ("" = off); never a token here
 
 
 @dataclass(frozen=True)
