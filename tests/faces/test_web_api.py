@@ -305,3 +305,23 @@ def test_port_in_use_is_one_clear_error(tmp_path):
             with pytest.raises(Exception, match="cannot serve the page on 127.0.0.1"):
                 await other.start(FakeAssistant(cfg))
     run(scenario())
+
+
+def test_cli_refuses_a_public_address_without_a_token(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    monkeypatch.delenv("ASSISTANT_HTTP_TOKEN", raising=False)
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    import numpy as np
+    import soundfile as sf
+
+    wav = tmp_path / "quiet.wav"
+    sf.write(wav, np.zeros(1600, np.int16), 16000)
+    for args, why in ((["serve", "--http", "0.0.0.0:8765"], "without a token"), (["serve", "--http", "8765"], "HOST:PORT"),
+                      (["run", "--http", "192.168.1.5:8765", "--input", str(wav)], "without a token")):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.output.startswith("error: ") and why in result.output and "Traceback" not in result.output
