@@ -33,9 +33,11 @@ def _prepare_output_dir(path: Path, force: bool) -> Path:
 @click.option("--wake-word", default=None, help="Only act after this wake word (okay_nabu, hey_jarvis, ...).")
 @click.option("--force", is_flag=True, help="Replace replies left in --output-dir by an earlier run.")
 @click.option("--quiet", is_flag=True, help="Do not print the live transcript and the summary table.")
+@click.option("--http", "http", metavar="HOST:PORT", is_flag=False, flag_value="127.0.0.1:8765", default=None,
+              help="Also serve the web page (bare --http: 127.0.0.1:8765; default [service] http).")
 @click.option("--events", "events_path", metavar="FILE|-", default=None,
               help="Write every turn event as a JSON line here (- for stdout; the transcript then goes to stderr).")
-def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, force, quiet, events_path):
+def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, force, quiet, http, events_path):
     """Listen, understand and answer (microphone, or a recording with --input)."""
     from ..service.runner import run_assistant
 
@@ -46,6 +48,11 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
         from ..audio.sources import existing_audio_file
 
         existing_audio_file(input_path)
+    faces = []
+    if http or cfg.service.http:
+        from ..faces.web import WebFace
+
+        faces.append(WebFace(cfg, http or cfg.service.http))  # the token rule is checked here
     to_stdout = events_path == "-"
     events = _open_events(events_path) if events_path is not None else None
     if output_dir is not None:
@@ -61,6 +68,7 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
         echo=(lambda line: None) if quiet else (lambda line: click.echo(line, err=to_stdout)),
         config_path=click.get_current_context().find_root().params.get("config_path"),
         events=events,
+        faces=faces,
     )
     if events is not None and not to_stdout:
         events.close()

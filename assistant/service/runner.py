@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, Sequence
 
 from ..config import Config, load_config
 from ..errors import AssistantError
@@ -69,6 +69,7 @@ def run_assistant(
     config_path: str | None = None,
     engines: Any = None,
     events: IO[str] | None = None,
+    faces: Sequence[Any] = (),
 ) -> list:
     """Run the loop until the input ends or a signal stops it. ``events``: a text stream that
     gets every turn event as a JSON line (``run --events``)."""
@@ -108,7 +109,7 @@ def run_assistant(
         from ..listeners import JsonLinesListener
 
         assistant.subscribe(JsonLinesListener(events))
-    return asyncio.run(_main(assistant, source_factory, config_path))
+    return asyncio.run(_main(assistant, source_factory, config_path, faces))
 
 
 def _history_writer(paths: list[Path]) -> Any:
@@ -132,7 +133,16 @@ def _speaker_for(cfg: Config, output_dir: Path | None, input_path: str | None) -
     return Speaker(cfg.audio.output_device or None)
 
 
-async def _main(assistant: Assistant, source_factory: Callable[[], Any], config_path: str | None) -> list:
+async def _main(assistant: Assistant, source_factory: Callable[[], Any], config_path: str | None,
+                faces: Sequence[Any] = ()) -> list:
+    """The loop, with ``faces`` (the web page, …) started beside it and stopped after it."""
+    from ..faces.hosting import faces_started
+
+    async with faces_started(assistant, faces):
+        return await _run(assistant, source_factory, config_path)
+
+
+async def _run(assistant: Assistant, source_factory: Callable[[], Any], config_path: str | None) -> list:
     loop = asyncio.get_running_loop()
     stopped = asyncio.Event()
 
