@@ -204,6 +204,8 @@ class TurnLedger:
             turn.result = Result.DONE
         turn.result = Result(turn.result)
         record = turn.record(self._wall_clock())
+        if entry.session != "local":
+            record["session"] = entry.session  # a satellite's or the web page's turn
         if not entry.replied.done():
             entry.replied.set_result(tuple(entry.immediate))
         if not entry.finished.done():
