@@ -166,3 +166,82 @@ def fits_a_phone(driver) -> None:
     wait_for(driver, lambda d: d.execute_script("return window.innerWidth") <= 400, what="a phone-sized window")
     overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than a phone screen"
+
+
+def fox_png(size: int = 512) -> bytes:
+    """A small picture of a red fox in the snow (drawn here, so the screenshot shows a picture)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (size, size))
+    draw = ImageDraw.Draw(img)
+    for y in range(size):  # evening sky
+        t = y / size
+        draw.line([(0, y), (size, y)], fill=(int(40 + 120 * t), int(60 + 110 * t), int(120 + 100 * t)))
+    s = size / 512
+    draw.ellipse([-80 * s, 380 * s, 600 * s, 700 * s], fill=(236, 240, 246))  # snow
+    draw.ellipse([150 * s, 300 * s, 370 * s, 420 * s], fill=(214, 84, 30))  # body
+    draw.polygon([(330 * s, 350 * s), (470 * s, 300 * s), (440 * s, 380 * s)], fill=(224, 100, 40))  # tail
+    draw.polygon([(455 * s, 305 * s), (470 * s, 300 * s), (462 * s, 330 * s)], fill=(250, 250, 250))
+    draw.ellipse([110 * s, 230 * s, 230 * s, 330 * s], fill=(224, 96, 36))  # head
+    draw.polygon([(118 * s, 250 * s), (130 * s, 180 * s), (165 * s, 238 * s)], fill=(200, 76, 26))  # ears
+    draw.polygon([(175 * s, 236 * s), (205 * s, 180 * s), (222 * s, 252 * s)], fill=(200, 76, 26))
+    draw.polygon([(110 * s, 290 * s), (60 * s, 305 * s), (120 * s, 318 * s)], fill=(240, 236, 230))  # muzzle
+    draw.ellipse([56 * s, 299 * s, 68 * s, 311 * s], fill=(30, 30, 30))
+    draw.ellipse([150 * s, 262 * s, 162 * s, 274 * s], fill=(30, 30, 30))  # eye
+    for x in (175, 215, 300, 335):  # legs
+        draw.rectangle([x * s, 400 * s, (x + 16) * s, 440 * s], fill=(60, 40, 30))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_real_loop_draws_a_red_fox(browser, tmp_path, monkeypatch):
+    """The acceptance path: the real Assistant (serve, no microphone) on the openai backends against
+    the strict stand-in; typed commands through the page; the README's screenshot."""
+    import base64
+    import time
+
+    from assistant.audio.playback import NullSpeaker
+    from assistant.config import load_config, with_overrides
+    from assistant.engines import build_engines
+    from assistant.history import HistoryWriter
+    from assistant.loop import Assistant
+    from tests.standin import Reply, StandIn
+
+    if not hasattr(Assistant, "handle_text"):
+        pytest.skip("the loop has no turn events yet")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-web-0123456789")
+    with StandIn() as srv:
+        srv.script("/images/generations", [Reply(json={"created": int(time.time()), "data": [
+            {"b64_json": base64.b64encode(fox_png()).decode("ascii")}]}, delay=1.5)])
+        service = {"base_url": srv.base_url, "timeout": 10.0, "max_retries": 0}
+        cfg = with_overrides(load_config(), stt={**service, "backend": "openai"}, tts={**service, "backend": "openai"},
+                             images={**service, "backend": "openai", "output_dir": str(tmp_path / "images")},
+                             service={"fallback_local": False, "history": str(tmp_path / "history.jsonl")})
+        engines = build_engines(cfg, speaker=NullSpeaker())
+
+        def make():
+            return Assistant(cfg, engines, history=HistoryWriter([tmp_path / "history.jsonl"]))
+
+        with ServerThread(cfg, make, tmp_path / "replies", run=lambda a: a.serve()) as server:
+            browser.get(server.url)
+            wait_for(browser, lambda d: d.find_element("id", "link").text == "live", what="the live stream")
+            type_command(browser, "draw a red fox")
+            wait_for(browser, lambda d: d.find_elements("css selector", ".tile.pending"), what="the placeholder")
+            wait_for(browser, lambda d: d.execute_script(
+                "const i = document.querySelector('.tile img'); return i && i.complete && i.naturalWidth > 0"),
+                what="the picture")
+            assert not browser.find_elements("css selector", ".tile.pending")
+            wait_for(browser, lambda d: "done" in d.find_element("css selector", "#turns li").text, what="the finished turn")
+            first = browser.find_element("css selector", "#turns li").text
+            assert "draw a red fox" in first and "draw" in first
+            wait_for(browser, lambda d: d.find_elements("css selector", "#turns li button.play"), what="the reply audio")
+            type_command(browser, "speak slower")
+            wait_for(browser, lambda d: d.find_element("css selector", "#settings [name=speed]").get_attribute("value") == "0.75",
+                     what="the settings to follow a command")
+            assert server.assistant.session("local").state.speed == 0.75
+            wait_for(browser, lambda d: d.find_elements("css selector", "#plot circle"), what="the latency plot")
+            not_blank(keep_screenshot(browser, tmp_path, "real.png"))
+            assert srv.violations == []
