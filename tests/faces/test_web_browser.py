@@ -242,6 +242,13 @@ def test_real_loop_draws_a_red_fox(browser, tmp_path, monkeypatch):
             wait_for(browser, lambda d: d.find_element("css selector", "#settings [name=speed]").get_attribute("value") == "0.75",
                      what="the settings to follow a command")
             assert server.assistant.session("local").state.speed == 0.75
+            # a spoken command (an utterance already cut; the stand-in hears "help") shows up too
+            import numpy as np
+
+            srv.script("/audio/transcriptions", [Reply(json={"text": "Help."})])
+            audio = (np.random.default_rng(0).standard_normal(16000) * 300).astype(np.int16)
+            asyncio.run_coroutine_threadsafe(server.assistant.handle_utterance(audio), server.loop).result(10)
+            wait_for(browser, lambda d: "Help." in d.find_element("css selector", "#turns li").text, what="the spoken turn")
             wait_for(browser, lambda d: d.find_elements("css selector", "#plot circle"), what="the latency plot")
             not_blank(keep_screenshot(browser, tmp_path, "real.png"))
             assert srv.violations == []
