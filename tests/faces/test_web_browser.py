@@ -168,7 +168,7 @@ def fits_a_phone(driver) -> None:
     assert overflow <= 0, f"the page is {overflow}px wider than a phone screen"
 
 
-def fox_png(size: int = 512) -> bytes:
+def fox_png(size: int = 512, hat: bool = False) -> bytes:
     """A small picture of a red fox in the snow (drawn here, so the screenshot shows a picture)."""
     import io
 
@@ -192,6 +192,9 @@ def fox_png(size: int = 512) -> bytes:
     draw.ellipse([150 * s, 262 * s, 162 * s, 274 * s], fill=(30, 30, 30))  # eye
     for x in (175, 215, 300, 335):  # legs
         draw.rectangle([x * s, 400 * s, (x + 16) * s, 440 * s], fill=(60, 40, 30))
+    if hat:  # a party hat, in the top left quarter
+        draw.polygon([(120 * s, 200 * s), (215 * s, 200 * s), (160 * s, 70 * s)], fill=(60, 170, 90))
+        draw.ellipse([150 * s, 58 * s, 172 * s, 80 * s], fill=(250, 220, 60))
     buf = io.BytesIO()
     img.save(buf, "PNG")
     return buf.getvalue()
@@ -214,8 +217,12 @@ def test_real_loop_draws_a_red_fox(browser, tmp_path, monkeypatch):
         pytest.skip("the loop has no turn events yet")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-web-0123456789")
     with StandIn() as srv:
-        srv.script("/images/generations", [Reply(json={"created": int(time.time()), "data": [
-            {"b64_json": base64.b64encode(fox_png()).decode("ascii")}]}, delay=1.5)])
+        def picture(png: bytes) -> Reply:
+            return Reply(json={"created": int(time.time()), "data": [{"b64_json": base64.b64encode(png).decode("ascii")}]},
+                         delay=1.5)
+
+        srv.script("/images/generations", [picture(fox_png())])
+        srv.script("/images/edits", [picture(fox_png(1024, hat=True))])
         service = {"base_url": srv.base_url, "timeout": 10.0, "max_retries": 0}
         cfg = with_overrides(load_config(), stt={**service, "backend": "openai"}, tts={**service, "backend": "openai"},
                              images={**service, "backend": "openai", "output_dir": str(tmp_path / "images")},
@@ -238,6 +245,12 @@ def test_real_loop_draws_a_red_fox(browser, tmp_path, monkeypatch):
             first = browser.find_element("css selector", "#turns li").text
             assert "draw a red fox" in first and "draw" in first
             wait_for(browser, lambda d: d.find_elements("css selector", "#turns li button.play"), what="the reply audio")
+            # an edit shows its original with the region outlined, then the result
+            type_command(browser, "add a hat in the top left")
+            wait_for(browser, lambda d: d.find_elements("css selector", ".tile.edit .original .mask"), what="the edit with its mask")
+            mask = browser.find_element("css selector", ".tile.edit .original .mask")
+            assert mask.get_attribute("style").replace(" ", "").startswith("left:0%;top:0%;width:50%;height:50%")
+            assert len(browser.find_elements("css selector", ".tile img")) == 3  # original + result, and the first drawing
             type_command(browser, "speak slower")
             wait_for(browser, lambda d: d.find_element("css selector", "#settings [name=speed]").get_attribute("value") == "0.75",
                      what="the settings to follow a command")
@@ -249,6 +262,9 @@ def test_real_loop_draws_a_red_fox(browser, tmp_path, monkeypatch):
             audio = (np.random.default_rng(0).standard_normal(16000) * 300).astype(np.int16)
             asyncio.run_coroutine_threadsafe(server.assistant.handle_utterance(audio), server.loop).result(10)
             wait_for(browser, lambda d: "Help." in d.find_element("css selector", "#turns li").text, what="the spoken turn")
+            type_command(browser, "뭘 할 수 있어?")
+            wait_for(browser, lambda d: "이렇게 말해 보세요" in d.find_element("css selector", "#turns li").text, what="the Korean reply")
+            browser.set_window_size(1280, 1500)
             wait_for(browser, lambda d: d.find_elements("css selector", "#plot circle"), what="the latency plot")
             not_blank(keep_screenshot(browser, tmp_path, "real.png"))
             assert srv.violations == []
