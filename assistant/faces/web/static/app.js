@@ -189,9 +189,12 @@ function showStats(stats) {
   });
 }
 
-function refreshStats() {
-  clearTimeout(statsTimer);
-  statsTimer = setTimeout(() => api("/api/stats").then(showStats).catch(() => {}), 300);
+function refreshStats() {  // at most one request in flight per burst of finished turns
+  if (statsTimer) return;
+  statsTimer = setTimeout(() => {
+    statsTimer = null;
+    api("/api/stats").then(showStats).catch(() => {});
+  }, 250);
 }
 
 // ------------------------------------------------------------------ settings
