@@ -101,10 +101,12 @@ def browser():
 
 
 def wait_for(driver, predicate, timeout=30.0, what="condition"):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: predicate(d))
+    try:  # the page replaces elements as updates arrive: a stale one is simply looked up again
+        return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                             ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(predicate)
     except Exception as exc:  # noqa: BLE001
         raise AssertionError(f"timed out waiting for {what}; page text:\n{driver.find_element('tag name', 'body').text[:2000]}") from exc
 
