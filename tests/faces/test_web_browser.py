@@ -268,6 +268,6 @@ def test_real_loop_draws_a_red_fox(browser, tmp_path, monkeypatch):
             wait_for(browser, lambda d: "이렇게 말해 보세요" in d.find_element("css selector", "#turns li").text, what="the Korean reply")
             wait_for(browser, lambda d: len(d.find_elements("css selector", "#plot circle")) == 5, what="every turn on the plot")
             assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
-            browser.set_window_size(1280, 1400)
+            browser.set_window_size(1280, 1500)
             not_blank(keep_screenshot(browser, tmp_path, "real.png"))
             assert srv.violations == []
