@@ -35,7 +35,11 @@ def _prepare_output_dir(path: Path, force: bool) -> Path:
 @click.option("--quiet", is_flag=True, help="Do not print the live transcript and the summary table.")
 @click.option("--http", "http", metavar="HOST:PORT", is_flag=False, flag_value="127.0.0.1:8765", default=None,
               help="Also serve the web page (bare --http: 127.0.0.1:8765; default [service] http).")
-def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, force, quiet, http):
+@click.option("--wyoming", "wyoming", metavar="tcp://HOST:PORT", default=None,
+              help="Also serve Wyoming (Home Assistant: asr, tts, conversation; default [service] wyoming).")
+@click.option("--satellite", "satellites", metavar="tcp://HOST:PORT", multiple=True,
+              help="Drive a wyoming-satellite in a room (repeatable; default [service] satellites).")
+def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, force, quiet, http, wyoming, satellites):
     """Listen, understand and answer (microphone, or a recording with --input)."""
     from ..service.runner import run_assistant
 
@@ -51,6 +55,9 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
         from ..faces.web import WebFace
 
         faces.append(WebFace(cfg, http or cfg.service.http))  # the token rule is checked here
+    from ..faces.wyoming import faces_from_options
+
+    faces += faces_from_options(cfg, wyoming=wyoming, satellites=satellites)  # bad addresses: exit 2 here
     if output_dir is not None:
         output_dir = _prepare_output_dir(output_dir, force)
     turns = run_assistant(
