@@ -57,7 +57,8 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
     if http or cfg.service.http:
         from ..faces.web import WebFace
 
-        faces.append(WebFace(cfg, http or cfg.service.http))  # the token rule is checked here
+        faces.append(WebFace(cfg, http or cfg.service.http,  # the token rule is checked here
+                             announce=lambda url: click.echo(f"web page: {url}", err=True)))
     from ..faces.wyoming import faces_from_options
 
     faces += faces_from_options(cfg, wyoming=wyoming, satellites=satellites)  # bad addresses: exit 2 here
