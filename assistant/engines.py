@@ -29,6 +29,14 @@ def is_unreachable(exc: BaseException) -> bool:
     return isinstance(exc, ApiError) and exc.status is None
 
 
+def should_fall_back(exc: BaseException) -> bool:
+    """Switch to the local engine: the API is unreachable, cut its answer off, sent garbage, or
+    still answers 408/409/429/5xx after the SDK's own retries (not for 4xx mistakes or refusals)."""
+    from .openai_client import is_transient
+
+    return is_transient(exc)
+
+
 class _Fallback:
     """Calls ``primary``; on an unreachable API switches to ``fallback`` for good and reports once."""
 
@@ -43,7 +51,7 @@ class _Fallback:
     def _switch(self, exc: BaseException) -> Any:
         with self._lock:
             if self._active is self._primary:
-                log.warning("%s API unreachable (%s); using the local engine", self._what, exc)
+                log.warning("%s API failed (%s); using the local engine", self._what, exc)
                 self._active = self._fallback_factory()
                 self._on_switch(self._what)
             return self._active
@@ -58,7 +66,7 @@ class FallbackTranscriber(_Fallback):
         try:
             return active.transcribe(audio, **kwargs)
         except ApiError as exc:
-            if active is not self._primary or not is_unreachable(exc):
+            if active is not self._primary or not should_fall_back(exc):
                 raise
             return self._switch(exc).transcribe(audio, **kwargs)
 
@@ -74,7 +82,7 @@ class FallbackSynthesizer(_Fallback):
             iterator = iter(active.synthesize(text, **kwargs))
             first = next(iterator, None)
         except ApiError as exc:
-            if active is not self._primary or not is_unreachable(exc):
+            if active is not self._primary or not should_fall_back(exc):
                 raise
             yield from self._switch(exc).synthesize(text, **kwargs)
             return
