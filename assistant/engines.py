@@ -29,12 +29,16 @@ def is_unreachable(exc: BaseException) -> bool:
     return isinstance(exc, ApiError) and exc.status is None
 
 
-def should_fall_back(exc: BaseException) -> bool:
-    """Switch to the local engine: the API is unreachable, cut its answer off, sent garbage, or
-    still answers 408/409/429/5xx after the SDK's own retries (not for 4xx mistakes or refusals)."""
+def should_fall_back(exc: BaseException, speaking: bool = False) -> bool:
+    """Switch to the local engine: the API is unreachable, cut its answer off, sent garbage, has
+    no such model (404) or still answers 408/409/429/5xx after the SDK's own retries. Speech
+    output also falls back on any other API error but a refusal: silence is the worst answer."""
+    from .errors import PolicyError
     from .openai_client import is_transient
 
-    return is_transient(exc)
+    if not isinstance(exc, ApiError) or isinstance(exc, PolicyError):
+        return False
+    return speaking or is_transient(exc) or exc.status == 404
 
 
 class _Fallback:
@@ -82,7 +86,7 @@ class FallbackSynthesizer(_Fallback):
             iterator = iter(active.synthesize(text, **kwargs))
             first = next(iterator, None)
         except ApiError as exc:
-            if active is not self._primary or not should_fall_back(exc):
+            if active is not self._primary or not should_fall_back(exc, speaking=True):
                 raise
             yield from self._switch(exc).synthesize(text, **kwargs)
             return

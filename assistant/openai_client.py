@@ -95,6 +95,8 @@ def call(fn: Callable[[], Any], cfg: ServiceBackend, what: str = "speech API") -
         raise ApiError(f"{what} error: {redact(str(exc))}", None) from None
     except transport_errors() as exc:
         raise bad_response(f"the {what} connection broke mid-answer: {redact(str(exc))}", None) from None
+    except ValueError as exc:  # the SDK could not parse the answer (bad JSON, wrong shape)
+        raise bad_response(f"unreadable answer from the {what}: {redact(str(exc))[:200]}") from None
 
 
 class ApiBacked:

@@ -856,7 +856,8 @@ def _flat(reply: Reply) -> Reply:
 @dataclass(frozen=True)
 class Fault:
     """One scripted fault for one valid request (``StandIn.fault``). Options:
-    ``retry_after`` (429: the Retry-After header, seconds, default "0"), ``seed`` (random bytes),
+    ``retry_after`` (429: the Retry-After header, seconds, default "0"), ``retry_after_ms`` (any
+    status: the retry-after-ms header), ``seed``/``size`` (random bytes),
     ``piece``/``every`` (trickle: bytes per piece, seconds between pieces), ``keep`` (truncated:
     the share of the body sent, default 0.5)."""
 
@@ -870,7 +871,9 @@ class Fault:
         image = self.endpoint.startswith("/images/")
         if isinstance(kind, int):
             etype, code = _ERROR_TYPES[kind]
-            headers = {"Retry-After": str(opt.get("retry_after", "0"))} if kind == 429 else None
+            headers = {"Retry-After": str(opt.get("retry_after", "0"))} if kind == 429 else {}
+            if "retry_after_ms" in opt:   # the SDK's own hint, honoured on any retried status
+                headers["retry-after-ms"] = str(opt["retry_after_ms"])
             return Reply(status=kind, json=_error_body(f"injected fault: HTTP {kind}", None, code, etype),
                          headers=headers)
         if kind == "html":
