@@ -111,6 +111,7 @@ class ServiceConfig:
     history: str = ""
     log_level: str = "info"
     fallback_local: bool = True
+    http: str = ""  # the web page's HOST:PORT for run/serve ("" = off); never a token here
     wyoming: str = ""  # tcp://HOST:PORT: serve Wyoming (Home Assistant) beside the loop; "" = off
     satellites: tuple[str, ...] = ()  # tcp://HOST:PORT of wyoming-satellite servers to drive
 
