@@ -11,7 +11,6 @@ body cut off mid-stream is retried once (the samples already played are skipped)
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any, Iterator
 
 import numpy as np
@@ -103,13 +102,10 @@ def request_body(model: str, text: str, voice: str, speed: float, response_forma
     return body
 
 
-BROKEN_S = 30.0  # after an answer broke twice in a row, replies fail fast for this long
-
-
 class OpenAISynthesizer(ApiBacked):
     section = "tts"
     sample_rate = PCM_RATE
-    _broken_until = 0.0
+    _broken = False  # the last answer broke twice: fail the next reply fast, once
 
     def __init__(self, cfg: TtsConfig | None = None, client: Any = None):
         self.cfg = cfg or TtsConfig()
@@ -133,10 +129,11 @@ class OpenAISynthesizer(ApiBacked):
 
     def _pcm_with_retry(self, body: dict[str, Any]) -> Iterator[np.ndarray]:
         """One part's pcm; a broken or garbage answer is asked for once more, skipping what was sent.
-        Broken twice: the API counts as down for BROKEN_S, so the next reply fails before any audio
-        (and a fallback engine, if any, takes over) instead of being cut off again."""
-        if time.monotonic() < self._broken_until:
-            raise bad_response("the speech API cut off its last answers; not asking again yet", None)
+        Broken twice: the next reply fails once before any audio (so a fallback engine, if any,
+        takes over) instead of being cut off again; the one after asks the API again."""
+        if self._broken:
+            self._broken = False
+            raise bad_response("the speech API cut off its last answer twice; not asking it this time", None)
         sent = 0
         for attempt in (1, 2):
             try:
@@ -148,7 +145,7 @@ class OpenAISynthesizer(ApiBacked):
                 if exc.code != BAD_RESPONSE:  # the SDK retried statuses already
                     raise
                 if attempt == 2:
-                    self._broken_until = time.monotonic() + BROKEN_S
+                    self._broken = True
                     raise
                 log.info("speech answer unusable (%s); asking once more", exc)
 
