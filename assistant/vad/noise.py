@@ -89,7 +89,8 @@ def is_transient(pcm: np.ndarray, frame: int = 480, block: int = 32, decay_db: f
     quiet = np.flatnonzero(db[:near] < max(np.median(db[: frame // block]) + 6.0, top - 20.0))
     if near - (int(quiet[-1]) if len(quiet) else 0) > 2:
         return False
-    return periodicity(x[peak * frame : (peak + 2) * frame]) < 0.5  # a vowel has a pitch
+    # a vowel has a pitch somewhere in its first frames (a breathy one not at its very peak)
+    return max((periodicity(x[k * frame : (k + 2) * frame]) for k in range(peak, min(peak + 4, len(level) - 1))), default=0.0) < 0.5
 
 
 def periodicity(x: np.ndarray, rate: int = 16000) -> float:
@@ -145,6 +146,7 @@ class NoiseFloor:
         self._count = 0  # frames in this block
         self._blocks: list[tuple[float, float]] = []  # the last blocks' (min, max)
         self.candidate: float | None = None  # a steady level above the floor, seen this frame
+        self.unknown = False  # the floor is only "silence so far": one steady block is the room
 
     def update(self, db: float, speech: bool) -> float | None:
         """Feed one frame level; returns the level (dB; None until a frame above silence)."""
@@ -152,6 +154,7 @@ class NoiseFloor:
         if db < SILENT_DB:  # digital silence: the room is at most this loud; nothing learnt
             if level is None:  # the room so far is silence: what comes next (a word?) stands out
                 self.level = level = SILENT_DB
+                self.unknown = True
             elif level > SILENT_DB:
                 self.level = level = max(SILENT_DB, level - self._rise)
             return level
@@ -165,35 +168,40 @@ class NoiseFloor:
             level += min(db - level, self._speech_rise if speech else self._rise)
         if self._warmup > 0:
             self._warmup -= 1
-        self.candidate = self._steady(db, level)
         self.level = level
-        return level
-
-    def lift(self) -> None:
-        """Take the steady level seen this frame (``candidate``) as the floor: the caller has
-        checked that it is not speech (a held vowel can be as steady; webrtcvad tells them apart)."""
-        if self.candidate is not None:
-            self.level, self.candidate = self.candidate, None
-
-    def _steady(self, db: float, level: float) -> float | None:
-        """The steady-noise window: the window's minimum when the floor is stale, else None."""
-        if self._count == 0:
+        # the steady-noise window, per frame: this block's min and max (inline: this runs per frame)
+        count = self._count
+        if count == 0:
             self._lo = self._hi = db
         elif db < self._lo:
             self._lo = db
         elif db > self._hi:
             self._hi = db
-        self._count += 1
-        if self._count < _BLOCK:
-            return None
-        self._count = 0
+        if count + 1 < _BLOCK:
+            self._count = count + 1
+            self.candidate = None
+        else:
+            self._count = 0
+            self.candidate = self._block_end(level)
+        return level
+
+    def lift(self) -> None:
+        """Take the steady level seen this frame (``candidate``) as the floor: the caller has
+        checked that it is not speech (a held vowel can be as steady; its pitch tells them apart)."""
+        if self.candidate is not None:
+            self.level, self.candidate = self.candidate, None
+            self.unknown = False
+
+    def _block_end(self, level: float) -> float | None:
+        """A block is complete: the window's minimum when the floor is stale, else None."""
         blocks = self._blocks
         blocks.append((self._lo, self._hi))
         if len(blocks) > _BLOCKS:
             del blocks[0]
-        if len(blocks) == _BLOCKS:
-            lo = min(b[0] for b in blocks)
-            if lo > level and max(b[1] for b in blocks) - lo <= _STEADY_DB:
+        need = 1 if self.unknown else _BLOCKS
+        if len(blocks) >= need:
+            lo = min(b[0] for b in blocks[-need:])
+            if lo > level and max(b[1] for b in blocks[-need:]) - lo <= _STEADY_DB:
                 return lo
         return None
 
