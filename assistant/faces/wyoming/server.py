@@ -151,6 +151,12 @@ class _Handler(AsyncEventHandler):
         self._stream_text = ""
         self._stream_started = False
 
+    async def run(self) -> None:
+        try:
+            await super().run()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the client went away mid-request (Home Assistant cancels, a TTS player stops)
+
     async def handle_event(self, event: Event) -> bool:
         try:
             return await self._dispatch(event)
