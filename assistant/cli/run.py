@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
-from ..history import default_history_path, latency_table, read_history
+from ..history import default_history_path, format_ms, history_files, latency_table, read_history
 from .common import get_config
 
 log = logging.getLogger(__name__)
@@ -78,22 +78,24 @@ def stats_cmd(history_path):
     """p50/p95 of end-of-speech -> first reply audio, and of each stage."""
     cfg = get_config()
     path = history_path or default_history_path(cfg.service.history)
-    if not path.exists():
+    files = history_files(path)
+    if not files:
         raise UserError(f"no history yet at {path}")
-    records = read_history(path)
+    records = read_history(path, rotated=True)
     results: dict[str, int] = {}
     for r in records:
         result = str(r.get("result", "?"))
         results[result] = results.get(result, 0) + 1
     counts = ", ".join(f"{v} {k}" for k, v in sorted(results.items()))
-    click.echo(f"{len(records)} turns in {path}" + (f": {counts}" if counts else ""))
+    older = f" (+{len(files) - 1} rotated)" if len(files) > 1 else ""
+    click.echo(f"{len(records)} turns in {path}{older}" + (f": {counts}" if counts else ""))
     rows = latency_table(records)
     if not rows:
         click.echo("no timed turns yet")
         return
     click.echo(f"{'stage':<26} {'n':>5} {'p50':>8} {'p95':>8}")
     for name, n, p50, p95 in rows:
-        click.echo(f"{name:<26} {n:>5} {p50 * 1000:>6.0f}ms {p95 * 1000:>6.0f}ms")
+        click.echo(f"{name:<26} {n:>5} {format_ms(p50):>8} {format_ms(p95):>8}")
 
 
 COMMANDS = [run_cmd, stats_cmd]

@@ -76,7 +76,7 @@ def run_assistant(
     history_paths = [default_history_path(cfg.service.history)]
     if output_dir is not None:
         history_paths.append(output_dir / "turns.jsonl")
-    history = HistoryWriter(history_paths)
+    history = HistoryWriter(history_paths, max_bytes=int(cfg.service.history_max_mb * 2**20), keep=cfg.service.history_keep)
     source_factory = _source_factory(cfg, input_path, input_format, rate, realtime)
     wake_gate = None
     if wake_word:
