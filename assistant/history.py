@@ -8,7 +8,6 @@ import json
 import logging
 import math
 import os
-import stat
 import statistics
 import threading
 from collections import deque
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .errors import UserError
-from .paths import ensure_private_dir, state_dir
+from .paths import PRIVATE, append_bytes, ensure_private_dir, state_dir
 from .secrets import redact
 
 log = logging.getLogger(__name__)
@@ -84,7 +83,6 @@ class Turn:
 
 
 MB = 2**20
-_write = os.write  # the one place bytes hit the disk (tests inject ENOSPC/EROFS here)
 BUFFER_LIMIT = 2000  # records kept in memory while the disk refuses them (oldest dropped beyond)
 
 
@@ -198,29 +196,7 @@ class HistoryWriter:
 
 
 def append_private(path: Path, data: bytes) -> None:
-    """Append ``data`` to a private (0600) regular file, never through a symlink; all or nothing:
-    a write that fails half-way is cut back so the file never ends in a torn line."""
-    with contextlib.suppress(FileNotFoundError):
-        mode = os.lstat(path).st_mode
-        if not stat.S_ISREG(mode) and not stat.S_ISLNK(mode):  # a symlink fails open() with ELOOP
-            raise UserError(f"{path} is not a regular file; not appending to it")
-    # O_NONBLOCK: a FIFO planted in the name meanwhile must not hang the writer (refused below)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, 0o600)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise UserError(f"{path} is not a regular file; not appending to it")
-        view = memoryview(data)
-        try:
-            while view:
-                n = _write(fd, view)
-                view = view[n:]
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, st.st_size)
-            raise
-    finally:
-        os.close(fd)
+    append_bytes(path, data, PRIVATE)
 
 
 def rotate(path: Path, keep: int) -> None:

@@ -403,10 +403,10 @@ class Assistant:
     def _save_reply(self, samples: np.ndarray, rate: int) -> None:
         import soundfile as sf
 
-        from .paths import atomic_path
+        from .paths import PRIVATE, atomic_path
 
         target = self.output_dir / f"reply-{next(self._reply_numbers):03d}.wav"
-        with atomic_path(target, overwrite=False) as tmp:
+        with atomic_path(target, overwrite=False, mode=PRIVATE) as tmp:  # replies are private
             sf.write(tmp, samples, rate, format="WAV", subtype="PCM_16")
 
     def _barge_in(self) -> None:

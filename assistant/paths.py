@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -49,11 +51,21 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
+PRIVATE = 0o600  # history, recordings, replies, indexes: only the owner reads them
+PUBLISHED = 0o644  # saved images: the one thing meant to be shown around
+
+
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike[str], *, overwrite: bool = True) -> Iterator[Path]:
-    """Yield a temp path beside ``target``; rename it over ``target`` only if the block succeeds."""
+def atomic_path(target: str | os.PathLike[str], *, overwrite: bool = True, mode: int | None = None) -> Iterator[Path]:
+    """Yield a temp path beside ``target``; rename it over ``target`` only if the block succeeds.
+
+    The data is fsynced before the rename and the directory after it, so a crash leaves the old
+    file or the new one, never an empty one. ``mode``: None = what a plain open() would give
+    (the umask; files the user named), ``PRIVATE`` or ``PUBLISHED``. The temp file is made with
+    O_EXCL and renames never follow a symlink planted at ``target``.
+    """
     target = Path(target)
-    if not overwrite and target.exists():
+    if not overwrite and os.path.lexists(target):
         raise UserError(f"{target} exists; not overwriting it")
     if target.parent and not target.parent.exists():
         raise UserError(f"directory does not exist: {target.parent}")
@@ -62,20 +74,78 @@ def atomic_path(target: str | os.PathLike[str], *, overwrite: bool = True) -> It
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        # mkstemp made it 0600: give the finished file the mode a plain open() would (umask)
-        os.chmod(tmp_path, 0o666 & ~_umask())
+        _sync_file(tmp_path, 0o666 & ~_umask() if mode is None else mode)
         if not overwrite:
-            # link() fails instead of replacing when a file appeared meanwhile
+            # link() fails instead of replacing when a file (or symlink) appeared meanwhile
             try:
-                os.link(tmp_path, target)
+                os.link(tmp_path, target, follow_symlinks=False)
             except FileExistsError:
                 raise UserError(f"{target} exists; not overwriting it") from None
             tmp_path.unlink()
         else:
             os.replace(tmp_path, target)
+        sync_dir(target.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+
+
+def _sync_file(path: Path, mode: int) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        os.fchmod(fd, mode)  # mkstemp made it 0600
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_dir(directory: Path) -> None:
+    """fsync a directory so a rename in it survives a crash (best effort: some file systems refuse)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def append_bytes(path: str | os.PathLike[str], data: bytes, mode: int = PRIVATE) -> None:
+    """Append ``data`` to a regular file (created ``mode``), never through a symlink, never to a
+    FIFO or device; all or nothing: a write that fails half-way (disk full) is cut back, so a
+    JSON-lines file never ends in a torn line. OSError / UserError on failure."""
+    path = Path(path)
+    with contextlib.suppress(FileNotFoundError):
+        kind = os.lstat(path).st_mode
+        if stat.S_ISLNK(kind):
+            raise UserError(f"{path} is a symbolic link; not writing through it")
+        if not stat.S_ISREG(kind):
+            raise UserError(f"{path} is not a regular file; not appending to it")
+    # O_NOFOLLOW closes the race with a symlink planted meanwhile; O_NONBLOCK keeps a FIFO
+    # planted meanwhile from hanging us (it is refused below)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+    try:
+        fd = os.open(path, flags, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UserError(f"{path} is a symbolic link; not writing through it") from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UserError(f"{path} is not a regular file; not appending to it")
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[_write(fd, view):]
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, st.st_size)
+            raise
+    finally:
+        os.close(fd)
+
+
+_write = os.write  # the one place appended bytes hit the disk (tests inject ENOSPC/EROFS here)
 
 
 def _umask() -> int:
@@ -88,8 +158,9 @@ def _umask() -> int:
     return 0o022
 
 
-def atomic_write_bytes(target: str | os.PathLike[str], data: bytes, *, overwrite: bool = True) -> Path:
-    with atomic_path(target, overwrite=overwrite) as tmp:
+def atomic_write_bytes(target: str | os.PathLike[str], data: bytes, *, overwrite: bool = True,
+                       mode: int | None = None) -> Path:
+    with atomic_path(target, overwrite=overwrite, mode=mode) as tmp:
         tmp.write_bytes(data)
     return Path(target)
 

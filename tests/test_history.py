@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assistant import history as h
+from assistant import paths as h
 from assistant.cli import main
 from assistant.history import HistoryWriter, describe_write_error, history_files, read_history
 

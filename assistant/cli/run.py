@@ -14,7 +14,9 @@ log = logging.getLogger(__name__)
 
 
 def _prepare_output_dir(path: Path, force: bool) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
+    from ..paths import ensure_private_dir
+
+    ensure_private_dir(path)  # 0700: replies and turns are private
     old = sorted(path.glob("reply-*.wav")) + ([path / "turns.jsonl"] if (path / "turns.jsonl").exists() else [])
     if old and not force:
         raise UserError(f"{path} already holds replies from an earlier run; pass --force to replace them or choose another --output-dir")
