@@ -28,6 +28,16 @@ def cache_dir() -> Path:
     return _xdg("XDG_CACHE_HOME", ".cache") / "assistant"
 
 
+def missing_dirs(path: Path) -> list[Path]:
+    """``path`` and its parents that do not exist yet, outermost first."""
+    missing = []
+    p = Path(path)
+    while not os.path.lexists(p) and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    return missing[::-1]
+
+
 def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` and any missing parents with mode 0700 (as the XDG spec asks).
 
