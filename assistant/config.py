@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import ConfigError
+from .errors import ConfigError, UserError
 
 Backend = Literal["auto", "local", "openai"]
 
@@ -70,6 +70,7 @@ class SttConfig(ServiceBackend):
     languages: tuple[str, ...] = ("en", "ko")
     english_first: bool = True
     english_first_logprob: float = -0.8
+    uri: str = ""  # backend "wyoming": tcp://HOST:PORT of a Wyoming asr server
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class TtsConfig(ServiceBackend):
     instructions: str = ""
     local_engine: str = "auto"
     deterministic: bool = False
+    uri: str = ""  # backend "wyoming": tcp://HOST:PORT of a Wyoming tts server
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,8 @@ class ServiceConfig:
     fallback_local: bool = True
     history_max_mb: float = 10.0  # rotate history.jsonl past this size (0 = never)
     history_keep: int = 3  # rotated generations kept: history.jsonl.1 .. .N
+    wyoming: str = ""  # tcp://HOST:PORT: serve Wyoming (Home Assistant) beside the loop; "" = off
+    satellites: tuple[str, ...] = ()  # tcp://HOST:PORT of wyoming-satellite servers to drive
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ class Rule:
     above: float | None = None  # exclusive minimum (timeout > 0)
     choices: tuple[Any, ...] = ()
     url: bool = False  # "" or http(s)://host...
+    tcp: bool = False  # "" or tcp://HOST:PORT (Wyoming peers)
     also: tuple[Any, ...] = ()  # extra values allowed besides the range (mic_rate = 0)
 
 
@@ -152,6 +157,7 @@ RULES: dict[str, Rule] = {
     "vad.padding_ms": _MS, "vad.min_speech_ms": Rule(lo=30, hi=10_000), "vad.min_word_ms": Rule(lo=30, hi=10_000),
     "vad.max_utterance_s": Rule(above=0, hi=600), "vad.noise_margin_db": Rule(lo=-60, hi=60),
     **{f"stt.{k}": r for k, r in _SERVICE.items()},
+    "stt.backend": Rule(choices=(*_BACKENDS, "wyoming")), "stt.uri": Rule(tcp=True),
     "stt.translate_model": Rule(), "stt.timestamps_model": Rule(), "stt.translate_fallback_model": Rule(),
     "stt.language": Rule(), "stt.local_model": Rule(), "stt.local_threads": Rule(lo=0, hi=64),
     "stt.local_compute_type": Rule(choices=("int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
@@ -160,6 +166,7 @@ RULES: dict[str, Rule] = {
     "stt.hallucinations": Rule(), "stt.languages": Rule(), "stt.english_first": Rule(),
     "stt.english_first_logprob": Rule(lo=-20, hi=0),
     **{f"tts.{k}": r for k, r in _SERVICE.items()},
+    "tts.backend": Rule(choices=(*_BACKENDS, "wyoming")), "tts.uri": Rule(tcp=True),
     "tts.voice": Rule(), "tts.speed": Rule(lo=0.25, hi=4.0), "tts.instructions": Rule(hi=4096),
     "tts.local_engine": Rule(choices=("auto", "piper", "espeak")), "tts.deterministic": Rule(),
     **{f"images.{k}": r for k, r in _SERVICE.items()},
@@ -172,6 +179,7 @@ RULES: dict[str, Rule] = {
     "service.history": Rule(), "service.log_level": Rule(choices=("debug", "info", "warning", "error")),
     "service.fallback_local": Rule(), "service.history_max_mb": Rule(lo=0, hi=100_000),
     "service.history_keep": Rule(lo=1, hi=100),
+    "service.wyoming": Rule(tcp=True), "service.satellites": Rule(tcp=True),
 }
 
 
@@ -272,6 +280,8 @@ def _check_value(dotted: str, hint: Any, value: Any, filename: str) -> Any:
     if origin is tuple:
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"'{dotted}' must be a list of strings, got {value!r} in {filename}")
+        for item in value:
+            _check_tcp(dotted, RULES.get(dotted, Rule()), item, filename)
         return tuple(value)
     expected = {int: (int,), float: (int, float), str: (str,), bool: (bool,)}[hint]
     if not isinstance(value, expected) or (hint is not bool and isinstance(value, bool)):
@@ -287,6 +297,7 @@ def _check_value(dotted: str, hint: Any, value: Any, filename: str) -> Any:
         raise ConfigError(f"'{dotted}' must be one of {shown}, got {value!r} in {filename}")
     if rule.url and value and not _http_url(value):
         raise ConfigError(f"'{dotted}' must be an http:// or https:// URL, got {value!r} in {filename}")
+    _check_tcp(dotted, rule, value, filename)
     if isinstance(value, str):
         if rule.hi is not None and len(value) > rule.hi:
             raise ConfigError(f"'{dotted}' may be at most {rule.hi:g} characters, got {len(value)} in {filename}")
@@ -301,6 +312,17 @@ def _check_value(dotted: str, hint: Any, value: Any, filename: str) -> Any:
         what = f"between {lo} and {hi}" if lo and hi else (f"at least {lo}" if lo else f"at most {hi}")
         raise ConfigError(f"'{dotted}' must be {what}, got {value!r} in {filename}")
     return value
+
+
+def _check_tcp(dotted: str, rule: Rule, value: Any, filename: str) -> None:
+    if not (rule.tcp and isinstance(value, str) and value):
+        return
+    from .faces.wyoming.uri import parse_uri  # noqa: PLC0415 - pure (urllib), but lives with its face
+
+    try:
+        parse_uri(value, 10400, default_host=None)
+    except UserError as exc:
+        raise ConfigError(f"'{dotted}': {exc} in {filename}") from None
 
 
 def _http_url(value: str) -> bool:
@@ -329,6 +351,12 @@ def validate(cfg: Config, filename: str | None = None) -> Config:
     # Model ids: the capability tables for the OpenAI API; a compatible server (base_url or
     # $OPENAI_BASE_URL) names its own models, so any non-empty id is taken there.
     stt_server, tts_server, img_server = (server_url(getattr(cfg, s).base_url) for s in ("stt", "tts", "images"))
+    # A Wyoming peer names its own models and voices; it needs its address.
+    for section in ("stt", "tts"):
+        if getattr(cfg, section).backend == "wyoming" and not getattr(cfg, section).uri:
+            raise bad(f"{section}.uri", "", f"is needed with {section}.backend = \"wyoming\" (tcp://HOST:PORT)")
+    stt_server = stt_server or ("wyoming" if cfg.stt.backend == "wyoming" else "")
+    tts_server = tts_server or ("wyoming" if cfg.tts.backend == "wyoming" else "")
     for key, value, known, server, empty_ok in (
         ("stt.model", cfg.stt.model, TRANSCRIPTION_MODELS, stt_server, False),
         ("stt.translate_model", cfg.stt.translate_model, TRANSLATION_MODELS, stt_server, False),
@@ -347,10 +375,10 @@ def validate(cfg: Config, filename: str | None = None) -> Config:
 
     # Voices: what the configured backend takes (auto may use either, so the model's list).
     voices = ALL_VOICES if cfg.tts.backend == "local" else model_rules(cfg.tts.model).voices
-    if cfg.tts.voice not in voices:
+    if cfg.tts.backend != "wyoming" and cfg.tts.voice not in voices:
         raise bad("tts.voice", cfg.tts.voice, f"is not a voice of {'the local engines' if cfg.tts.backend == 'local' else cfg.tts.model}; "
                   f"valid: {', '.join(voices)}")
-    if cfg.tts.instructions and cfg.tts.backend != "local" and not model_rules(cfg.tts.model).instructions:
+    if cfg.tts.instructions and cfg.tts.backend in ("auto", "openai") and not model_rules(cfg.tts.model).instructions:
         raise bad("tts.instructions", cfg.tts.instructions[:40], f"is not taken by {cfg.tts.model}; use gpt-4o-mini-tts")
 
     # Languages.

@@ -188,6 +188,9 @@ def bad_setting(draw):
         options.append(st.text(alphabet="abcxyz_-", max_size=8).filter(lambda v: v not in rule.choices))
     if rule.url:
         options.append(st.sampled_from(["ftp://x", "file:///etc/passwd", "localhost:8000", "http://", "javascript:1"]))
+    if rule.tcp:
+        bad_uris = st.sampled_from(["http://host:10400", "tcp://host:99999", "tcp://host/path", "udp://x:1", "tcp://:1"])
+        options.append(st.lists(bad_uris, min_size=1, max_size=2) if typing.get_origin(hint) is tuple else bad_uris)
     value = draw(st.one_of(*options))
     return key, value
 
@@ -240,6 +243,9 @@ def test_run_exits_2_on_any_bad_value(tmp_path_factory, setting):
     ('[stt]\nlanguage = "xx"', "stt.language"),
     ('[stt]\nlanguages = ["en", "klingon"]', "stt.languages"),
     ('[stt]\nlocal_model = "/nonexistent/model"', "stt.local_model"),
+    ('[stt]\nbackend = "wyoming"', "stt.uri"),
+    ('[tts]\nuri = "http://x:10200"', "tts.uri"),
+    ('[service]\nsatellites = ["tcp://kitchen:10700", "udp://x:1"]', "service.satellites"),
 ])
 def test_issue_cases_are_errors_everywhere(tmp_path, text, key):
     f = tmp_path / "c.toml"
@@ -251,6 +257,12 @@ def test_issue_cases_are_errors_everywhere(tmp_path, text, key):
         assert lines and str(f) in lines[0], (args, result.output)
         if args[0] == "doctor":
             assert "config: valid" not in result.output
+
+
+def test_a_wyoming_peer_names_its_own_voices(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text('[tts]\nbackend = "wyoming"\nuri = "tcp://127.0.0.1:10200"\nvoice = "en_US-joe-medium"\n')
+    assert load_config(f).tts.voice == "en_US-joe-medium"
 
 
 def test_compatible_server_names_its_own_models(tmp_path):
