@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import glob
 import json
 import logging
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .errors import UserError
-from .paths import PRIVATE, append_bytes, ensure_private_dir, state_dir
+from .paths import PRIVATE, append_bytes, describe_write_error, ensure_private_dir, state_dir
 from .secrets import redact
 
 log = logging.getLogger(__name__)
@@ -86,18 +85,6 @@ MB = 2**20
 BUFFER_LIMIT = 2000  # records kept in memory while the disk refuses them (oldest dropped beyond)
 
 
-def describe_write_error(exc: BaseException) -> str:
-    """A short reason for a failed write, fit to be said aloud: "disk full", "read-only", ..."""
-    reasons = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk quota exceeded", errno.EROFS: "read-only file system",
-               errno.EACCES: "permission denied", errno.EPERM: "permission denied",
-               errno.ELOOP: "refusing to write through a symbolic link", errno.EIO: "input/output error"}
-    if isinstance(exc, OSError) and exc.errno in reasons:
-        return reasons[exc.errno]
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
-
-
 class HistoryWriter:
     """Appends one JSON object per line to each target; thread-safe; secrets redacted.
 
@@ -163,8 +150,8 @@ class HistoryWriter:
         if error is not None:
             if self.failing is None:
                 self.failing = error
-                log.warning("cannot write the history (%s): %s; keeping up to %d turns in memory",
-                             describe_write_error(error), error, BUFFER_LIMIT)
+                log.warning("history: %s (%s); keeping up to %d turns in memory until it can be written",
+                            error, describe_write_error(error), BUFFER_LIMIT)
                 self._call(self.on_error, error)
             return False
         if self.failing is not None:

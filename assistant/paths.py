@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from .errors import UserError
+from .errors import AssistantError, UserError
 
 
 def _xdg(var: str, fallback: str) -> Path:
@@ -26,6 +26,36 @@ def state_dir() -> Path:
 
 def cache_dir() -> Path:
     return _xdg("XDG_CACHE_HOME", ".cache") / "assistant"
+
+
+_REASONS = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk quota exceeded", errno.EROFS: "read-only file system",
+            errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+            errno.ELOOP: "refusing to write through a symbolic link", errno.EIO: "input/output error",
+            errno.ENOTDIR: "a file is in the way of a directory"}
+
+
+def describe_write_error(exc: BaseException) -> str:
+    """A short reason for a failed write, fit to be said aloud: "disk full", "read-only file system"."""
+    for e in (exc, exc.__cause__):
+        if isinstance(e, OSError) and e.errno in _REASONS:
+            return _REASONS[e.errno]
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+class WriteError(AssistantError, OSError):
+    """Writing a file failed (disk full, read-only, ...): one line naming the file, exit 1.
+    Still an OSError with its errno, so callers that handle OSError keep working."""
+
+    exit_code = 1
+
+    def __init__(self, path: str | os.PathLike[str], exc: OSError):
+        OSError.__init__(self, exc.errno, exc.strerror or str(exc), str(path))
+        self.message = f"cannot write {path}: {describe_write_error(exc)}"
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def missing_dirs(path: Path) -> list[Path]:
@@ -54,6 +84,8 @@ def ensure_private_dir(path: Path) -> Path:
             d.mkdir(mode=0o700)
         except FileExistsError:
             pass
+        except OSError as exc:  # read-only, no space, no permission, a file in the way
+            raise WriteError(d, exc) from exc
         else:
             os.chmod(d, 0o700)  # mkdir's mode is filtered by the umask
     if not path.is_dir():
@@ -79,21 +111,29 @@ def atomic_path(target: str | os.PathLike[str], *, overwrite: bool = True, mode:
         raise UserError(f"{target} exists; not overwriting it")
     if target.parent and not target.parent.exists():
         raise UserError(f"directory does not exist: {target.parent}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as exc:
+        raise WriteError(target, exc) from exc
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        _sync_file(tmp_path, 0o666 & ~_umask() if mode is None else mode)
-        if not overwrite:
-            # link() fails instead of replacing when a file (or symlink) appeared meanwhile
-            try:
-                os.link(tmp_path, target, follow_symlinks=False)
-            except FileExistsError:
-                raise UserError(f"{target} exists; not overwriting it") from None
-            tmp_path.unlink()
-        else:
-            os.replace(tmp_path, target)
+        try:
+            yield tmp_path
+            _sync_file(tmp_path, 0o666 & ~_umask() if mode is None else mode)
+            if not overwrite:
+                # link() fails instead of replacing when a file (or symlink) appeared meanwhile
+                try:
+                    os.link(tmp_path, target, follow_symlinks=False)
+                except FileExistsError:
+                    raise UserError(f"{target} exists; not overwriting it") from None
+                tmp_path.unlink()
+            else:
+                os.replace(tmp_path, target)
+        except WriteError:
+            raise
+        except OSError as exc:  # ENOSPC, EROFS, EDQUOT... while writing, syncing or renaming
+            raise WriteError(target, exc) from exc
         sync_dir(target.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -138,7 +178,7 @@ def append_bytes(path: str | os.PathLike[str], data: bytes, mode: int = PRIVATE)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise UserError(f"{path} is a symbolic link; not writing through it") from None
-        raise
+        raise WriteError(path, exc) from exc
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -147,10 +187,10 @@ def append_bytes(path: str | os.PathLike[str], data: bytes, mode: int = PRIVATE)
         try:
             while view:
                 view = view[_write(fd, view):]
-        except OSError:
+        except OSError as exc:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, st.st_size)
-            raise
+            raise WriteError(path, exc) from exc
     finally:
         os.close(fd)
 

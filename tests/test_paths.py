@@ -122,3 +122,29 @@ def test_run_output_dir_and_prepare_out_dir_are_created_0700(tmp_path):
     result = CliRunner().invoke(main, ["prepare", str(img), "--out-dir", str(tmp_path / "prep")])
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE((tmp_path / "prep").stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("where", ["mkstemp", "write", "rename", "mkdir"])
+def test_a_failed_write_is_one_clear_line_and_still_an_oserror(tmp_path, monkeypatch, where):
+    def enospc(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    out = tmp_path / ("new-dir/x.txt" if where == "mkdir" else "x.txt")
+    if where == "mkstemp":
+        monkeypatch.setattr(paths.tempfile, "mkstemp", enospc)
+    elif where == "write":
+        monkeypatch.setattr(paths, "_sync_file", enospc)
+    elif where == "rename":
+        monkeypatch.setattr(paths.os, "replace", enospc)
+    else:
+        monkeypatch.setattr(Path, "mkdir", enospc)
+    with pytest.raises(OSError) as err:
+        if where == "mkdir":
+            ensure_private_dir(out.parent)
+        else:
+            atomic_write_bytes(out, b"x")
+    assert isinstance(err.value, paths.WriteError) and err.value.errno == errno.ENOSPC
+    assert str(err.value).endswith(": disk full") and "\n" not in str(err.value)
+    assert [p.name for p in tmp_path.iterdir()] == []  # nothing half-written left behind
+    if where == "rename":  # the CLI turns it into one line and exit 1 (the input was fine)
+        assert err.value.exit_code == 1

@@ -138,10 +138,7 @@ def record(cfg: Config, path: Path, meta: dict[str, Any]) -> None:
     entry = {"file": _name_for(directory, path), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **meta}
     line = json.dumps(entry, ensure_ascii=False) + "\n"
     # one write with O_APPEND: lines never interleave; never through a planted symlink
-    try:
-        append_bytes(directory / INDEX, line.encode("utf-8"), PRIVATE)
-    except OSError as exc:
-        raise UserError(f"cannot add to {directory / INDEX}: {exc.strerror or exc}") from None
+    append_bytes(directory / INDEX, line.encode("utf-8"), PRIVATE)  # UserError (symlink) / WriteError
     with atomic_path(directory / LAST, mode=PRIVATE) as tmp:
         tmp.write_text(_name_for(directory, path) + "\n", "utf-8")
 
