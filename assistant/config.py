@@ -114,6 +114,7 @@ class ServiceConfig:
     fallback_local: bool = True
     history_max_mb: float = 10.0  # rotate history.jsonl past this size (0 = never)
     history_keep: int = 3  # rotated generations kept: history.jsonl.1 .. .N
+    http: str = ""  # the web page's HOST:PORT for run/serve ("" = off); never a token here
     wyoming: str = ""  # tcp://HOST:PORT: serve Wyoming (Home Assistant) beside the loop; "" = off
     satellites: tuple[str, ...] = ()  # tcp://HOST:PORT of wyoming-satellite servers to drive
 
@@ -141,6 +142,7 @@ class Rule:
     choices: tuple[Any, ...] = ()
     url: bool = False  # "" or http(s)://host...
     tcp: bool = False  # "" or tcp://HOST:PORT (Wyoming peers)
+    hostport: bool = False  # "" or HOST:PORT (the web page)
     also: tuple[Any, ...] = ()  # extra values allowed besides the range (mic_rate = 0)
 
 
@@ -179,7 +181,7 @@ RULES: dict[str, Rule] = {
     "service.history": Rule(), "service.log_level": Rule(choices=("debug", "info", "warning", "error")),
     "service.fallback_local": Rule(), "service.history_max_mb": Rule(lo=0, hi=100_000),
     "service.history_keep": Rule(lo=1, hi=100),
-    "service.wyoming": Rule(tcp=True), "service.satellites": Rule(tcp=True),
+    "service.http": Rule(hostport=True), "service.wyoming": Rule(tcp=True), "service.satellites": Rule(tcp=True),
 }
 
 
@@ -315,12 +317,18 @@ def _check_value(dotted: str, hint: Any, value: Any, filename: str) -> Any:
 
 
 def _check_tcp(dotted: str, rule: Rule, value: Any, filename: str) -> None:
-    if not (rule.tcp and isinstance(value, str) and value):
+    """Network addresses, checked by the parsers their faces use (pure, no socket)."""
+    if not ((rule.tcp or rule.hostport) and isinstance(value, str) and value):
         return
-    from .faces.wyoming.uri import parse_uri  # noqa: PLC0415 - pure (urllib), but lives with its face
-
     try:
-        parse_uri(value, 10400, default_host=None)
+        if rule.tcp:
+            from .faces.wyoming.uri import parse_uri  # noqa: PLC0415 - lives with its face
+
+            parse_uri(value, 10400, default_host=None)
+        else:
+            from .faces.web.security import parse_address  # noqa: PLC0415
+
+            parse_address(value)
     except UserError as exc:
         raise ConfigError(f"'{dotted}': {exc} in {filename}") from None
 

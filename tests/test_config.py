@@ -188,6 +188,8 @@ def bad_setting(draw):
         options.append(st.text(alphabet="abcxyz_-", max_size=8).filter(lambda v: v not in rule.choices))
     if rule.url:
         options.append(st.sampled_from(["ftp://x", "file:///etc/passwd", "localhost:8000", "http://", "javascript:1"]))
+    if rule.hostport:
+        options.append(st.sampled_from(["8765", "host:", "host:99999", "::1:80", "a b:80", "[::1:80"]))
     if rule.tcp:
         bad_uris = st.sampled_from(["http://host:10400", "tcp://host:99999", "tcp://host/path", "udp://x:1", "tcp://:1"])
         options.append(st.lists(bad_uris, min_size=1, max_size=2) if typing.get_origin(hint) is tuple else bad_uris)

@@ -35,7 +35,13 @@ def _prepare_output_dir(path: Path, force: bool) -> Path:
 @click.option("--wake-word", default=None, help="Only act after this wake word (okay_nabu, hey_jarvis, ...).")
 @click.option("--force", is_flag=True, help="Replace replies left in --output-dir by an earlier run.")
 @click.option("--quiet", is_flag=True, help="Do not print the live transcript and the summary table.")
-def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, force, quiet):
+@click.option("--http", "http", metavar="HOST:PORT", is_flag=False, flag_value="127.0.0.1:8765", default=None,
+              help="Also serve the web page (bare --http: 127.0.0.1:8765; default [service] http).")
+@click.option("--wyoming", "wyoming", metavar="tcp://HOST:PORT", default=None,
+              help="Also serve Wyoming (Home Assistant: asr, tts, conversation; default [service] wyoming).")
+@click.option("--satellite", "satellites", metavar="tcp://HOST:PORT", multiple=True,
+              help="Drive a wyoming-satellite in a room (repeatable; default [service] satellites).")
+def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, force, quiet, http, wyoming, satellites):
     """Listen, understand and answer (microphone, or a recording with --input)."""
     from ..service.runner import run_assistant
 
@@ -46,6 +52,14 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
         from ..audio.sources import existing_audio_file
 
         existing_audio_file(input_path)
+    faces = []
+    if http or cfg.service.http:
+        from ..faces.web import WebFace
+
+        faces.append(WebFace(cfg, http or cfg.service.http))  # the token rule is checked here
+    from ..faces.wyoming import faces_from_options
+
+    faces += faces_from_options(cfg, wyoming=wyoming, satellites=satellites)  # bad addresses: exit 2 here
     if output_dir is not None:
         output_dir = _prepare_output_dir(output_dir, force)
     turns = run_assistant(
@@ -58,6 +72,7 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
         wake_word=wake_word if wake_word is not None else (cfg.router.wake_word or None),
         echo=(lambda line: None) if quiet else (lambda line: click.echo(line)),
         config_path=click.get_current_context().find_root().params.get("config_path"),
+        faces=faces,
     )
     if not quiet:
         click.echo(summary_table(turns))
@@ -98,6 +113,15 @@ def stats_cmd(history_path):
     click.echo(f"{'stage':<26} {'n':>5} {'p50':>8} {'p95':>8}")
     for name, n, p50, p95 in rows:
         click.echo(f"{name:<26} {n:>5} {format_ms(p50):>8} {format_ms(p95):>8}")
+    rooms = sorted({str(r["session"]) for r in records if r.get("session")})
+    if len(rooms) > 1 or (rooms and rooms != ["local"]):  # satellites, the web page: which room said what
+        click.echo(f"{'room (session)':<26} {'turns':>5} {'p50':>8} {'p95':>8}  end of speech -> first audio")
+        for room in rooms:
+            mine = [r for r in records if str(r.get("session")) == room]
+            timed = {name: (n, p50, p95) for name, n, p50, p95 in latency_table(mine)}
+            n, p50, p95 = timed.get("eos_to_first_audio", (0, float("nan"), float("nan")))
+            cells = f"{format_ms(p50):>8} {format_ms(p95):>8}"  # "-" when untimed
+            click.echo(f"{room:<26} {len(mine):>5} {cells}")
 
 
 COMMANDS = [run_cmd, stats_cmd]
