@@ -170,3 +170,26 @@ def test_real_full_disk_keeps_lines_whole(tmp_path):
         assert w.failing is None and lines(path)[-1]["turn"] == 400
     finally:
         subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def test_the_loop_keeps_answering_on_a_full_disk_and_says_so_once(tmp_path, monkeypatch):
+    """Issue 17 #1: a failed history write used to kill the reply worker (3 of 10 answered)."""
+    import asyncio
+
+    from assistant.config import load_config
+    from assistant.loop import Assistant
+    from tests.loop.fakes import EventSource, engines
+
+    disk = Disk(monkeypatch)
+    disk.full = True
+    texts = [("help", "en")] * 6
+    eng = engines(texts)
+    hist = tmp_path / "h.jsonl"
+    writer = HistoryWriter([hist])
+    turns = asyncio.run(Assistant(load_config(), eng, history=writer, turn_based=True).run(lambda: EventSource(6)))
+    assert len(turns) == 6 and all(t.result == "done" for t in turns)
+    said = [s[0] for s in eng.synthesizer.spoken]
+    assert sum("disk" in s.lower() for s in said) == 1, said  # said once, not per turn
+    assert writer.buffered == 6  # kept in memory
+    disk.full = False
+    assert writer.flush() and len(lines(hist)) == 6
