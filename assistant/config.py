@@ -41,6 +41,7 @@ class VadConfig:
     min_word_ms: int = 250
     max_utterance_s: float = 30.0
     noise_margin_db: float = 6.0
+    engine: str = "webrtc"
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ RULES: dict[str, Rule] = {
     "vad.start_ratio": Rule(above=0, hi=1), "vad.pre_roll_ms": _MS, "vad.hangover_ms": _MS,
     "vad.padding_ms": _MS, "vad.min_speech_ms": Rule(lo=30, hi=10_000), "vad.min_word_ms": Rule(lo=30, hi=10_000),
     "vad.max_utterance_s": Rule(above=0, hi=600), "vad.noise_margin_db": Rule(lo=-60, hi=60),
+    "vad.engine": Rule(choices=("webrtc", "silero", "both")),
     **{f"stt.{k}": r for k, r in _SERVICE.items()},
     "stt.backend": Rule(choices=(*_BACKENDS, "wyoming")), "stt.uri": Rule(tcp=True),
     "stt.translate_model": Rule(), "stt.timestamps_model": Rule(), "stt.translate_fallback_model": Rule(),
