@@ -289,7 +289,9 @@ def good_vad(draw):
             continue
         rule = RULES[key]
         lo = rule.lo if rule.lo is not None else rule.above
-        if hint is int:
+        if hint is str:
+            values[key.split(".")[1]] = draw(st.sampled_from(rule.choices))
+        elif hint is int:
             values[key.split(".")[1]] = draw(st.integers(int(lo), int(rule.hi)))
         else:
             values[key.split(".")[1]] = draw(st.floats(lo, rule.hi, exclude_min=rule.above is not None))
