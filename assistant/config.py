@@ -179,6 +179,7 @@ RULES: dict[str, Rule] = {
     "images.style": Rule(choices=("", "vivid", "natural")), "images.output_format": Rule(choices=("png", "jpeg", "webp")),
     "images.output_dir": Rule(), "images.max_jobs": Rule(lo=1, hi=16), "images.fit": Rule(choices=("pad", "crop", "stretch")),
     "images.partial_images": Rule(lo=0, hi=3), "images.download_max_mb": Rule(lo=0, hi=1024),
+    "images.max_megapixels": Rule(above=0, hi=1000),
     "router.reply_language": Rule(choices=("auto", "en", "ko")), "router.wake_word": Rule(),
     "router.follow_up_s": Rule(lo=0, hi=3600), "router.echo_window_s": Rule(lo=0, hi=3600),
     "service.history": Rule(), "service.log_level": Rule(choices=("debug", "info", "warning", "error")),
