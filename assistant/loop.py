@@ -30,6 +30,8 @@ from .errors import ApiError, AssistantError
 from .events import Reply, SpeechStarted, Utterance
 from .history import HistoryWriter, Turn
 from .router.route import is_filler, is_stop, route
+from .audio import earcons
+from .skills import timers, volume
 from .skills.dispatch import Skills, image_options
 from .skills.images import ImageJobs
 from .skills.messages import message
@@ -125,8 +127,11 @@ class Assistant:
             key_rejected=self._say_key_rejected,
             progress=self.console,
         )
-        self.skills = Skills(self.state, self.jobs, self._validate_voice)
+        self.timer_book = timers.TimerBook(timers.default_path())
+        self.skills = Skills(self.state, self.jobs, self._validate_voice, cfg=self.cfg, timer_book=self.timer_book,
+                             can=self._can)
         self._loop = asyncio.get_running_loop()
+        ringer = asyncio.create_task(timers.ring(self.timer_book, self._ring), name="timers")
         if self.warm_up:
             from .engines import warm_up
 
@@ -144,9 +149,21 @@ class Assistant:
         await turns_task
         if not self._stopping:
             await self.jobs.drain()
+        ringer.cancel()
         await self._replies.put(None)
         await replies_task
         return list(self.turns)
+
+    def _ring(self, timer: "timers.Timer") -> None:
+        """A timer or alarm is due: a turn without an utterance, an alert tone and the announcement."""
+        self._enqueue(Reply(timers.announcement(timer), timer.language, None, "alarm"))
+
+    def _can(self, what: str) -> bool:
+        if what == "images":
+            from .secrets import api_key, server_url
+
+            return self.cfg.images.backend != "local" and bool(api_key() or server_url(self.cfg.images.base_url))
+        return False
 
     def stop(self) -> None:
         """Stop listening and speaking now (SIGTERM/SIGINT); pending work is recorded as failed."""
@@ -387,6 +404,8 @@ class Assistant:
         self.state.last_reply_at = self.clock()
 
         def chunks():
+            if reply.kind == "alarm":  # audible before the words
+                yield earcons.tone("alarm", synthesizer.sample_rate)
             for chunk in synthesizer.synthesize(reply.text, voice=self.state.voice, speed=self.state.speed, language=reply.language):
                 if self._cut:
                     return
@@ -395,7 +414,7 @@ class Assistant:
                 kept.append(chunk)
                 yield chunk
 
-        speaker.play(chunks(), synthesizer.sample_rate)
+        speaker.play((volume.apply(c, self.state.volume) for c in chunks()), synthesizer.sample_rate)
         self.state.last_reply_at = self.clock()
         if self.output_dir is not None and kept:
             self._save_reply(np.concatenate(kept), synthesizer.sample_rate)

@@ -6,6 +6,11 @@ from dataclasses import dataclass
 KINDS = (
     "draw", "edit", "variation", "translate_on", "translate_off", "say",
     "repeat", "setting", "stop", "help", "unknown",
+    # everyday skills (issue 16): value = "time"|"date", a duration or clock-time text,
+    # "louder"|"quieter"|"normal"; prompt = a timer's name
+    "clock", "timer_set", "alarm_set", "timer_list", "timer_cancel", "volume",
+    # picture history: back to the parent, say which is the last, the one made before
+    "undo", "show_image", "previous_image",
 )
 VOICES = (
     "alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx",
@@ -23,7 +28,8 @@ class Intent:
     region: str | None = None  # edit: canonical region name (assistant.images.regions)
     options: tuple[tuple[str, str], ...] = ()  # draw: (("quality","high"), ("style","natural"), ("size","wide"))
     setting: str | None = None  # "speed" | "voice" | "language"
-    value: str | None = None    # speed: slower|faster|normal; voice: a voice name; language: en|ko
+    value: str | None = None    # speed: slower|faster|normal; voice: a voice name; language: en|ko;
+                                # timers: the spoken duration / clock time; volume: louder|quieter|normal
 
     def option(self, key: str) -> str | None:
         return dict(self.options).get(key)

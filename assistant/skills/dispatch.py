@@ -5,23 +5,33 @@ replies. Translation needs the utterance's audio, so the loop handles translate 
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Callable
 
 from ..errors import AssistantError
 from ..events import Reply
 from ..history import Turn
+from . import abilities, clock, gallery, timers, volume
 from .images import ImageJobs
 from .messages import message
 from .state import SessionState
 
 IMAGE_KINDS = ("draw", "edit", "variation")
+TIMER_KINDS = ("timer_set", "alarm_set", "timer_list", "timer_cancel")
+GALLERY_KINDS = ("undo", "show_image", "previous_image")
 
 
 class Skills:
-    def __init__(self, state: SessionState, jobs: ImageJobs, validate_voice: Callable[[str, float], None]):
+    def __init__(self, state: SessionState, jobs: ImageJobs, validate_voice: Callable[[str, float], None], *,
+                 cfg: Any = None, timer_book: timers.TimerBook | None = None,
+                 now: Callable[[], datetime] = datetime.now, can: Callable[[str], bool] = lambda _what: False):
         self.state = state
         self.jobs = jobs
         self._validate_voice = validate_voice
+        self.cfg = cfg
+        self.timers = timer_book or timers.TimerBook()
+        self.now = now
+        self.can = can  # can("images") / can("chat"): which abilities this configuration has
 
     def handle(self, intent: Any, turn: Turn, language: str) -> tuple[list[Reply], bool]:
         """(replies, whether a background job now belongs to the turn)."""
@@ -31,7 +41,20 @@ class Skills:
             return [reply], turn.result == "pending"
         if kind == "setting":
             return self._setting(intent, turn, language), False
+        if kind in TIMER_KINDS or kind in GALLERY_KINDS:
+            return self._everyday(intent, turn, language), False
         return self._simple(intent, turn, language), False
+
+    def _everyday(self, intent: Any, turn: Turn, language: str) -> list[Reply]:
+        if intent.kind in TIMER_KINDS:
+            text, failure = timers.handle(self.timers, intent.kind, intent.prompt, intent.value, language)
+        else:
+            text, failure, path = gallery.handle(self.cfg, intent.kind, language)
+            if path:
+                turn.files.append(path)
+        if failure:
+            turn.result, turn.reason = "failed", failure
+        return [Reply(text, language, turn.id)]
 
     def _simple(self, intent: Any, turn: Turn, language: str) -> list[Reply]:
         def say(key: str, **kw: Any) -> list[Reply]:
@@ -54,7 +77,12 @@ class Skills:
             self.jobs.cancel_all()
             return say("stopped")
         if kind == "help":
-            return say("help")
+            return [Reply(abilities.describe(language, images=self.can("images"), chat=self.can("chat")), language, turn.id)]
+        if kind == "clock":
+            return [Reply(clock.answer(intent.value or "time", language, self.now()), language, turn.id)]
+        if kind == "volume":
+            self.state.volume = volume.change(self.state.volume, intent.value or "normal")
+            return say("volume_changed", percent=volume.percent(self.state.volume))
         return say("unknown")
 
     def _setting(self, intent: Any, turn: Turn, language: str) -> list[Reply]:
