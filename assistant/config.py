@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import ConfigError
+from .sentences import Sentence, parse as parse_sentences
 
 Backend = Literal["auto", "local", "openai"]
 
@@ -25,6 +26,8 @@ class AudioConfig:
     output_device: str = ""
     mic_rate: int = 0
     realtime: bool = False
+    earcons: tuple[str, ...] = ("heard", "done")  # tones: heard (wake word), done (turn ended); [] = off
+    earcon_volume: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,16 @@ class ImagesConfig(ServiceBackend):
 
 
 @dataclass(frozen=True)
+class ChatConfig(ServiceBackend):
+    """Answers to what is not a command, by a chat model (Chat Completions); "off" = the short help."""
+
+    model: str = "gpt-5.4-mini"
+    instructions: str = ""          # "" = the built-in: short, speakable, in the user's language
+    max_output_tokens: int = 300
+    history_turns: int = 6
+
+
+@dataclass(frozen=True)
 class RouterConfig:
     reply_language: str = "auto"
     wake_word: str = ""
@@ -124,6 +137,8 @@ class Config:
     images: ImagesConfig = field(default_factory=ImagesConfig)
     router: RouterConfig = field(default_factory=RouterConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
+    chat: ChatConfig = field(default_factory=ChatConfig)
+    sentences: tuple[Sentence, ...] = ()  # [[sentences]]: the user's own commands (sentences.py)
     source: tuple[str, ...] = ()  # files the values came from, defaults first
 
 
@@ -136,6 +151,8 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "images.fit": ("pad", "crop", "stretch"),
     "router.reply_language": ("auto", "en", "ko"),
     "service.log_level": ("debug", "info", "warning", "error"),
+    "chat.backend": ("auto", "openai", "off"),
+    "audio.earcons": ("heard", "done"),
 }
 _RANGES: dict[str, tuple[float, float]] = {
     "vad.aggressiveness": (0, 3),
@@ -143,6 +160,9 @@ _RANGES: dict[str, tuple[float, float]] = {
     "tts.speed": (0.25, 4.0),
     "images.max_jobs": (1, 16),
     "images.partial_images": (0, 3),
+    "chat.max_output_tokens": (16, 4096),
+    "chat.history_turns": (0, 50),
+    "audio.earcon_volume": (0.0, 1.0),
 }
 
 
@@ -184,6 +204,9 @@ def build_config(data: dict[str, Any], filename: str = "<config>", sources: tupl
     for f in dataclasses.fields(Config):
         if f.name == "source":
             continue
+        if f.name == "sentences":
+            sections[f.name] = parse_sentences(data.pop(f.name, []), filename)
+            continue
         sections[f.name] = _build_section(f.name, _hint(Config, f.name), data.pop(f.name, {}), filename)
     for key in data:
         raise ConfigError(f"unknown key '{key}' in {filename}")
@@ -201,8 +224,10 @@ def with_overrides(cfg: Config, **sections: dict[str, Any]) -> Config:
 
 
 def as_dict(cfg: Config) -> dict[str, Any]:
-    data = dataclasses.asdict(cfg)
-    data.pop("source", None)
+    data = {f.name: dataclasses.asdict(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)
+            if f.name not in ("source", "sentences")}
+    data["sentences"] = [{k: v for k, v in dataclasses.asdict(s).items() if k != "patterns" and v not in ("", (), None)}
+                         for s in cfg.sentences]
     return data
 
 
@@ -243,6 +268,10 @@ def _check_value(dotted: str, hint: Any, value: Any, filename: str) -> Any:
     if origin is tuple:
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"'{dotted}' must be a list of strings in {filename}")
+        allowed = _CHOICES.get(dotted)
+        for v in value if allowed else ():
+            if v not in allowed:
+                raise ConfigError(f"'{dotted}' may hold {', '.join(allowed)}, got {v!r} in {filename}")
         return tuple(value)
     expected = {int: (int,), float: (int, float), str: (str,), bool: (bool,)}[hint]
     if not isinstance(value, expected) or (hint is not bool and isinstance(value, bool)):

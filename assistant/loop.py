@@ -30,6 +30,7 @@ from .errors import ApiError, AssistantError
 from .events import Reply, SpeechStarted, Utterance
 from .history import HistoryWriter, Turn
 from .router.route import is_filler, is_stop, route
+from . import sentences
 from .audio import earcons
 from .skills import timers, volume
 from .skills.dispatch import Skills, image_options
@@ -300,7 +301,10 @@ class Assistant:
         turn.intent, turn.slots = intent.kind, intent.slots()
         self._last_accepted_end = utterance.end
         language = self.state.reply_language_for(intent.language)
-        if self.state.translate and intent.kind not in _COMMANDS_IN_TRANSLATE_MODE:
+        own = None if self.state.translate else sentences.match(self.cfg.sentences, text)
+        if own is not None:  # the user's own sentences come before the built-in intents
+            replies = await self._own_sentence(own, turn, language)
+        elif self.state.translate and intent.kind not in _COMMANDS_IN_TRANSLATE_MODE:
             turn.intent = "translation"
             replies = await self._translate(utterance, transcript, turn)
         else:
@@ -311,6 +315,18 @@ class Assistant:
             self._enqueue(reply)
         if self._pending[turn.id] == 0:
             self._finish(turn, turn.result if turn.result != "pending" else "done")
+
+    async def _own_sentence(self, hit: "sentences.Match", turn: Turn, language: str) -> list[Reply]:
+        """A ``[[sentences]]`` entry: run its command / HTTP request (in a thread), record the status."""
+        turn.intent, turn.slots = "sentence", {"sentence": hit.index, **hit.slots}
+        done = await asyncio.to_thread(sentences.perform, hit)
+        if done.kind != "reply":
+            turn.slots[done.kind] = done.status  # exit status or HTTP status (None: did not run)
+        if not done.ok:
+            turn.result, turn.reason = "failed", done.error
+            return [Reply(message("sentence_failed", language, reason=done.error), language, turn.id)]
+        text = sentences.reply_text(hit, done) or message("sentence_done", language)
+        return [Reply(text, sentences.language_of(text, language), turn.id)]
 
     async def _transcribe(self, audio: np.ndarray, turn: Turn, **kwargs: Any) -> Any:
         language = self.cfg.stt.language or None

@@ -77,7 +77,11 @@ class Skills:
             self.jobs.cancel_all()
             return say("stopped")
         if kind == "help":
-            return [Reply(abilities.describe(language, images=self.can("images"), chat=self.can("chat")), language, turn.id)]
+            from ..sentences import example
+
+            own = [example(s.templates[0]) for s in getattr(self.cfg, "sentences", ())]
+            text = abilities.describe(language, images=self.can("images"), chat=self.can("chat"), sentences=own)
+            return [Reply(text, language, turn.id)]
         if kind == "clock":
             return [Reply(clock.answer(intent.value or "time", language, self.now()), language, turn.id)]
         if kind == "volume":
