@@ -32,8 +32,10 @@ from .history import HistoryWriter, Turn
 from .router.route import is_filler, is_stop, route
 from . import sentences
 from .audio import earcons
+from .chat.conversation import Conversation
+from .chat.refer import refers_to_last_answer
 from .skills import timers, volume
-from .skills.dispatch import Skills, image_options
+from .skills.dispatch import Skills, image_options, language_of
 from .skills.images import ImageJobs
 from .skills.messages import message
 from .skills.state import SessionState
@@ -109,6 +111,8 @@ class Assistant:
         self._cut = False  # set by barge-in: the reply being played is abandoned
         self._last_accepted_end = float("-inf")
         self._fallbacks_said: set[str] = set()
+        self.conversation = Conversation(cfg.chat)
+        self._chats: set[asyncio.Task] = set()  # answers being streamed from the chat model
 
     # ----------------------------------------------------------------- running
     async def run(self, source_factory: Callable[[], FrameSource]) -> list[Turn]:
@@ -150,6 +154,8 @@ class Assistant:
         await turns_task
         if not self._stopping:
             await self.jobs.drain()
+            while self._chats:
+                await asyncio.gather(*list(self._chats), return_exceptions=True)
         ringer.cancel()
         await self._replies.put(None)
         await replies_task
@@ -174,6 +180,8 @@ class Assistant:
         self.notifier.stopping()
         self._barge_in()
         self.jobs.cancel_all()
+        for task in list(self._chats):
+            task.cancel()
         if not self._audio_task.done():
             self._audio_task.cancel()
         while not self._utterances.empty():
@@ -190,6 +198,8 @@ class Assistant:
             self.engines = engines
         if "tts" in changed:
             self.state.voice, self.state.speed = cfg.tts.voice, cfg.tts.speed
+        if "chat" in changed:
+            self.conversation.reconfigure(cfg.chat)
         if "router" in changed:
             self.state.reply_language = cfg.router.reply_language
         if "vad" in changed:
@@ -307,7 +317,12 @@ class Assistant:
         elif self.state.translate and intent.kind not in _COMMANDS_IN_TRANSLATE_MODE:
             turn.intent = "translation"
             replies = await self._translate(utterance, transcript, turn)
+        elif intent.kind == "unknown" and self.conversation.available():
+            replies = self._chat(text, turn, language)
         else:
+            if intent.kind == "draw" and refers_to_last_answer(intent.prompt) and self.conversation.memory.last_answer():
+                intent = dataclasses.replace(intent, prompt=self.conversation.memory.last_answer())
+                turn.slots = intent.slots()  # "draw what you just described": the previous answer
             replies, job = self.skills.handle(intent, turn, language)
             if job:
                 self._pending[turn.id] += 1  # the job; _job_finished() releases it
@@ -315,6 +330,45 @@ class Assistant:
             self._enqueue(reply)
         if self._pending[turn.id] == 0:
             self._finish(turn, turn.result if turn.result != "pending" else "done")
+
+    def _chat(self, text: str, turn: Turn, language: str) -> list[Reply]:
+        """Not a command: the chat model answers in the background, each sentence spoken as it
+        arrives; the turn stays open (a pending job) until the stream ends."""
+        turn.intent = "chat"
+        self._pending[turn.id] += 1
+        self._idle.clear()
+
+        def emit(sentence: str) -> None:  # worker thread -> the event loop
+            reply = Reply(sentence, language_of(sentence, language), turn.id)
+            self._loop.call_soon_threadsafe(self._enqueue, reply)
+
+        async def job() -> None:
+            try:
+                answer = await asyncio.to_thread(self.conversation.answer, text, language, emit)
+                if not answer:
+                    turn.result, turn.reason = "failed", "the chat model answered nothing"
+                    self._enqueue(Reply(message("unknown", language), language, turn.id))
+            except asyncio.CancelledError:
+                turn.result, turn.reason = "failed", "cancelled"
+                raise
+            except AssistantError as exc:
+                turn.result, turn.reason = "failed", str(exc)
+                if isinstance(exc, ApiError) and exc.status == 401:
+                    self._say_key_rejected(language, turn.id)
+                else:
+                    self._enqueue(Reply(message("chat_failed", language), language, turn.id))
+            except Exception as exc:  # a bug in one answer must not kill the loop
+                log.exception("chat answer failed")
+                turn.result, turn.reason = "failed", f"{type(exc).__name__}: {exc}"
+            finally:
+                self._chats.discard(task)
+                if not self._chats and self._replies.empty() and not self._speaking:
+                    self._idle.set()
+                self._job_finished(turn)
+
+        task = asyncio.create_task(job(), name=f"chat-{turn.id}")
+        self._chats.add(task)
+        return []
 
     async def _own_sentence(self, hit: "sentences.Match", turn: Turn, language: str) -> list[Reply]:
         """A ``[[sentences]]`` entry: run its command / HTTP request (in a thread), record the status."""
@@ -408,7 +462,7 @@ class Assistant:
             finally:
                 self._speaking = False
                 self._reply_done(reply)
-                if self._replies.empty():
+                if self._replies.empty() and not self._chats:
                     self._idle.set()
 
     def _speak(self, reply: Reply) -> None:
@@ -481,6 +535,11 @@ class Assistant:
             if turn is not None:
                 self._finish(turn, turn.result if turn.result != "pending" else "done")
 
+    def _remember(self, turn: Turn) -> None:
+        """Every answered turn (commands too) and what it drew goes into the chat memory."""
+        if turn.result in ("done", "failed") and turn.text:
+            self.conversation.memory.add(turn.text, " ".join(turn.replies), _note(turn))
+
     def _turn(self, turn_id: int) -> Turn | None:
         for turn in reversed(self.turns):
             if turn.id == turn_id:
@@ -493,8 +552,20 @@ class Assistant:
             return
         turn.result = result
         turn.reason = reason or turn.reason
+        self._remember(turn)
         if self.history is not None:
             self.history.write(turn.record(time.time()))
+
+
+_DONE_NOTES = {"draw": "I drew", "edit": "I edited the picture", "variation": "I drew another version"}
+
+
+def _note(turn: Turn) -> str:
+    """What a finished image turn made, for the chat model's memory."""
+    if turn.intent not in _DONE_NOTES or turn.result != "done" or not turn.files:
+        return ""
+    names = ", ".join(Path(f).name for f in turn.files)
+    return f"{_DONE_NOTES[turn.intent]}: {turn.slots.get('prompt', '')} ({names})"
 
 
 def _normalize(text: str) -> str:

@@ -131,6 +131,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "image_nothing_before": {"en": "There's no earlier picture to go back to.", "ko": "돌아갈 이전 그림이 없어요."},
     "image_last": {"en": "The last picture is {subject}, saved as {file}.", "ko": "마지막 그림은 {file} 파일이에요: {subject}."},
     "image_previous": {"en": "Okay, I'll use the one before: {subject}.", "ko": "그 전 그림을 쓸게요: {subject}."},
+    "chat_failed": {"en": "Sorry, I can't answer that right now.", "ko": "죄송해요, 지금은 대답할 수 없어요."},
     "sentence_done": {"en": "Done.", "ko": "했어요."},
     "sentence_failed": {"en": "Sorry, that didn't work: {reason}", "ko": "죄송해요, 실행하지 못했어요: {reason}"},
     "abilities": {"en": "I can {items}.", "ko": "제가 할 수 있는 건: {items}."},
