@@ -49,6 +49,7 @@ _ECHO_SIMILARITY = 0.8
 MAX_TURNS_KEPT = 2000
 _FILE_BACKLOG = 4  # utterances cut ahead of the turn being handled (file input)
 _ECHO_MIN_COVER = 0.6  # an echo repeats most of the reply
+_HEARD_GAP_FRAMES = 50  # 1.5 s of 30 ms frames between two "heard" earcons
 
 
 class FrameSource(Protocol):
@@ -220,12 +221,14 @@ class Assistant:
                     async for event in source.events():
                         await self._on_event(event)
                     return
-                n = 0
+                n, heard_at = 0, -_HEARD_GAP_FRAMES - 1
                 async for frame in source.frames():
                     self.notifier.watchdog()
                     backoff = self.reopen_backoff[0]
                     if self.wake_gate is not None:
-                        self.wake_gate.feed(frame)
+                        if self.wake_gate.feed(frame) and n - heard_at > _HEARD_GAP_FRAMES:
+                            heard_at = n  # one tone per wake word (a detector fires on several frames)
+                            self._earcon("heard")
                     for event in segmenter.process(frame):
                         await self._on_event(event)
                     if self._new_segmenter and not segmenter.in_speech:
@@ -449,7 +452,8 @@ class Assistant:
             reply = await self._replies.get()
             if reply is None:
                 return
-            self.console(f"assistant: {reply.text}")
+            if reply.kind != "earcon":
+                self.console(f"assistant: {reply.text}")
             self._speaking, self._cut = True, False
             try:
                 await asyncio.to_thread(self._speak, reply)
@@ -468,6 +472,10 @@ class Assistant:
     def _speak(self, reply: Reply) -> None:
         """Blocking: synthesize and play one reply; keeps a copy as reply-NNN.wav if asked."""
         synthesizer, speaker = self.engines.synthesizer, self.engines.speaker
+        if reply.kind == "earcon":  # a short tone, no words
+            rate = synthesizer.sample_rate
+            speaker.play([earcons.tone(reply.text, rate, self.cfg.audio.earcon_volume)], rate)
+            return
         turn = self._turn(reply.turn) if reply.turn is not None else None
         kept: list[np.ndarray] = []
         self.state.last_reply, self.state.last_reply_language = reply.text, reply.language
@@ -535,6 +543,11 @@ class Assistant:
             if turn is not None:
                 self._finish(turn, turn.result if turn.result != "pending" else "done")
 
+    def _earcon(self, name: str) -> None:
+        """Queue a short tone (audio.earcons: "heard" = wake word, "done" = turn over)."""
+        if name in self.cfg.audio.earcons and hasattr(self, "_replies") and not self._stopping:
+            self._enqueue(Reply(name, "en", None, "earcon"))
+
     def _remember(self, turn: Turn) -> None:
         """Every answered turn (commands too) and what it drew goes into the chat memory."""
         if turn.result in ("done", "failed") and turn.text:
@@ -553,6 +566,8 @@ class Assistant:
         turn.result = result
         turn.reason = reason or turn.reason
         self._remember(turn)
+        if turn.replies and not self.turn_based and result in ("done", "failed"):
+            self._earcon("done")  # the turn is over: the user may speak again
         if self.history is not None:
             self.history.write(turn.record(time.time()))
 

@@ -49,6 +49,7 @@ class TimerBook:
         self.wall = wall
         self._lock = threading.Lock()
         self._timers: list[Timer] = self._load()
+        self.on_change: Callable[[], None] = lambda: None  # the ringer's wake-up
 
     def _load(self) -> list[Timer]:
         if self.path is None:
@@ -83,12 +84,18 @@ class TimerBook:
             self._timers = [t for t in self._timers if _key(t.name) != _key(timer.name)]
             self._timers.append(timer)
             self._save()
+        self.on_change()
         return timer
 
     def cancel(self, timers: list[Timer]) -> None:
         with self._lock:
             self._timers = [t for t in self._timers if t not in timers]
             self._save()
+        self.on_change()
+
+    def next_due(self) -> float | None:
+        with self._lock:
+            return min((t.due for t in self._timers), default=None)
 
     def find(self, name: str) -> list[Timer]:
         """Timers whose name matches what was said ("the pasta", "파스타"); all when ``name`` is ""."""
@@ -186,12 +193,25 @@ def handle(book: TimerBook, kind: str, name: str, value: str | None, language: s
                    length=spoken_duration(seconds, language)), ""
 
 
-async def ring(book: TimerBook, announce: Callable[[Timer], Any], *, poll_s: float = 0.5) -> None:
-    """Forever: announce each timer when it is due (a cancelled task ends it)."""
-    while True:
-        for timer in book.pop_due():
+async def ring(book: TimerBook, announce: Callable[[Timer], Any], *, max_wait_s: float = 30.0) -> None:
+    """Forever: announce each timer when it is due (a cancelled task ends it). Sleeps until the
+    next one is due or the book changes, and at most ``max_wait_s`` (the wall clock may jump)."""
+    loop = asyncio.get_running_loop()
+    changed = asyncio.Event()
+    book.on_change = lambda: loop.call_soon_threadsafe(changed.set)
+    try:
+        while True:
+            changed.clear()
+            for timer in book.pop_due():
+                try:
+                    announce(timer)
+                except Exception:  # noqa: BLE001 - one bad announcement must not stop the others
+                    log.exception("timer announcement failed")
+            due = book.next_due()
+            wait = max_wait_s if due is None else min(max_wait_s, max(0.0, due - book.wall()))
             try:
-                announce(timer)
-            except Exception:  # noqa: BLE001 - one bad announcement must not stop the others
-                log.exception("timer announcement failed")
-        await asyncio.sleep(poll_s)
+                await asyncio.wait_for(changed.wait(), wait)
+            except asyncio.TimeoutError:
+                pass
+    finally:
+        book.on_change = lambda: None
