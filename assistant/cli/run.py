@@ -35,7 +35,11 @@ def _prepare_output_dir(path: Path, force: bool) -> Path:
 @click.option("--quiet", is_flag=True, help="Do not print the live transcript and the summary table.")
 @click.option("--http", "http", metavar="HOST:PORT", is_flag=False, flag_value="127.0.0.1:8765", default=None,
               help="Also serve the web page (bare --http: 127.0.0.1:8765; default [service] http).")
-def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, force, quiet, http):
+@click.option("--wyoming", "wyoming", metavar="tcp://HOST:PORT", default=None,
+              help="Also serve Wyoming (Home Assistant: asr, tts, conversation; default [service] wyoming).")
+@click.option("--satellite", "satellites", metavar="tcp://HOST:PORT", multiple=True,
+              help="Drive a wyoming-satellite in a room (repeatable; default [service] satellites).")
+def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, force, quiet, http, wyoming, satellites):
     """Listen, understand and answer (microphone, or a recording with --input)."""
     from ..service.runner import run_assistant
 
@@ -51,6 +55,9 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
         from ..faces.web import WebFace
 
         faces.append(WebFace(cfg, http or cfg.service.http))  # the token rule is checked here
+    from ..faces.wyoming import faces_from_options
+
+    faces += faces_from_options(cfg, wyoming=wyoming, satellites=satellites)  # bad addresses: exit 2 here
     if output_dir is not None:
         output_dir = _prepare_output_dir(output_dir, force)
     wake_word = wake_word if wake_word is not None else (cfg.router.wake_word or None)
@@ -118,6 +125,15 @@ def stats_cmd(history_path):
     click.echo(f"{'stage':<26} {'n':>5} {'p50':>8} {'p95':>8}")
     for name, n, p50, p95 in rows:
         click.echo(f"{name:<26} {n:>5} {p50 * 1000:>6.0f}ms {p95 * 1000:>6.0f}ms")
+    rooms = sorted({str(r["session"]) for r in records if r.get("session")})
+    if len(rooms) > 1 or (rooms and rooms != ["local"]):  # satellites, the web page: which room said what
+        click.echo(f"{'room (session)':<26} {'turns':>5} {'p50':>8} {'p95':>8}  end of speech -> first audio")
+        for room in rooms:
+            mine = [r for r in records if str(r.get("session")) == room]
+            timed = {name: (n, p50, p95) for name, n, p50, p95 in latency_table(mine)}
+            n, p50, p95 = timed.get("eos_to_first_audio", (0, float("nan"), float("nan")))
+            cells = f"{p50 * 1000:>6.0f}ms {p95 * 1000:>6.0f}ms" if n else f"{'-':>8} {'-':>8}"
+            click.echo(f"{room:<26} {len(mine):>5} {cells}")
 
 
 COMMANDS = [run_cmd, stats_cmd]

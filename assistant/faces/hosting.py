@@ -9,6 +9,14 @@ from typing import Any, AsyncIterator, Sequence
 
 log = logging.getLogger(__name__)
 FACE_STOP_S = 1.0  # SIGTERM must exit within 2 s in total
+WATCHDOG_S = 10.0  # WATCHDOG=1 while the event loop turns (assistant-serve.service: WatchdogSec=30)
+
+
+async def _watchdog(notifier: Any, serve_task: asyncio.Task) -> None:
+    """A hung event loop stops these pings, and systemd restarts the server."""
+    while notifier is not None and not serve_task.done():
+        notifier.watchdog()
+        await asyncio.sleep(WATCHDOG_S)
 
 
 @contextlib.asynccontextmanager
@@ -44,8 +52,10 @@ async def serve(assistant: Any, faces: Sequence[Any], *, stop_deadline: float = 
                 notifier.ready()
                 notifier.status("serving " + ", ".join(getattr(f, "uri", type(f).__name__) for f in faces))
             stop_wait = asyncio.create_task(stopped.wait())
+            pinger = asyncio.create_task(_watchdog(notifier, serve_task))
             await asyncio.wait({serve_task, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
             stop_wait.cancel()
+            pinger.cancel()
     finally:
         assistant.stop()
         if not serve_task.done():

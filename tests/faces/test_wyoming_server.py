@@ -145,3 +145,68 @@ def test_streaming_synthesis_speaks_each_sentence(engines):
     types = [e.type for e in events]
     assert types.count("audio-start") == 2 and types.count("audio-stop") == 2
     assert types[-1] == "synthesize-stopped"
+
+
+def needs_loop():
+    from assistant.loop import Assistant
+
+    if not hasattr(Assistant, "handle_text"):
+        pytest.skip("needs the turn-events loop (Assistant.handle_text)")
+    return Assistant
+
+
+@pytest.mark.slow
+def test_transcript_draw_a_red_fox_is_handled_and_the_picture_saved(tmp_path, monkeypatch):
+    """Home Assistant's conversation agent: Transcript -> Handled, the saved picture in context."""
+    from wyoming.handle import Handled, NotHandled
+
+    from assistant.audio.playback import NullSpeaker
+    from assistant.engines import build_engines
+    from tests.standin import StandIn
+
+    Assistant = needs_loop()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-handle-0123456789")
+    with StandIn() as standin:
+        cfg = with_overrides(local_config(), images={"backend": "openai", "base_url": standin.base_url,
+                                                     "output_dir": str(tmp_path / "images"), "max_retries": 0})
+        engines = build_engines(cfg, speaker=NullSpeaker())
+
+        async def main():
+            assistant = Assistant(cfg, engines)
+            serving = asyncio.create_task(assistant.serve())
+            (server,) = wyoming_faces(cfg, engines, servers=["tcp://127.0.0.1:0"])
+            await server.start(assistant)
+            try:
+                answers = []
+                for text in ("draw a red fox", "what is the weather on mars"):
+                    async with AsyncTcpClient("127.0.0.1", server.port) as client:
+                        await client.write_event(Transcript(text=text, language="en",
+                                                            context={"conversation_id": "c1"}).event())
+                        answers.append((await read_until(client, "handled", "not-handled"))[-1])
+                return answers
+            finally:
+                await server.stop()
+                assistant.stop()
+                await asyncio.wait_for(serving, 10)
+
+        handled, not_handled = asyncio.run(main())
+    assert handled.type == "handled", handled
+    answer = Handled.from_event(handled)
+    assert "fox" in (answer.text or "").lower()
+    from pathlib import Path
+
+    assert Path(answer.context["image"]).is_file() and answer.context["intent"] == "draw"
+    assert answer.context["conversation_id"] == "c1"
+    assert not_handled.type == "not-handled" and NotHandled.from_event(not_handled).text
+
+
+@pytest.mark.parametrize("args", [["serve", "--wyoming", "http://x:1"], ["run", "--wyoming", "tcp://x:99999"],
+                                  ["run", "--satellite", "tcp://:10700"], ["serve", "--satellite", "udp://x:1"]])
+def test_bad_addresses_are_one_line_and_exit_2(args):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ") and result.output.count("\n") == 1
