@@ -81,3 +81,38 @@ def test_finish_keeps_the_answers_format(fmt, magic):
     data = finish(buf.getvalue(), prep, fmt)
     assert data.startswith(magic)
     assert Image.open(io.BytesIO(data)).size == (300, 200)
+
+
+def test_cli_edit_and_prepare_feather(tmp_path, monkeypatch):
+    """`prepare --feather 20` writes the same API mask as without; `edit --region … --feather`
+    against the stand-in saves the input's size with the outside kept."""
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+    from tests.standin import StandIn
+
+    img = _photo(900, 600)
+    src = tmp_path / "in.png"
+    img.save(src)
+    runner = CliRunner()
+    masks = []
+    for feather in ("0", "20"):
+        out = tmp_path / f"prep{feather}"
+        result = runner.invoke(main, ["prepare", str(src), "--region", "top left", "--feather", feather,
+                                      "--model", "gpt-image-2", "--out-dir", str(out)])
+        assert result.exit_code == 0, result.output
+        masks.append((out / "in-mask.png").read_bytes())
+    assert masks[0] == masks[1]
+    with StandIn() as srv:
+        conf = tmp_path / "c.toml"
+        conf.write_text(f'[images]\nbase_url = "{srv.base_url}"\nmax_retries = 0\n')
+        monkeypatch.setenv("ASSISTANT_CONFIG", str(conf))
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-blend")
+        result = runner.invoke(main, ["edit", str(src), "add a kite", "--region", "top left", "--feather", "8"])
+        assert result.exit_code == 0, result.output
+        assert srv.violations == []
+    out = np.asarray(Image.open(result.output.strip().splitlines()[0]).convert("RGB"))
+    assert out.shape == (600, 900, 3)
+    keep = np.ones((600, 900), bool)
+    keep[:300, :450] = False
+    assert np.array_equal(out[keep], np.asarray(img)[keep])
