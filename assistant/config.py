@@ -42,6 +42,7 @@ class VadConfig:
     min_word_ms: int = 250
     max_utterance_s: float = 30.0
     noise_margin_db: float = 6.0
+    engine: str = "webrtc"
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "service.log_level": ("debug", "info", "warning", "error"),
     "chat.backend": ("auto", "openai", "off"),
     "audio.earcons": ("heard", "done"),
+    "vad.engine": ("webrtc", "silero", "both"),
 }
 _RANGES: dict[str, tuple[float, float]] = {
     "vad.aggressiveness": (0, 3),

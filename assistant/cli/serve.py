@@ -28,7 +28,9 @@ def _web(cfg: Any, engines: Any, options: dict) -> list:
     from ..faces.web import WebFace
 
     address = options.get("http") or cfg.service.http
-    return [WebFace(cfg, address)] if address else []  # off loopback without a token: refused here
+    if not address:
+        return []
+    return [WebFace(cfg, address, announce=lambda url: click.echo(f"web page: {url}", err=True))]  # no token off loopback: refused here
 
 
 FACE_BUILDERS: list[FaceBuilder] = [_wyoming, _web]

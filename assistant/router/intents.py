@@ -2,16 +2,46 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
-KINDS = (
-    "draw", "edit", "variation", "translate_on", "translate_off", "say",
-    "repeat", "setting", "stop", "help", "unknown",
+
+class IntentKind(str, Enum):
+    """What was asked; the value is the JSON name (history, turn events)."""
+
+    DRAW = "draw"
+    EDIT = "edit"
+    VARIATION = "variation"
+    TRANSLATE_ON = "translate_on"
+    TRANSLATE_OFF = "translate_off"
+    SAY = "say"
+    REPEAT = "repeat"
+    SETTING = "setting"
+    STOP = "stop"
+    HELP = "help"
+    UNKNOWN = "unknown"
+    TRANSLATION = "translation"  # not routed: what the translate skill answers in translate mode
     # everyday skills (issue 16): value = "time"|"date", a duration or clock-time text,
     # "louder"|"quieter"|"normal"; prompt = a timer's name
-    "clock", "timer_set", "alarm_set", "timer_list", "timer_cancel", "volume",
+    CLOCK = "clock"
+    TIMER_SET = "timer_set"
+    ALARM_SET = "alarm_set"
+    TIMER_LIST = "timer_list"
+    TIMER_CANCEL = "timer_cancel"
+    VOLUME = "volume"
     # picture history: back to the parent, say which is the last, the one made before
-    "undo", "show_image", "previous_image",
-)
+    UNDO = "undo"
+    SHOW_IMAGE = "show_image"
+    PREVIOUS_IMAGE = "previous_image"
+    # not routed: the user's own [[sentences]] and the chat model's answers
+    SENTENCE = "sentence"
+    CHAT = "chat"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_NOT_ROUTED = (IntentKind.TRANSLATION, IntentKind.SENTENCE, IntentKind.CHAT)
+KINDS = tuple(k.value for k in IntentKind if k not in _NOT_ROUTED)  # what the router returns
 VOICES = (
     "alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx",
     "sage", "shimmer", "verse", "marin", "cedar",
@@ -21,7 +51,7 @@ OPTION_KEYS = ("quality", "style", "size")  # order of Intent.options
 
 @dataclass(frozen=True)
 class Intent:
-    kind: str       # one of KINDS
+    kind: IntentKind  # one of KINDS (a plain string is converted)
     language: str   # "en" | "ko": the language the user spoke
     text: str       # the original text
     prompt: str = ""          # draw/edit: image prompt or edit instruction; say: text to say
@@ -30,6 +60,9 @@ class Intent:
     setting: str | None = None  # "speed" | "voice" | "language"
     value: str | None = None    # speed: slower|faster|normal; voice: a voice name; language: en|ko;
                                 # timers: the spoken duration / clock time; volume: louder|quieter|normal
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", IntentKind(self.kind))
 
     def option(self, key: str) -> str | None:
         return dict(self.options).get(key)

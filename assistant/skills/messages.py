@@ -135,6 +135,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "sentence_done": {"en": "Done.", "ko": "했어요."},
     "sentence_failed": {"en": "Sorry, that didn't work: {reason}", "ko": "죄송해요, 실행하지 못했어요: {reason}"},
     "abilities": {"en": "I can {items}.", "ko": "제가 할 수 있는 건: {items}."},
+    "disk_full": {
+        "en": "I can't write to the disk, so history is kept in memory for now. I'll keep answering.",
+        "ko": "디스크에 쓸 수 없어서 기록은 당분간 메모리에 둘게요. 대답은 계속할게요.",
+    },
+    "backlog_overflow": {
+        "en": "I couldn't keep up, so I missed some of what was said. Please say it again.",
+        "ko": "처리가 밀려서 말씀하신 것 중 일부를 놓쳤어요. 다시 말씀해 주세요.",
+    },
 }
 
 KEYS = tuple(MESSAGES)

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from assistant.history import Turn
-from assistant.router.route import route
 from assistant.skills.clock import answer
-from assistant.skills.dispatch import Skills
-from assistant.skills.state import SessionState
+
+from .everyday_kit import Kit
 
 NOW = datetime(2026, 11, 30, 21, 5)
 
@@ -21,8 +19,7 @@ def test_time_and_date_in_both_languages():
 
 
 def test_spoken_question_to_answer_offline():
-    skills = Skills(SessionState(voice="alloy", speed=1.0), None, lambda *_: None, now=lambda: NOW)
+    kit = Kit(now=lambda: NOW)
     for text, want in (("What time is it?", "9:05 PM"), ("몇 시야?", "오후 9시 5분"), ("오늘 며칠이야?", "11월 30일")):
-        intent = route(text)
-        (reply,), job = skills.handle(intent, Turn(1, 0.0, 1.0, 0.3), intent.language)
-        assert want in reply.text and not job
+        reply, outcome = kit.ask(text)
+        assert want in reply and outcome.job is None

@@ -9,12 +9,10 @@ from PIL import Image
 
 from assistant.audio import earcons
 from assistant.config import load_config, with_overrides
-from assistant.history import Turn
 from assistant.images import lineage, store
-from assistant.router.route import route
-from assistant.skills import abilities, gallery, volume
-from assistant.skills.dispatch import Skills
-from assistant.skills.state import SessionState
+from assistant.skills import abilities, volume
+
+from .everyday_kit import Kit
 
 
 def test_volume_steps_and_gain():
@@ -28,11 +26,10 @@ def test_volume_steps_and_gain():
 
 
 def test_louder_quieter_by_voice_change_the_session():
-    skills = Skills(SessionState(voice="alloy", speed=1.0), None, lambda *_: None)
+    kit = Kit()
     for text, want in (("louder", 1.25), ("speak a bit louder", 1.5), ("소리 좀 줄여줘", 1.25), ("normal volume", 1.0)):
-        intent = route(text)
-        (reply,), _ = skills.handle(intent, Turn(1, 0.0, 1.0, 0.3), intent.language)
-        assert skills.state.volume == want and str(round(want * 100)) in reply.text
+        reply, _ = kit.ask(text)
+        assert kit.state.volume == want and str(round(want * 100)) in reply
 
 
 def test_abilities_list_only_what_this_configuration_can_do():
@@ -45,10 +42,8 @@ def test_abilities_list_only_what_this_configuration_can_do():
 
 
 def test_what_can_you_do_by_voice():
-    skills = Skills(SessionState(voice="alloy", speed=1.0), None, lambda *_: None, can=lambda w: w == "images")
-    intent = route("what can you do?")
-    (reply,), _ = skills.handle(intent, Turn(1, 0.0, 1.0, 0.3), "en")
-    assert reply.text.startswith("I can ") and "draw" in reply.text and "questions" not in reply.text
+    reply, _ = Kit(can=lambda w: w == "images").ask("what can you do?")
+    assert reply.startswith("I can ") and "draw" in reply and "questions" not in reply
 
 
 @pytest.mark.parametrize("name", earcons.NAMES)
@@ -68,13 +63,14 @@ def _picture(cfg, name, prompt, parent=None):
 
 def test_undo_show_and_the_one_before():
     cfg = with_overrides(load_config(), images={})
-    skills = Skills(SessionState(voice="alloy", speed=1.0), None, lambda *_: None, cfg=cfg)
+    kit = Kit(cfg=cfg)
 
     def say(text):
-        intent = route(text)
-        turn = Turn(1, 0.0, 1.0, 0.3)
-        (reply,), _ = skills.handle(intent, turn, intent.language)
-        return reply.text, turn
+        from types import SimpleNamespace
+
+        reply, outcome = kit.ask(text)
+        return reply, SimpleNamespace(result="failed" if outcome.failure else "done",
+                                      files=[outcome.slots["image"]] if "image" in outcome.slots else [])
 
     assert say("undo")[0].startswith("There's no picture yet")
     fox = _picture(cfg, "a.png", "a fox")

@@ -4,12 +4,10 @@ from __future__ import annotations
 import asyncio
 import json
 
-from assistant.history import Turn
-from assistant.router.route import route
 from assistant.skills import timers
-from assistant.skills.dispatch import Skills
-from assistant.skills.state import SessionState
 from assistant.skills.timers import Timer, TimerBook
+
+from .everyday_kit import Kit
 
 
 class Wall:
@@ -20,16 +18,21 @@ class Wall:
         return self.t
 
 
-def say(skills, text):
-    intent = route(text)
-    turn = Turn(1, 0.0, 1.0, 0.3)
-    (reply,), job = skills.handle(intent, turn, intent.language)
-    return reply.text, turn
+class Failed:
+    """The outcome seen like the old turn: ``result`` is "failed" when the outcome failed."""
+
+    def __init__(self, outcome):
+        self.result = "failed" if outcome.failure else "done"
+
+
+def say(kit, text):
+    reply, outcome = kit.ask(text)
+    return reply, Failed(outcome)
 
 
 def make(tmp_path, wall):
     book = TimerBook(tmp_path / "timers.json", wall=wall)
-    return book, Skills(SessionState(voice="alloy", speed=1.0), None, lambda *_: None, timer_book=book)
+    return book, Kit(book=book)
 
 
 def test_several_named_timers_listed_and_cancelled(tmp_path):

@@ -51,7 +51,8 @@ class WebFace:
     """``Face``: serve the page for a running ``Assistant`` until ``stop()``."""
 
     def __init__(self, cfg: Config, address: str = security.DEFAULT_ADDRESS, *, session: str = "local",
-                 reply_dir: Path | None = None, history_path: Path | None = None):
+                 reply_dir: Path | None = None, history_path: Path | None = None,
+                 announce: Callable[[str], None] | None = None):
         self.cfg = cfg
         self.host, self.port = security.parse_address(address)
         self.token = security.required_token(self.host)  # refuses before anything starts
@@ -59,6 +60,7 @@ class WebFace:
         self.reply_dir = reply_dir or default_reply_dir()
         self.history_path = history_path or default_history_path(cfg.service.history)
         self.image_dir = gallery.store_dir(cfg)
+        self.announce = announce  # told the page's URL once it is served
         self.assistant: Any = None
         self.hub: Hub | None = None
         self._runner: web.AppRunner | None = None
@@ -88,6 +90,8 @@ class WebFace:
         if sockets and self.port == 0:
             self.port = sockets[0][1]
         log.info("web page on %s", self.url)
+        if self.announce is not None:
+            self.announce(self.url)
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:

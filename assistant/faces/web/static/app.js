@@ -119,7 +119,7 @@ function imageNode(item) {
   }
   const picture = el("a", {href: item.url, target: "_blank", rel: "noopener", class: "frame"},
     el("img", {src: item.url, alt: item.prompt || item.id, loading: "lazy"}),
-    item.kind === "edit" ? overlay(item.mask) : null);
+    item.kind === "edit" && !item.source_url ? overlay(item.mask) : null);  // the region on the original, else here
   const original = item.source_url ? el("a", {href: item.source_url, target: "_blank", rel: "noopener", class: "original frame", title: "original"},
     el("img", {src: item.source_url, alt: "original", loading: "lazy"}), overlay(item.mask)) : null;
   const meta = [item.model, item.size, clock(item.time)].filter(Boolean).join(" · ");
