@@ -167,3 +167,24 @@ def test_loop_runs_own_sentences_first_and_records_the_status(tmp_path, receiver
 
 def test_defaults_have_no_sentences():
     assert load_config().sentences == ()
+
+
+def test_reload_brings_new_sentences_and_ask_uses_them():
+    """SIGHUP -> Assistant.reload(new config): the next utterance matches the new sentences."""
+    first = build_config({"sentences": [{"templates": ["cheese"], "reply": "Cheddar."}]})
+    second = build_config({"sentences": [{"templates": ["cheese"], "reply": "Brie."}]})
+    eng = engines([])
+
+    async def main():
+        a = Assistant(first, eng)
+        serving = asyncio.create_task(a.serve())
+        r1 = await (await a.handle_text("Cheese!")).finished()
+        a.reload(second)
+        r2 = await (await a.handle_text("cheese")).finished()
+        a.stop()
+        await serving
+        return r1, r2
+
+    r1, r2 = asyncio.run(main())
+    assert (r1["intent"], r1["replies"]) == ("sentence", ["Cheddar."])
+    assert (r2["intent"], r2["replies"]) == ("sentence", ["Brie."])
