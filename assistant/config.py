@@ -68,6 +68,7 @@ class SttConfig(ServiceBackend):
     languages: tuple[str, ...] = ("en", "ko")
     english_first: bool = True
     english_first_logprob: float = -0.8
+    uri: str = ""  # backend "wyoming": tcp://HOST:PORT of a Wyoming asr server
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class TtsConfig(ServiceBackend):
     instructions: str = ""
     local_engine: str = "auto"
     deterministic: bool = False
+    uri: str = ""  # backend "wyoming": tcp://HOST:PORT of a Wyoming tts server
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,9 @@ class ServiceConfig:
     history: str = ""
     log_level: str = "info"
     fallback_local: bool = True
+    http: str = ""  # the web page's HOST:PORT for run/serve ("" = off); never a token here
+    wyoming: str = ""  # tcp://HOST:PORT: serve Wyoming (Home Assistant) beside the loop; "" = off
+    satellites: tuple[str, ...] = ()  # tcp://HOST:PORT of wyoming-satellite servers to drive
 
 
 @dataclass(frozen=True)
@@ -124,8 +129,8 @@ class Config:
 
 # Values a key may take beyond its type.
 _CHOICES: dict[str, tuple[Any, ...]] = {
-    "stt.backend": ("auto", "local", "openai"),
-    "tts.backend": ("auto", "local", "openai"),
+    "stt.backend": ("auto", "local", "openai", "wyoming"),
+    "tts.backend": ("auto", "local", "openai", "wyoming"),
     "images.backend": ("auto", "local", "openai"),
     "tts.local_engine": ("auto", "piper", "espeak"),
     "images.fit": ("pad", "crop", "stretch"),

@@ -43,7 +43,7 @@ class _Fallback:
     def _switch(self, exc: BaseException) -> Any:
         with self._lock:
             if self._active is self._primary:
-                log.warning("%s API unreachable (%s); using the local engine", self._what, exc)
+                log.warning("%s server unreachable (%s); using the local engine", self._what, exc)
                 self._active = self._fallback_factory()
                 self._on_switch(self._what)
             return self._active
@@ -91,9 +91,9 @@ def build_engines(cfg: Config, *, speaker: Any = None, on_fallback: Callable[[st
     transcriber = make_transcriber(cfg)
     synthesizer = make_synthesizer(cfg)
     if cfg.service.fallback_local:
-        if resolve_backend(cfg.stt.backend, cfg.stt.base_url) == "openai":
+        if resolve_backend(cfg.stt.backend, cfg.stt.base_url) in ("openai", "wyoming"):
             transcriber = FallbackTranscriber(transcriber, lambda: make_transcriber(cfg, "local"), on_fallback, "speech recognition")
-        if resolve_backend(cfg.tts.backend, cfg.tts.base_url) == "openai":
+        if resolve_backend(cfg.tts.backend, cfg.tts.base_url) in ("openai", "wyoming"):
             synthesizer = FallbackSynthesizer(synthesizer, lambda: make_synthesizer(cfg, "local"), on_fallback, "speech")
     if speaker is None:
         from .audio.playback import NullSpeaker, Speaker

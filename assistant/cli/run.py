@@ -33,7 +33,9 @@ def _prepare_output_dir(path: Path, force: bool) -> Path:
 @click.option("--wake-word", default=None, help="Only act after this wake word (okay_nabu, hey_jarvis, ...).")
 @click.option("--force", is_flag=True, help="Replace replies left in --output-dir by an earlier run.")
 @click.option("--quiet", is_flag=True, help="Do not print the live transcript and the summary table.")
-def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, force, quiet):
+@click.option("--http", "http", metavar="HOST:PORT", is_flag=False, flag_value="127.0.0.1:8765", default=None,
+              help="Also serve the web page (bare --http: 127.0.0.1:8765; default [service] http).")
+def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, force, quiet, http):
     """Listen, understand and answer (microphone, or a recording with --input)."""
     from ..service.runner import run_assistant
 
@@ -44,6 +46,11 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
         from ..audio.sources import existing_audio_file
 
         existing_audio_file(input_path)
+    faces = []
+    if http or cfg.service.http:
+        from ..faces.web import WebFace
+
+        faces.append(WebFace(cfg, http or cfg.service.http))  # the token rule is checked here
     if output_dir is not None:
         output_dir = _prepare_output_dir(output_dir, force)
     turns = run_assistant(
@@ -56,6 +63,7 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
         wake_word=wake_word if wake_word is not None else (cfg.router.wake_word or None),
         echo=(lambda line: None) if quiet else (lambda line: click.echo(line)),
         config_path=click.get_current_context().find_root().params.get("config_path"),
+        faces=faces,
     )
     if not quiet:
         click.echo(summary_table(turns))

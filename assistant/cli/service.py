@@ -15,6 +15,8 @@ _scope_options = [
     click.option("--system", "scope", flag_value="system", help="The system unit (dedicated user `assistant`, needs root)."),
     click.option("--unit-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                  help="Write/read the unit here instead of the systemd directory ($ASSISTANT_UNIT_DIR)."),
+    click.option("--serve", "command", flag_value="serve", default="run",
+                 help="The server unit assistant-serve.service (`assistant serve`: Wyoming, no microphone)."),
 ]
 
 
@@ -65,7 +67,7 @@ def service_group() -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do it without asking.")
 @click.option("--dry-run", is_flag=True, help="Only print what would be done.")
 @click.option("--executable", default=None, help="Path of the `assistant` command for ExecStart (default: this one).")
-def install_cmd(scope, unit_dir, yes, dry_run, executable):
+def install_cmd(scope, unit_dir, command, yes, dry_run, executable):
     """Write the unit, reload systemd and enable + start the service (shows the plan first)."""
     from ..service.install import describe, find_executable, plan_install
 
@@ -77,7 +79,8 @@ def install_cmd(scope, unit_dir, yes, dry_run, executable):
         if not staging:  # a unit for this machine must start something that exists here
             raise UserError(f"--executable {exec_path} is not an executable file")
         click.echo(f"note: --executable {exec_path} does not exist here", err=True)
-    plan = plan_install(scope, cfg, exec_path=exec_path, unit_dir=unit_dir, config_path=_config_path())
+    plan = plan_install(scope, cfg, exec_path=exec_path, unit_dir=unit_dir, config_path=_config_path(),
+                        command=command or "run")
     click.echo(f"assistant service install --{scope} will:")
     click.echo(describe(plan))
     if dry_run:
@@ -93,12 +96,12 @@ def install_cmd(scope, unit_dir, yes, dry_run, executable):
 @_with_scope
 @click.option("--yes", "-y", is_flag=True, help="Do it without asking.")
 @click.option("--dry-run", is_flag=True, help="Only print what would be done.")
-def uninstall_cmd(scope, unit_dir, yes, dry_run):
+def uninstall_cmd(scope, unit_dir, command, yes, dry_run):
     """Stop and disable the service and remove its unit file (data and history are kept)."""
     from ..service.install import describe, plan_uninstall
 
     _needs_root(scope, unit_dir, dry_run)
-    plan = plan_uninstall(scope, unit_dir=unit_dir)
+    plan = plan_uninstall(scope, unit_dir=unit_dir, command=command or "run")
     click.echo(f"assistant service uninstall --{scope} will:")
     click.echo(describe(plan))
     if dry_run:
@@ -109,11 +112,11 @@ def uninstall_cmd(scope, unit_dir, yes, dry_run):
 
 @service_group.command("status", short_help="Show how the service runs (systemctl status).")
 @_with_scope
-def status_cmd(scope, unit_dir):
+def status_cmd(scope, unit_dir, command):
     """systemctl status of the service (or why there is no systemd to ask)."""
     from ..service.install import status
 
-    code, text = status(scope, unit_dir=unit_dir)
+    code, text = status(scope, unit_dir=unit_dir, command=command or "run")
     click.echo(text)
     sys.exit(code)
 

@@ -178,7 +178,8 @@ class ImageService:
         elif caps.family == "dall-e-2":
             raise UserError("dall-e-2 edits need --mask or --region (or an image with transparent areas)")
         answer = self._request(self.images.edit, request, on_progress, prompt)
-        return self._save(answer, caps, fields, prompt, "edit", out=out, source=source, prepared=prepared)
+        return self._save(answer, caps, fields, prompt, "edit", out=out, source=source, prepared=prepared,
+                          region=parse_region(region) if region else None)
 
     def variation(self, image: str | Path, *, n: int = 1, model: str | None = None,
                   out: str | Path | None = None) -> ImageResult:
@@ -264,7 +265,8 @@ class ImageService:
         return _Answer(tuple(finals))
 
     def _save(self, answer: "_Answer", caps: ModelCaps, fields: dict[str, Any], prompt: str, kind: str, *,
-              out: str | Path | None, source: Path | None = None, prepared: Prepared | None = None) -> ImageResult:
+              out: str | Path | None, source: Path | None = None, prepared: Prepared | None = None,
+              region: str | None = None) -> ImageResult:
         limit = self.cfg.images.download_max_mb * 1024 * 1024
         blobs = [item.data if item.data is not None else download(item.url or "", self.cfg.images.timeout, limit)
                  for item in answer.items]
@@ -284,7 +286,7 @@ class ImageService:
                     "quality": fields.get("quality"), "style": fields.get("style"), "kind": kind,
                     "source": str(source) if source else None}
             path = store.save_image(target, blob, meta)
-            store.record(self.cfg, path, {k: v for k, v in meta.items() if v})
+            store.record(self.cfg, path, {k: v for k, v in dict(meta, region=region).items() if v})  # region: the page's overlay
             saved.append(path)
         return ImageResult(tuple(saved), prompt, revised, caps.name, size_text, fields.get("quality"),
                            fields.get("style"), kind, source, prepared.notes if prepared else ())

@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 from ..config import Config
 from ..errors import AssistantError, UserError
 from ..paths import atomic_path, ensure_private_dir
-from .units import SYSUSERS, UNIT_NAME, USER_WRITABLE, Scope, UnitSpec, extra_write_paths, render_unit
+from .units import SYSUSERS, USER_WRITABLE, Scope, UnitSpec, extra_write_paths, render_unit, unit_name
 
 # The system unit sees none of these (ProtectHome=yes).
 _HIDDEN_FROM_SYSTEM = ("/home/", "/root/", "/run/user/")
@@ -85,6 +85,7 @@ def plan_install(
     unit_dir: Path | None = None,
     config_path: str | None = None,
     home: Path | None = None,
+    command: str = "run",
 ) -> Plan:
     """Everything `service install` would do, without doing any of it."""
     home = home or Path.home()
@@ -105,8 +106,8 @@ def plan_install(
                     "system-wide (e.g. a venv in /opt/assistant) and keep config in /etc/assistant, or use --user")
     extra = extra_write_paths(wanted, scope, str(home))
     unit_dir = unit_dir or default_unit_dir(scope)
-    unit_path = unit_dir / UNIT_NAME
-    text = render_unit(UnitSpec(scope, exec_path, config_path, extra))
+    unit_path = unit_dir / unit_name(command)
+    text = render_unit(UnitSpec(scope, exec_path, config_path, extra, command))
     writes = [FileWrite(unit_path, text)]
     dirs: list[Path] = []
     commands: list[tuple[str, ...]] = []
@@ -125,15 +126,15 @@ def plan_install(
         dirs = [Path(p) for p in extra]
         notes.append("API key (optional): install -m 0600 key.txt /etc/credstore/openai_api_key")
     commands.append(systemctl(scope, "daemon-reload"))
-    commands.append(systemctl(scope, "enable", "--now", UNIT_NAME))
+    commands.append(systemctl(scope, "enable", "--now", unit_name(command)))
     return Plan(scope, unit_path, tuple(writes), (), tuple(dirs), tuple(commands), tuple(notes))
 
 
-def plan_uninstall(scope: Scope, *, unit_dir: Path | None = None) -> Plan:
-    unit_path = (unit_dir or default_unit_dir(scope)) / UNIT_NAME
+def plan_uninstall(scope: Scope, *, unit_dir: Path | None = None, command: str = "run") -> Plan:
+    unit_path = (unit_dir or default_unit_dir(scope)) / unit_name(command)
     if not unit_path.exists():
         raise UserError(f"no unit installed at {unit_path}")
-    commands = (systemctl(scope, "disable", "--now", UNIT_NAME), systemctl(scope, "daemon-reload"))
+    commands = (systemctl(scope, "disable", "--now", unit_name(command)), systemctl(scope, "daemon-reload"))
     notes = ("data, history and the API key file are kept",)
     return Plan(scope, unit_path, removes=(unit_path,), commands=commands, notes=notes)
 
@@ -194,14 +195,14 @@ _NO_SYSTEMD = ("has not been booted with systemd", "Failed to connect to bus", "
                "No medium found", "$DBUS_SESSION_BUS_ADDRESS")
 
 
-def status(scope: Scope, *, unit_dir: Path | None = None, run: Runner = _run) -> tuple[int, str]:
+def status(scope: Scope, *, unit_dir: Path | None = None, run: Runner = _run, command: str = "run") -> tuple[int, str]:
     """(exit code, text): systemctl's status, or one clear sentence when systemd is not there."""
-    unit_path = (unit_dir or default_unit_dir(scope)) / UNIT_NAME
+    unit_path = (unit_dir or default_unit_dir(scope)) / unit_name(command)
     where = f"unit file: {unit_path}" + ("" if unit_path.exists() else " (not installed: assistant service install)")
     if shutil.which("systemctl") is None:
         return 1, f"{where}\nsystemd is not available on this machine (no systemctl); run `assistant run` in the foreground."
     try:
-        result = run(systemctl(scope, "status", "--no-pager", "--lines=10", UNIT_NAME))
+        result = run(systemctl(scope, "status", "--no-pager", "--lines=10", unit_name(command)))
     except (OSError, subprocess.SubprocessError) as exc:
         return 1, f"{where}\ncould not run systemctl: {exc}"
     out = (result.stdout or "") + (result.stderr or "")

@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ..config import Config, load_config
 from ..errors import AssistantError
@@ -68,6 +68,7 @@ def run_assistant(
     echo: Callable[[str], None] = print,
     config_path: str | None = None,
     engines: Any = None,
+    faces: Sequence[Any] = (),
 ) -> list:
     from ..engines import build_engines
 
@@ -98,7 +99,7 @@ def run_assistant(
         warm_up=True,
     )
     holder["assistant"] = assistant
-    return asyncio.run(_main(assistant, source_factory, config_path))
+    return asyncio.run(_main(assistant, source_factory, config_path, faces))
 
 
 def _speaker_for(cfg: Config, output_dir: Path | None, input_path: str | None) -> Any:
@@ -113,7 +114,16 @@ def _speaker_for(cfg: Config, output_dir: Path | None, input_path: str | None) -
     return Speaker(cfg.audio.output_device or None)
 
 
-async def _main(assistant: Assistant, source_factory: Callable[[], Any], config_path: str | None) -> list:
+async def _main(assistant: Assistant, source_factory: Callable[[], Any], config_path: str | None,
+                faces: Sequence[Any] = ()) -> list:
+    """The loop, with ``faces`` (the web page, …) started beside it and stopped after it."""
+    from ..faces.hosting import faces_started
+
+    async with faces_started(assistant, faces):
+        return await _run(assistant, source_factory, config_path)
+
+
+async def _run(assistant: Assistant, source_factory: Callable[[], Any], config_path: str | None) -> list:
     loop = asyncio.get_running_loop()
     stopped = asyncio.Event()
 

@@ -18,4 +18,8 @@ def make_transcriber(cfg: Config, backend: str | None = None, *, vad_filter: boo
         from .openai import OpenAITranscriber
 
         return OpenAITranscriber(cfg.stt)
-    raise UserError(f"unknown stt backend {chosen!r}; use local or openai")
+    if chosen == "wyoming":
+        from .wyoming import WyomingTranscriber
+
+        return WyomingTranscriber(cfg.stt)
+    raise UserError(f"unknown stt backend {chosen!r}; use local, openai or wyoming")

@@ -18,4 +18,8 @@ def make_synthesizer(cfg: Config, backend: str | None = None) -> Synthesizer:
         from .openai import OpenAISynthesizer
 
         return OpenAISynthesizer(cfg.tts)
-    raise UserError(f"unknown tts backend {chosen!r}; use local or openai")
+    if chosen == "wyoming":
+        from .wyoming import WyomingSynthesizer
+
+        return WyomingSynthesizer(cfg.tts)
+    raise UserError(f"unknown tts backend {chosen!r}; use local, openai or wyoming")

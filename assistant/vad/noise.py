@@ -106,6 +106,14 @@ def frame_db(frame: bytes) -> float:
     return frame_levels(frame)[0]
 
 
+SILENT_DB = 12.0  # a frame quieter than this (rms < 4 LSB) is digital silence or dither: no room in it
+_SPREAD_CAP = 4.0  # dB: the noise's own fluctuation is bounded (brown noise ~3, hiss ~1)
+_MEAN_CAP = 8.0  # dB: the noise mean stays within this of the floor
+_STEADY_DB = 9.0  # frame levels within this range for a whole window: steady noise, not speech
+_BLOCK = 4  # frames per block of the steady-noise window
+_BLOCKS = 4  # blocks in the window (~0.5 s at 30 ms; checked at every block's end)
+
+
 class NoiseFloor:
     """Background level in dB: falls fast to quieter frames, rises slowly otherwise.
 
@@ -113,6 +121,15 @@ class NoiseFloor:
     climbs only ``speech_rise_db_s`` so a long sentence does not lift it to its own level.
     ``mean``/``spread`` track how much the noise fluctuates (rumble and brown noise much more than
     hiss), so the speech threshold can stand clear of its peaks.
+
+    Bounded, so that no input leaves it in a state it never leaves: frames below ``SILENT_DB``
+    (digital silence, dither) only let the floor sink slowly (``rise_db_s``) towards that level
+    and never touch the noise statistics (the room around the next word is still the room); the
+    mean stays within ``_MEAN_CAP`` of the floor and the spread under ``_SPREAD_CAP``; and a floor
+    that is stale (the last ~0.5 s of frames all lie within ``_STEADY_DB`` of each other and above
+    it: a fan switched on, the gain turned up, a gate that opened) jumps to that steady level, in
+    speech or not (speech is never that steady; if a held vowel were, the floor falls back fast
+    at the next quieter frame).
     """
 
     def __init__(self, frame_s: float = 0.03, *, fall: float = 0.3, rise_db_s: float = 4.0,
@@ -124,10 +141,20 @@ class NoiseFloor:
         self._rise = rise_db_s * frame_s
         self._speech_rise = speech_rise_db_s * frame_s
         self._warmup = warmup_frames
+        self._lo = self._hi = 0.0  # this block's min and max level
+        self._count = 0  # frames in this block
+        self._blocks: list[tuple[float, float]] = []  # the last blocks' (min, max)
+        self.candidate: float | None = None  # a steady level above the floor, seen this frame
 
-    def update(self, db: float, speech: bool) -> float:
-        """Feed one frame level; returns the level (dB)."""
+    def update(self, db: float, speech: bool) -> float | None:
+        """Feed one frame level; returns the level (dB; None until a frame above silence)."""
         level = self.level
+        if db < SILENT_DB:  # digital silence: the room is at most this loud; nothing learnt
+            if level is None:  # the room so far is silence: what comes next (a word?) stands out
+                self.level = level = SILENT_DB
+            elif level > SILENT_DB:
+                self.level = level = max(SILENT_DB, level - self._rise)
+            return level
         if level is None:
             level = db
         elif db < level:
@@ -138,20 +165,57 @@ class NoiseFloor:
             level += min(db - level, self._speech_rise if speech else self._rise)
         if self._warmup > 0:
             self._warmup -= 1
+        self.candidate = self._steady(db, level)
         self.level = level
         return level
+
+    def lift(self) -> None:
+        """Take the steady level seen this frame (``candidate``) as the floor: the caller has
+        checked that it is not speech (a held vowel can be as steady; webrtcvad tells them apart)."""
+        if self.candidate is not None:
+            self.level, self.candidate = self.candidate, None
+
+    def _steady(self, db: float, level: float) -> float | None:
+        """The steady-noise window: the window's minimum when the floor is stale, else None."""
+        if self._count == 0:
+            self._lo = self._hi = db
+        elif db < self._lo:
+            self._lo = db
+        elif db > self._hi:
+            self._hi = db
+        self._count += 1
+        if self._count < _BLOCK:
+            return None
+        self._count = 0
+        blocks = self._blocks
+        blocks.append((self._lo, self._hi))
+        if len(blocks) > _BLOCKS:
+            del blocks[0]
+        if len(blocks) == _BLOCKS:
+            lo = min(b[0] for b in blocks)
+            if lo > level and max(b[1] for b in blocks) - lo <= _STEADY_DB:
+                return lo
+        return None
 
     def excess(self, db: float, speech: bool, margin_db: float, relax: float = 1.0, k: float = 3.0) -> float:
         """Feed one frame level; returns how far (dB) it stands above the speech threshold:
         ``relax * max(margin_db, noise mean + k * spread - level)`` over the floor (negative: not
         louder than the noise). Quiet frames outside speech update the noise statistics."""
         level = self.update(db, speech)
+        if level is None or db < SILENT_DB:
+            self.candidate = None
+            return db - SILENT_DB - margin_db
         mean = self.mean
-        if mean is None:
-            mean = self.mean = db
+        if mean is None or mean < level:
+            mean = self.mean = level
+        elif mean > level + _MEAN_CAP:
+            mean = self.mean = level + _MEAN_CAP
         noisy = mean + k * self.spread - level
         over = db - level - relax * (margin_db if margin_db > noisy else noisy)
         if not speech and over <= 0.0:  # how the noise itself fluctuates (speech excluded)
             self.mean = mean = mean + 0.05 * (db - mean)
-            self.spread += 0.05 * (abs(db - mean) - self.spread)
+            dev = abs(db - mean)
+            self.spread += 0.05 * ((dev if dev < 2 * _SPREAD_CAP else 2 * _SPREAD_CAP) - self.spread)
+            if self.spread > _SPREAD_CAP:
+                self.spread = _SPREAD_CAP
         return over

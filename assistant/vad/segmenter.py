@@ -35,11 +35,14 @@ Event = SpeechStarted | Utterance
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 _HYSTERESIS = 0.7  # inside speech the energy threshold is relaxed to this fraction
 _SURE_DB = 10.0  # inside speech, this far above the threshold counts as voiced without webrtcvad
+_NOISE_PITCH = 0.5  # below this periodicity a steady sound may be noise (a fan), not a held vowel
 _WORD_PITCH = 0.6  # periodicity of a voiced vowel (noise bursts stay well below)
 _EDGE_S = 0.15  # loud frames webrtcvad calls unvoiced ("s", "t", "p") next to speech join it, up to this
 _FEED_MASK = 31  # every 32nd quiet frame still goes to webrtcvad (see process)
 _TRANSIENT_S = 0.5  # utterances up to this long are checked for being a slam or a click
 _CLOSURE_S = 0.15  # ... also after a silent closure this long ("-ts" in "lights"), if loud in the high band
+_LEAD_GAP = 8  # frames: voiced frames this close before a start's window join it (two at least)
+_RESTATE_FRAMES = 100  # frame levels kept (3 s) to re-judge them when the floor turns out stale
 
 
 def _frames(ms: float) -> int:
@@ -69,6 +72,7 @@ class Segmenter:
         self._n = 0  # frames fed so far
         self._vad = webrtcvad.Vad(self.cfg.aggressiveness)  # it adapts too: start afresh
         self._measure = self._measure_first  # then the level meter, with or without DC removal
+        self._ended_at = 0  # frame index where the last utterance ended (a new one starts after it)
         self._ended = 0  # utterances ended (DC is checked after the first ones, then now and then)
         self._floor = NoiseFloor(_FRAME_S)  # full band
         self._floor_hp = NoiseFloor(_FRAME_S)  # pre-emphasised band
@@ -84,6 +88,7 @@ class Segmenter:
         self._last_loud = 0  # last frame of the loud run right after the last voiced frame
         self._prev_voiced = False
         self._hissed = False  # the last frame in speech was loud in the pre-emphasised band
+        self._history: deque[tuple[float, float]] = deque(maxlen=_RESTATE_FRAMES)  # recent frame levels
 
     @property
     def in_speech(self) -> bool:
@@ -108,6 +113,15 @@ class Segmenter:
         over_full = self._floor.excess(full, speech, self._margin, relax)
         over_hp = self._floor_hp.excess(hp, speech, self._margin, relax)
         over = over_full if over_full > over_hp else over_hp
+        self._history.append((full, hp))
+        if (self._floor.candidate is not None or self._floor_hp.candidate is not None) \
+                and not self._vad.is_speech(frame, SAMPLE_RATE) \
+                and periodicity(np.frombuffer(frame, np.int16).astype(np.float64)) < _NOISE_PITCH:
+            # steady noise above a stale floor (not a held vowel: webrtcvad and its pitch say so)
+            self._floor.lift()
+            self._floor_hp.lift()
+            if speech:
+                self._restate(self._n)
         # inside speech a frame far above the noise needs no second opinion (saves half the cost)
         voiced = over > 0.0 and ((speech and over > _SURE_DB) or self._vad.is_speech(frame, SAMPLE_RATE))
         i = self._n
@@ -147,7 +161,12 @@ class Segmenter:
         if self._voiced_in_window < self._need:
             return []
         window = list(recent)[-self._window :]
-        first = self._extend_back(next(j for j, _, v in window if v))
+        first = next(j for j, _, v in window if v)
+        # a short first syllable just before ("ko-" of "koppulso", then a closure) belongs to it
+        before = [j for j, _, v in recent if v and first - _LEAD_GAP <= j < first]
+        if len(before) >= 2:
+            first = before[0]
+        first = max(self._extend_back(first), self._ended_at)
         keep = [(j, f) for j, f, _ in recent if j >= first - self._pre_roll]
         self._audio = [f for _, f in keep]
         self._audio_first = keep[0][0]
@@ -158,6 +177,25 @@ class Segmenter:
         recent.clear()
         self._voiced_in_window = 0
         return [SpeechStarted(start=first * _FRAME_S)]
+
+    def _restate(self, i: int) -> None:
+        """The floor was stale (a fan switched on, the gain went up) and has just been lifted:
+        what passed for speech since may only have been that noise. Move the last voiced frame
+        back to the last one that still stands above the new floor; none since the start: the
+        utterance was the noise itself and is dropped when it ends (too short)."""
+        full_at = self._floor.level + self._margin
+        hp_at = self._floor_hp.level + self._margin
+        levels = self._history
+        first = i - len(levels) + 1  # frame index of levels[0]
+        last = next((first + k for k in range(len(levels) - 1, -1, -1)
+                     if levels[k][0] > full_at or levels[k][1] > hp_at), None)
+        if last is None:
+            if first > self._start:
+                return  # the start is older than what is kept: leave it as it is
+            last = self._start - 1
+        if last < self._last_voiced:
+            self._last_voiced = self._last_loud = last
+            self._prev_voiced = False
 
     def _extend_back(self, first: int) -> int:
         """Move a start edge back over the loud frames just before it (an initial "s", "st")."""
@@ -201,6 +239,7 @@ class Segmenter:
 
     def _finish(self) -> list[Event]:
         end = max(self._last_voiced, self._last_loud) + 1
+        self._ended_at = end
         audio_end = min(end + self._padding, self._audio_first + len(self._audio))
         events: list[Event] = []
         if self._long_enough(end) and not self._transient(end):

@@ -1,0 +1,183 @@
+"""Never deaf, never glued: real corpus sentences (English and Korean, ``tests/vad/sequences.py``)
+joined by every kind of pause a real input gives; exactly one utterance per sentence, edges
+within 100 ms of the clean clip's energy edges.
+
+Property-based (hypothesis): each test draws the sentences, the pause kind and lengths
+(0.4-3 s), 0-2 s of leading zeros, the noise level (10-30 dB below the speech), the dither
+amplitude, the gain change and the fan's switch-on pause. Examples are few and derandomized so
+the suite stays fast and reproducible; run with ``--hypothesis-seed`` / more examples by hand to
+search wider.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests import corpus
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.vad import sequences as S  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not corpus.available(), reason=corpus.SKIP_REASON)
+
+# Property cases that do not hold yet (measured 2026-11-30; xfail, not strict: examples that hold pass)
+OPEN = {
+    "gated": "a word right after digital silence whose room differs (the floor sinks 4 dB/s) can be lost",
+    "room": "a breath or lip noise in the clip's own room tone starts speech up to 0.16 s early",
+    "noise": "a noise onset right after leading zeros starts speech early (webrtcvad adapts in ~0.3 s)",
+    "fan": "webrtcvad or the pitch check still calls some fan frames speech: the fan joins the next sentence",
+    "gain": "after +12 dB the room stays above the floor until a 0.5 s steady window: end +0.3 s",
+    "drift": "the ten-minute mix inherits the cases above",
+}
+
+
+def open_case(key: str):
+    return pytest.mark.xfail(reason=OPEN[key], strict=False)
+
+
+FAST = settings(deadline=None, max_examples=12, derandomize=True, suppress_health_check=list(HealthCheck))
+
+
+def _pool() -> tuple[S.Sentence, ...]:
+    return S.pool() if corpus.available() else ()
+
+
+@st.composite
+def streams(draw, kinds=S.PAUSES, snr=(10.0, 30.0)) -> S.Stream:
+    pool = _pool()
+    kind = draw(st.sampled_from(kinds))
+    if kind in ("room", "gain"):  # one recording setup: its own room tone between its sentences
+        groups = sorted({S.group(s.name) for s in pool})
+        g = draw(st.sampled_from(groups))
+        members = [s for s in pool if S.group(s.name) == g]
+    else:
+        members = list(pool)
+    n = draw(st.integers(2, 4))
+    sentences = [draw(st.sampled_from(members)) for _ in range(n)]
+    pauses = [draw(st.floats(0.4, 3.0)) for _ in range(n - 1)]
+    return S.build(
+        sentences, pauses, kind,
+        lead_zeros=draw(st.sampled_from([0.0, 0.1, draw(st.floats(0.0, 2.0))])),
+        snr_db=draw(st.floats(*snr)),
+        lsb=draw(st.integers(1, 4)),
+        gain_db=draw(st.sampled_from([12.0, -12.0])),
+        fan_from=draw(st.integers(1, n - 1)),
+        seed=draw(st.integers(0, 2**16)),
+    )
+
+
+def _holds(stream: S.Stream, tolerance: float = 0.1) -> None:
+    found = S.segment(stream)
+    why = S.check(found, stream.truth, tolerance, stream.audible)
+    assert not why, (stream.kind, stream.names, why, found, stream.truth)
+
+
+def test_the_pool_has_english_and_korean_sentences_and_commands():
+    corpus.need_corpus()
+    pool = _pool()
+    assert {s.language for s in pool} == {"en", "ko"}
+    assert len(pool) >= 10
+
+
+@open_case("gated")
+@FAST
+@given(streams(kinds=("zeros", "dither")))
+def test_digital_silence_and_dither_never_deafen(stream):
+    _holds(stream)
+
+
+@open_case("room")
+@FAST
+@given(streams(kinds=("room",)))
+def test_the_recordings_own_room_tone_separates_sentences(stream):
+    _holds(stream)
+
+
+@open_case("noise")
+@FAST
+@given(streams(kinds=("white", "pink", "brown", "hum"), snr=(15.0, 30.0)))
+def test_noise_15_to_30_db_below_the_speech(stream):
+    _holds(stream)
+
+
+@open_case("noise")
+@FAST
+@given(streams(kinds=("white", "pink", "brown", "hum"), snr=(10.0, 15.0)))
+def test_noise_10_db_below_the_speech_still_counts_every_sentence(stream):
+    """At 10-15 dB SNR a soft onset or a final consonant lies under the noise: the count must
+    hold, the edges within 250 ms."""
+    _holds(stream, tolerance=0.25)
+
+
+@open_case("fan")
+@FAST
+@given(streams(kinds=("fan",), snr=(15.0, 25.0)))
+def test_a_fan_switching_on_in_a_pause(stream):
+    _holds(stream)
+
+
+@open_case("gain")
+@FAST
+@given(streams(kinds=("gain",)))
+def test_a_12_db_gain_change_mid_stream(stream):
+    _holds(stream)
+
+
+@open_case("drift")
+def test_mixed_input_does_not_drift():
+    """Ten minutes of every pause kind in turn through one segmenter (the hour is in
+    bench/segmenter.py): the last sentences are found like the first."""
+    corpus.need_corpus()
+    rng = np.random.default_rng(11)
+    pool = _pool()
+    from assistant.config import VadConfig
+    from assistant.events import Utterance
+    from assistant.vad.segmenter import Segmenter
+
+    seg = Segmenter(VadConfig())
+    offset, found, truth = 0.0, [], []
+    while offset < 600.0:
+        kind = S.PAUSES[int(rng.integers(len(S.PAUSES)))]
+        members = [s for s in pool if S.group(s.name) == S.group(pool[int(rng.integers(len(pool)))].name)]
+        sentences = [members[int(rng.integers(len(members)))] for _ in range(3)]
+        stream = S.build(sentences, list(rng.uniform(0.4, 3.0, 2)), kind, lead_zeros=float(rng.uniform(0, 2)),
+                         snr_db=float(rng.uniform(15, 30)), lsb=int(rng.integers(1, 5)), seed=int(rng.integers(1 << 16)),
+                         fan_from=1, gain_db=float(rng.choice([12.0, -12.0])))
+        for f in stream.frames():
+            found += [(u.start, u.end) for u in seg.process(f) if isinstance(u, Utterance)]
+        truth += [(a + offset, b + offset) for a, b in stream.truth]
+        offset += len(stream.frames()) * 0.03
+    found += [(u.start, u.end) for u in seg.flush() if isinstance(u, Utterance)]
+    assert not S.check(found, truth), S.check(found, truth)
+
+
+def _five(kind: str, lead_s: float) -> tuple[np.ndarray, int]:
+    """Five real read sentences (CMU ARCTIC, two speakers) joined by 1 s pauses of ``kind``."""
+    clips = [c for c in corpus.clips() if c.name.startswith(("cmu_arctic_us_aew", "cmu_arctic_us_axb"))][:5]
+    x = [c.pcm().astype(np.float64) for c in clips]
+    room = x[0][:1200]
+    rng = np.random.default_rng(0)
+    pause = {"room": lambda: np.tile(np.concatenate([room, room[::-1]]), 7)[:16000],
+             "zeros": lambda: np.zeros(16000),
+             "dither1": lambda: rng.integers(-1, 2, 16000).astype(np.float64),
+             "dither4": lambda: rng.integers(-4, 5, 16000).astype(np.float64)}[kind]
+    parts = [np.zeros(int(lead_s * 16000))]
+    for c in x:
+        parts += [c, pause()]
+    return np.concatenate(parts), len(x)
+
+
+@pytest.mark.parametrize("lead_s", [0.0, 0.1, 2.0])
+@pytest.mark.parametrize("kind", ["room", "zeros", "dither1", "dither4"])
+def test_the_issue_cases_five_sentences_five_utterances(kind, lead_s):
+    """The issue's cases: one 29.5 s utterance (room tone), deaf after the first pause (zeros,
+    +-1 LSB dither), one utterance after 0.1 s of leading zeros. Each sentence is one utterance."""
+    corpus.need_corpus()
+    audio, n = _five(kind, lead_s)
+    stream = S.Stream(np.round(audio).astype(np.int16), [], [], kind)
+    found = S.segment(stream)
+    assert len(found) == n, found
+    assert all(b - a > 1.0 for a, b in found)
