@@ -12,13 +12,12 @@ FaceBuilder = Callable[[Any, Any, dict], list]
 
 
 def _wyoming(cfg: Any, engines: Any, options: dict) -> list:
-    from ..faces.wyoming import wyoming_faces
+    from ..faces.wyoming import faces_from_options
 
     server = options.get("wyoming") or cfg.service.wyoming
-    if not server and not _others_asked(options):
+    if not server and not _others_asked(options) and not cfg.service.http:
         server = "tcp://127.0.0.1:10400"  # serve with no face named: the Wyoming server, loopback only
-    satellites = list(options.get("satellite") or ()) or list(cfg.service.satellites)
-    return wyoming_faces(cfg, engines, servers=[server] if server else [], satellites=satellites)
+    return faces_from_options(cfg, engines, wyoming=server, satellites=options.get("satellite") or ())
 
 
 def _others_asked(options: dict) -> bool:
@@ -29,7 +28,9 @@ def _web(cfg: Any, engines: Any, options: dict) -> list:
     from ..faces.web import WebFace
 
     address = options.get("http") or cfg.service.http
-    return [WebFace(cfg, address)] if address else []  # off loopback without a token: refused here
+    if not address:
+        return []
+    return [WebFace(cfg, address, announce=lambda url: click.echo(f"web page: {url}", err=True))]  # no token off loopback: refused here
 
 
 FACE_BUILDERS: list[FaceBuilder] = [_wyoming, _web]

@@ -119,7 +119,7 @@ def test_typed_draw_streams_placeholder_then_image_and_turn(tmp_path):
             wav = await http.get(audio[0])
             assert wav.status == 200 and (await wav.read()).startswith(b"RIFF")
             stats = await (await http.get("/api/stats")).json()
-            assert stats["points"][0]["eos_to_first_audio"] == 1.4
+            assert stats["points"][0]["seconds"] == 1.4 and stats["points"][0]["typed"] is False
             assert stats["stages"][0]["stage"] == "eos_to_first_audio"
     run(scenario())
 
@@ -228,7 +228,7 @@ def test_history_is_shown_on_start(tmp_path):
             await face.stop()
         assert [t["turn"] for t in turns] == [7, 8]
         assert turns[0]["replies"][0]["text"] == "Okay, faster." and turns[1]["reason"] == "no speech"
-        assert stats["points"] == [{"time": 1764500000.0, "turn": 7, "eos_to_first_audio": 0.9}]
+        assert stats["points"] == [{"time": 1764500000.0, "turn": 7, "seconds": 0.9, "typed": False}]
     run(scenario())
 
 

@@ -101,10 +101,12 @@ def browser():
 
 
 def wait_for(driver, predicate, timeout=30.0, what="condition"):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: predicate(d))
+    try:  # the page replaces elements as updates arrive: a stale one is simply looked up again
+        return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                             ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(predicate)
     except Exception as exc:  # noqa: BLE001
         raise AssertionError(f"timed out waiting for {what}; page text:\n{driver.find_element('tag name', 'body').text[:2000]}") from exc
 
@@ -166,3 +168,106 @@ def fits_a_phone(driver) -> None:
     wait_for(driver, lambda d: d.execute_script("return window.innerWidth") <= 400, what="a phone-sized window")
     overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than a phone screen"
+
+
+def fox_png(size: int = 512, hat: bool = False) -> bytes:
+    """A small picture of a red fox in the snow (drawn here, so the screenshot shows a picture)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (size, size))
+    draw = ImageDraw.Draw(img)
+    for y in range(size):  # evening sky
+        t = y / size
+        draw.line([(0, y), (size, y)], fill=(int(40 + 120 * t), int(60 + 110 * t), int(120 + 100 * t)))
+    s = size / 512
+    draw.ellipse([-80 * s, 380 * s, 600 * s, 700 * s], fill=(236, 240, 246))  # snow
+    draw.ellipse([150 * s, 300 * s, 370 * s, 420 * s], fill=(214, 84, 30))  # body
+    draw.polygon([(330 * s, 350 * s), (470 * s, 300 * s), (440 * s, 380 * s)], fill=(224, 100, 40))  # tail
+    draw.polygon([(455 * s, 305 * s), (470 * s, 300 * s), (462 * s, 330 * s)], fill=(250, 250, 250))
+    draw.ellipse([110 * s, 230 * s, 230 * s, 330 * s], fill=(224, 96, 36))  # head
+    draw.polygon([(118 * s, 250 * s), (130 * s, 180 * s), (165 * s, 238 * s)], fill=(200, 76, 26))  # ears
+    draw.polygon([(175 * s, 236 * s), (205 * s, 180 * s), (222 * s, 252 * s)], fill=(200, 76, 26))
+    draw.polygon([(110 * s, 290 * s), (60 * s, 305 * s), (120 * s, 318 * s)], fill=(240, 236, 230))  # muzzle
+    draw.ellipse([56 * s, 299 * s, 68 * s, 311 * s], fill=(30, 30, 30))
+    draw.ellipse([150 * s, 262 * s, 162 * s, 274 * s], fill=(30, 30, 30))  # eye
+    for x in (175, 215, 300, 335):  # legs
+        draw.rectangle([x * s, 400 * s, (x + 16) * s, 440 * s], fill=(60, 40, 30))
+    if hat:  # a party hat, in the top left quarter
+        draw.polygon([(120 * s, 200 * s), (215 * s, 200 * s), (160 * s, 70 * s)], fill=(60, 170, 90))
+        draw.ellipse([150 * s, 58 * s, 172 * s, 80 * s], fill=(250, 220, 60))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_real_loop_draws_a_red_fox(browser, tmp_path, monkeypatch):
+    """The acceptance path: the real Assistant (serve, no microphone) on the openai backends against
+    the strict stand-in; typed commands through the page; the README's screenshot."""
+    import base64
+    import time
+
+    from assistant.audio.playback import NullSpeaker
+    from assistant.config import load_config, with_overrides
+    from assistant.engines import build_engines
+    from assistant.history import HistoryWriter
+    from assistant.loop import Assistant
+    from tests.standin import Reply, StandIn
+
+    if not hasattr(Assistant, "handle_text"):
+        pytest.skip("the loop has no turn events yet")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-web-0123456789")
+    with StandIn() as srv:
+        def picture(png: bytes) -> Reply:
+            return Reply(json={"created": int(time.time()), "data": [{"b64_json": base64.b64encode(png).decode("ascii")}]},
+                         delay=1.5)
+
+        srv.script("/images/generations", [picture(fox_png())])
+        srv.script("/images/edits", [picture(fox_png(1024, hat=True))])
+        service = {"base_url": srv.base_url, "timeout": 10.0, "max_retries": 0}
+        cfg = with_overrides(load_config(), stt={**service, "backend": "openai"}, tts={**service, "backend": "openai"},
+                             images={**service, "backend": "openai", "output_dir": str(tmp_path / "images")},
+                             service={"fallback_local": False, "history": str(tmp_path / "history.jsonl")})
+        engines = build_engines(cfg, speaker=NullSpeaker())
+
+        def make():
+            return Assistant(cfg, engines, history=HistoryWriter([tmp_path / "history.jsonl"]))
+
+        with ServerThread(cfg, make, tmp_path / "replies", run=lambda a: a.serve()) as server:
+            browser.get(server.url)
+            wait_for(browser, lambda d: d.find_element("id", "link").text == "live", what="the live stream")
+            type_command(browser, "draw a red fox")
+            wait_for(browser, lambda d: d.find_elements("css selector", ".tile.pending"), what="the placeholder")
+            wait_for(browser, lambda d: d.execute_script(
+                "const i = document.querySelector('.tile img'); return i && i.complete && i.naturalWidth > 0"),
+                what="the picture")
+            assert not browser.find_elements("css selector", ".tile.pending")
+            wait_for(browser, lambda d: "done" in d.find_element("css selector", "#turns li").text, what="the finished turn")
+            first = browser.find_element("css selector", "#turns li").text
+            assert "draw a red fox" in first and "draw" in first
+            wait_for(browser, lambda d: d.find_elements("css selector", "#turns li button.play"), what="the reply audio")
+            # an edit shows its original with the region outlined, then the result
+            type_command(browser, "add a hat in the top left")
+            wait_for(browser, lambda d: d.find_elements("css selector", ".tile.edit .original .mask"), what="the edit with its mask")
+            mask = browser.find_element("css selector", ".tile.edit .original .mask")
+            assert mask.get_attribute("style").replace(" ", "").startswith("left:0%;top:0%;width:50%;height:50%")
+            assert len(browser.find_elements("css selector", ".tile img")) == 3  # original + result, and the first drawing
+            type_command(browser, "speak slower")
+            wait_for(browser, lambda d: d.find_element("css selector", "#settings [name=speed]").get_attribute("value") == "0.75",
+                     what="the settings to follow a command")
+            assert server.assistant.session("local").state.speed == 0.75
+            # a spoken command (an utterance already cut; the stand-in hears "help") shows up too
+            import numpy as np
+
+            srv.script("/audio/transcriptions", [Reply(json={"text": "Help."})])
+            audio = (np.random.default_rng(0).standard_normal(16000) * 300).astype(np.int16)
+            asyncio.run_coroutine_threadsafe(server.assistant.handle_utterance(audio), server.loop).result(10)
+            wait_for(browser, lambda d: "Help." in d.find_element("css selector", "#turns li").text, what="the spoken turn")
+            type_command(browser, "뭘 할 수 있어?")
+            wait_for(browser, lambda d: "이렇게 말해 보세요" in d.find_element("css selector", "#turns li").text, what="the Korean reply")
+            wait_for(browser, lambda d: len(d.find_elements("css selector", "#plot circle")) == 5, what="every turn on the plot")
+            assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+            browser.set_window_size(1280, 1500)
+            not_blank(keep_screenshot(browser, tmp_path, "real.png"))
+            assert srv.violations == []

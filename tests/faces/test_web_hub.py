@@ -68,3 +68,15 @@ def test_hub_survives_odd_events_and_keeps_reply_audio(tmp_path):
     hub.on_event(ev(EventType.IMAGE_FAILED, 4, reason="content policy"))
     hub.on_event(object())  # never raises into the loop
     assert hub.placeholders() == []
+
+
+def test_settings_changed_by_a_voice_command_reach_the_pages(tmp_path):
+    current = {"voice": "alloy", "speed": 1.0}
+    hub = Hub(tmp_path, None, settings=lambda: dict(current))
+    queue = hub.connect()
+    hub.settings_changed()
+    hub.on_event(ev(EventType.TURN_FINISHED, 1, result="done", record={"turn": 1, "intent": "help"}))
+    current["speed"] = 0.75  # "speak slower" changed the session state
+    hub.on_event(ev(EventType.TURN_FINISHED, 2, result="done", record={"turn": 2, "intent": "setting"}))
+    updates = [queue.get_nowait() for _ in range(queue.qsize())]
+    assert [(n, d["speed"]) for _, n, d in updates if n == "settings"] == [("settings", 1.0), ("settings", 0.75)]

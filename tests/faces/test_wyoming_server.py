@@ -198,3 +198,15 @@ def test_transcript_draw_a_red_fox_is_handled_and_the_picture_saved(tmp_path, mo
     assert Path(answer.context["image"]).is_file() and answer.context["intent"] == "draw"
     assert answer.context["conversation_id"] == "c1"
     assert not_handled.type == "not-handled" and NotHandled.from_event(not_handled).text
+
+
+@pytest.mark.parametrize("args", [["serve", "--wyoming", "http://x:1"], ["run", "--wyoming", "tcp://x:99999"],
+                                  ["run", "--satellite", "tcp://:10700"], ["serve", "--satellite", "udp://x:1"]])
+def test_bad_addresses_are_one_line_and_exit_2(args):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ") and result.output.count("\n") == 1

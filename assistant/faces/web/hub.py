@@ -50,6 +50,7 @@ class Hub:
         self._reply_files: deque[str] = deque()
         self._reply_numbers = itertools.count(1)
         self.typed: set[tuple[str, int]] = set()
+        self._shown_settings: dict[str, Any] | None = None
         for record in history:
             self._from_record(record)
         if reply_dir is not None:
@@ -123,6 +124,8 @@ class Hub:
             self.publish("now", dict(self.now))
         elif kind == EventType.TRANSCRIBED:
             view.update(text=str(data.get("text", "")), language=str(data.get("language") or ""))
+            if data.get("typed"):
+                view["typed"] = True
             self.now.update(text=view["text"], turn=event.turn, session=session)
             self.publish("now", dict(self.now))
         elif kind == EventType.IGNORED:
@@ -152,7 +155,20 @@ class Hub:
             if data.get("reason"):
                 view["reason"] = str(data["reason"])
             view["finished"] = True
+            self.publish("turn", view)
+            self.settings_changed()  # a voice command may have changed them
+            return
         self.publish("turn", view)
+
+    def settings_changed(self, now: dict[str, Any] | None = None) -> None:
+        """Publish the session's settings when they differ from what the pages last got."""
+        if now is None:
+            if self._settings is None:
+                return
+            now = self._settings()
+        if now != self._shown_settings:
+            self._shown_settings = now
+            self.publish("settings", now)
 
     def _view(self, session: str, turn: int) -> dict[str, Any]:
         key = (session, turn)

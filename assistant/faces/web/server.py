@@ -51,7 +51,8 @@ class WebFace:
     """``Face``: serve the page for a running ``Assistant`` until ``stop()``."""
 
     def __init__(self, cfg: Config, address: str = security.DEFAULT_ADDRESS, *, session: str = "local",
-                 reply_dir: Path | None = None, history_path: Path | None = None):
+                 reply_dir: Path | None = None, history_path: Path | None = None,
+                 announce: Callable[[str], None] | None = None):
         self.cfg = cfg
         self.host, self.port = security.parse_address(address)
         self.token = security.required_token(self.host)  # refuses before anything starts
@@ -59,6 +60,7 @@ class WebFace:
         self.reply_dir = reply_dir or default_reply_dir()
         self.history_path = history_path or default_history_path(cfg.service.history)
         self.image_dir = gallery.store_dir(cfg)
+        self.announce = announce  # told the page's URL once it is served
         self.assistant: Any = None
         self.hub: Hub | None = None
         self._runner: web.AppRunner | None = None
@@ -71,7 +73,9 @@ class WebFace:
             raise AssistantError("the web page needs the loop's turn events (Assistant.subscribe/handle_text)")
         self.assistant = assistant
         history = await asyncio.to_thread(self._history)
-        self.hub = Hub(self.image_dir, self.reply_dir, history=history[-HISTORY_BACKFILL:])
+        self.hub = Hub(self.image_dir, self.reply_dir, history=history[-HISTORY_BACKFILL:],
+                       settings=lambda: live_settings.current(assistant, self.session_name))
+        self.hub.settings_changed()
         self._unsubscribe = assistant.subscribe(self.hub.on_event)
         self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=0.5, handle_signals=False)
         await self._runner.setup()
@@ -86,6 +90,8 @@ class WebFace:
         if sockets and self.port == 0:
             self.port = sockets[0][1]
         log.info("web page on %s", self.url)
+        if self.announce is not None:
+            self.announce(self.url)
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
@@ -270,17 +276,14 @@ class WebFace:
             return api_error(exc.status, str(exc))
         except live_settings.SettingsError as exc:
             return api_error(400, str(exc))
-        self.hub.publish("settings", now)
+        self.hub.settings_changed(now)
         return web.json_response(now)
 
     async def stats(self, request: web.Request) -> web.Response:
-        records = [{"time": t["time"], "timings": t["timings"]} for t in self.hub.turn_list()]
+        turns = self.hub.turn_list()
         rows = [{"stage": name, "n": n, "p50": round(p50, 4), "p95": round(p95, 4)}
-                for name, n, p50, p95 in latency_table(records)]
-        points = [{"time": r["time"], "turn": t["turn"], "eos_to_first_audio": v}
-                  for r, t in zip(records, self.hub.turn_list())
-                  if isinstance(v := r["timings"].get("eos_to_first_audio"), (int, float)) and math.isfinite(v)]
-        return web.json_response({"stages": rows, "points": points})
+                for name, n, p50, p95 in latency_table(turns)]
+        return web.json_response({"stages": rows, "points": [p for t in turns if (p := _point(t))]})
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         after = request.headers.get("Last-Event-ID") or request.query.get("after")  # a reconnect resumes
@@ -314,6 +317,23 @@ class WebFace:
             if task is not None:
                 self._streams.discard(task)
         return response
+
+
+def _point(turn: dict[str, Any]) -> dict[str, Any] | None:
+    """A turn's place on the latency plot: end of speech -> first audio for a spoken turn; for a
+    typed one (no speech) the text's arrival -> first audio, marked as typed."""
+    timings = turn.get("timings") or {}
+    spoken = timings.get("eos_to_first_audio")
+    if _seconds(spoken):
+        return {"time": turn["time"], "turn": turn["turn"], "seconds": spoken, "typed": False}
+    if turn.get("typed") and _seconds(timings.get("reply_first_audio")):
+        value = round(timings["reply_first_audio"] + (timings.get("route") if _seconds(timings.get("route")) else 0), 4)
+        return {"time": turn["time"], "turn": turn["turn"], "seconds": value, "typed": True}
+    return None
+
+
+def _seconds(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class _BadRequest(Exception):

@@ -11,6 +11,15 @@ from typing import Any, Sequence
 from .uri import SATELLITE_PORT, SERVER_PORT, parse_uri
 
 
+def faces_from_options(cfg: Any, engines: Any = None, *, wyoming: str | None = None,
+                       satellites: Sequence[str] = ()) -> list[Any]:
+    """``--wyoming``/``--satellite`` values, else ``[service] wyoming``/``satellites`` (engines: None
+    = the running assistant's, taken when the face starts)."""
+    server = wyoming or cfg.service.wyoming
+    return wyoming_faces(cfg, engines, servers=[server] if server else [],
+                         satellites=list(satellites) or list(cfg.service.satellites))
+
+
 def wyoming_faces(cfg: Any, engines: Any, *, servers: Sequence[str] = (), satellites: Sequence[str] = ()) -> list[Any]:
     """The faces for these addresses (command-line values, else the config's [service] keys)."""
     from ...secrets import resolve_backend

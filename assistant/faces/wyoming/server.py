@@ -49,7 +49,7 @@ class WyomingServer:
     def __init__(self, cfg: Any, engines: Any, host: str, port: int, *, stt_backend: str = "local",
                  tts_backend: str = "local"):
         self.cfg = cfg
-        self.engines = engines
+        self._engines = engines  # None: the running assistant's (they follow a SIGHUP reload)
         self.host, self.port = host, port
         self.info = build_info(cfg, stt_backend, tts_backend)
         self.assistant: Any = None
@@ -72,6 +72,10 @@ class WyomingServer:
         if self._server is not None:
             await self._server.stop()
             self._server = None
+
+    @property
+    def engines(self) -> Any:
+        return self._engines if self._engines is not None else self.assistant.engines
 
     @property
     def uri(self) -> str:

@@ -119,7 +119,7 @@ function imageNode(item) {
   }
   const picture = el("a", {href: item.url, target: "_blank", rel: "noopener", class: "frame"},
     el("img", {src: item.url, alt: item.prompt || item.id, loading: "lazy"}),
-    item.kind === "edit" ? overlay(item.mask) : null);
+    item.kind === "edit" && !item.source_url ? overlay(item.mask) : null);  // the region on the original, else here
   const original = item.source_url ? el("a", {href: item.source_url, target: "_blank", rel: "noopener", class: "original frame", title: "original"},
     el("img", {src: item.source_url, alt: "original", loading: "lazy"}), overlay(item.mask)) : null;
   const meta = [item.model, item.size, clock(item.time)].filter(Boolean).join(" · ");
@@ -163,7 +163,7 @@ function showStats(stats) {
   svg.replaceChildren();
   const pts = stats.points.slice(-60);
   const W = 320, H = 140, L = 34, B = 18;
-  const top = Math.max(1, ...pts.map((p) => p.eos_to_first_audio)) * 1.1;
+  const top = Math.max(1, ...pts.map((p) => p.seconds)) * 1.1;
   svg.append(mk("line", {x1: L, y1: H - B, x2: W - 4, y2: H - B, class: "axis"}), mk("line", {x1: L, y1: 4, x2: L, y2: H - B, class: "axis"}));
   for (const v of [0, top / 2, top]) {
     const y = H - B - (v / top) * (H - B - 6);
@@ -173,23 +173,28 @@ function showStats(stats) {
   }
   if (!pts.length) {
     const t = mk("text", {x: W / 2, y: H / 2, class: "tick", "text-anchor": "middle"});
-    t.textContent = "no spoken replies timed yet";
+    t.textContent = "no replies timed yet";
     svg.append(t);
     return;
   }
   const x = (i) => L + 6 + (pts.length === 1 ? 0 : (i / (pts.length - 1)) * (W - L - 16));
   const y = (v) => H - B - (v / top) * (H - B - 6);
-  svg.append(mk("polyline", {points: pts.map((p, i) => `${x(i)},${y(p.eos_to_first_audio)}`).join(" "), class: "line"}));
+  const spoken = pts.map((p, i) => [p, i]).filter(([p]) => !p.typed);
+  if (spoken.length > 1) svg.append(mk("polyline", {points: spoken.map(([p, i]) => `${x(i)},${y(p.seconds)}`).join(" "), class: "line"}));
   pts.forEach((p, i) => {
-    const dot = mk("circle", {cx: x(i), cy: y(p.eos_to_first_audio), r: 3, class: "dot"});
-    const tip = mk("title", {}); tip.textContent = `turn ${p.turn}: ${p.eos_to_first_audio.toFixed(2)} s`;
+    const dot = mk("circle", {cx: x(i), cy: y(p.seconds), r: 3.5, class: p.typed ? "dot typed" : "dot"});
+    const tip = mk("title", {});
+    tip.textContent = `turn ${p.turn}${p.typed ? " (typed: command → first audio)" : ""}: ${p.seconds.toFixed(2)} s`;
     dot.append(tip); svg.append(dot);
   });
 }
 
-function refreshStats() {
-  clearTimeout(statsTimer);
-  statsTimer = setTimeout(() => api("/api/stats").then(showStats).catch(() => {}), 300);
+function refreshStats() {  // at most one request in flight per burst of finished turns
+  if (statsTimer) return;
+  statsTimer = setTimeout(() => {
+    statsTimer = null;
+    api("/api/stats").then(showStats).catch(() => {});
+  }, 250);
 }
 
 // ------------------------------------------------------------------ settings
