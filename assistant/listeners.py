@@ -10,6 +10,7 @@ import threading
 from typing import IO, Any, Callable
 
 from .events import EventType, TurnEvent
+from .history import HistoryWriter
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ class HistoryListener:
         self.on_error = on_error
         self.oldest_open = oldest_open
         self._held: dict[int, dict[str, Any]] = {}
+        if isinstance(writer, HistoryWriter) and writer.on_error is None:
+            writer.on_error = on_error  # it never raises: it keeps the turns and reports once per episode
 
     def __call__(self, event: TurnEvent) -> None:
         if event.type is not EventType.TURN_FINISHED or event.turn is None:
