@@ -614,12 +614,12 @@ class Assistant:
         """Keep a copy as reply-NNN.wav; a failing write is reported, never fatal."""
         import soundfile as sf
 
-        from .paths import atomic_path
+        from .paths import PRIVATE, atomic_path
 
         self._reply_numbers += 1
         target = self.output_dir / f"reply-{self._reply_numbers:03d}.wav"
         try:
-            with atomic_path(target, overwrite=False) as tmp:
+            with atomic_path(target, overwrite=False, mode=PRIVATE) as tmp:  # replies are private
                 sf.write(tmp, samples, rate, format="WAV", subtype="PCM_16")
         except Exception as exc:  # disk full, read-only, removed directory: keep answering
             log.warning("could not keep the reply copy %s: %s", target, exc)

@@ -103,7 +103,7 @@ def prepare(image: str, mask: Path | None, region: str | None, model: str | None
     """Prepare IMAGE (and a mask) for an edit, offline: print sizes, modes and bytes."""
     from ..images.service import ImageService
     from ..images.store import slugify
-    from ..paths import atomic_write_bytes, unique_path
+    from ..paths import atomic_write_bytes, ensure_private_dir, unique_path
 
     if mask is not None and region:
         raise UserError("give either --mask or --region, not both")
@@ -112,7 +112,7 @@ def prepare(image: str, mask: Path | None, region: str | None, model: str | None
     service = ImageService(get_config())  # no client: preparation never sends anything
     source, prep = service.prepare(image, model=model, mask=mask, region=region, size=size, fit=fit,
                                    mask_mode=mask_mode, feather=feather)
-    out_dir.mkdir(parents=True, exist_ok=True)  # only once there is something to write
+    ensure_private_dir(out_dir)  # 0700, only once there is something to write
     stem = slugify(source.stem, 60)
     geo = prep.geometry
     img_path = unique_path(out_dir, f"{stem}-prepared", ".png")

@@ -499,7 +499,7 @@ class Preparation:
         directory = Path(out_dir)
         if directory.exists() and not directory.is_dir():
             raise UserError(f"not a directory: {directory}")
-        directory.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(directory)
         stem = store.slugify(self.source.stem, 60)
         written = []
         for suffix, data in (("prepared", self.prepared.png), ("mask", self.prepared.mask_png)):
