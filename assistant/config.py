@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import ConfigError, UserError
+from .sentences import Sentence, parse as parse_sentences
 
 Backend = Literal["auto", "local", "openai"]
 
@@ -27,6 +28,8 @@ class AudioConfig:
     output_device: str = ""
     mic_rate: int = 0
     realtime: bool = False
+    earcons: tuple[str, ...] = ("heard", "done")  # tones: heard (wake word), done (turn ended); [] = off
+    earcon_volume: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,16 @@ class ImagesConfig(ServiceBackend):
 
 
 @dataclass(frozen=True)
+class ChatConfig(ServiceBackend):
+    """Answers to what is not a command, by a chat model (Chat Completions); "off" = the short help."""
+
+    model: str = "gpt-5.4-mini"
+    instructions: str = ""          # "" = the built-in: short, speakable, in the user's language
+    max_output_tokens: int = 300
+    history_turns: int = 6
+
+
+@dataclass(frozen=True)
 class RouterConfig:
     reply_language: str = "auto"
     wake_word: str = ""
@@ -130,6 +143,8 @@ class Config:
     images: ImagesConfig = field(default_factory=ImagesConfig)
     router: RouterConfig = field(default_factory=RouterConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
+    chat: ChatConfig = field(default_factory=ChatConfig)
+    sentences: tuple[Sentence, ...] = ()  # [[sentences]]: the user's own commands (sentences.py)
     source: tuple[str, ...] = ()  # files the values came from, defaults first
 
 
@@ -186,6 +201,10 @@ RULES: dict[str, Rule] = {
     "service.fallback_local": Rule(), "service.history_max_mb": Rule(lo=0, hi=100_000),
     "service.history_keep": Rule(lo=1, hi=100),
     "service.http": Rule(hostport=True), "service.wyoming": Rule(tcp=True), "service.satellites": Rule(tcp=True),
+    "audio.earcons": Rule(choices=("heard", "done")), "audio.earcon_volume": Rule(lo=0.0, hi=1.0),
+    **{f"chat.{k}": r for k, r in _SERVICE.items()},
+    "chat.backend": Rule(choices=("auto", "openai", "off")), "chat.instructions": Rule(hi=4096),
+    "chat.max_output_tokens": Rule(lo=16, hi=4096), "chat.history_turns": Rule(lo=0, hi=50),
 }
 
 
@@ -227,6 +246,9 @@ def build_config(data: dict[str, Any], filename: str = "<config>", sources: tupl
     for f in dataclasses.fields(Config):
         if f.name == "source":
             continue
+        if f.name == "sentences":
+            sections[f.name] = parse_sentences(data.pop(f.name, []), filename)
+            continue
         sections[f.name] = _build_section(f.name, _hint(Config, f.name), data.pop(f.name, {}), filename)
     for key in data:
         raise ConfigError(f"unknown key '{key}' in {filename}")
@@ -244,8 +266,10 @@ def with_overrides(cfg: Config, **sections: dict[str, Any]) -> Config:
 
 
 def as_dict(cfg: Config) -> dict[str, Any]:
-    data = dataclasses.asdict(cfg)
-    data.pop("source", None)
+    data = {f.name: dataclasses.asdict(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)
+            if f.name not in ("source", "sentences")}
+    data["sentences"] = [{k: v for k, v in dataclasses.asdict(s).items() if k != "patterns" and v not in ("", (), None)}
+                         for s in cfg.sentences]
     return data
 
 
@@ -286,8 +310,11 @@ def _check_value(dotted: str, hint: Any, value: Any, filename: str) -> Any:
     if origin is tuple:
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"'{dotted}' must be a list of strings, got {value!r} in {filename}")
+        rule = RULES.get(dotted, Rule())
         for item in value:
-            _check_tcp(dotted, RULES.get(dotted, Rule()), item, filename)
+            _check_tcp(dotted, rule, item, filename)
+            if rule.choices and item not in rule.choices:
+                raise ConfigError(f"'{dotted}' may hold {', '.join(rule.choices)}, got {item!r} in {filename}")
         return tuple(value)
     expected = {int: (int,), float: (int, float), str: (str,), bool: (bool,)}[hint]
     if not isinstance(value, expected) or (hint is not bool and isinstance(value, bool)):

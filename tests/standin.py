@@ -41,6 +41,7 @@ import email.policy
 import io
 import json
 import math
+import re
 import threading
 import time
 import uuid
@@ -798,7 +799,8 @@ def chat_reply(req: dict, text: str) -> Reply:
              "total_tokens": 13 + len(text.split())}
     if req.get("stream"):
         base = {"id": cid, "object": "chat.completion.chunk", "created": now, "model": model}
-        deltas = [{"role": "assistant", "content": ""}, {"content": text}]
+        # word by word, as a real model streams (a client may speak each sentence as it completes)
+        deltas = [{"role": "assistant", "content": ""}] + [{"content": w} for w in re.findall(r"\S+\s*", text)]
         events = [(None, {**base, "choices": [{"index": 0, "delta": d, "finish_reason": None,
                                                "logprobs": None}]}) for d in deltas]
         events.append((None, {**base, "choices": [{"index": 0, "delta": {}, "logprobs": None,
@@ -947,7 +949,7 @@ class StandIn:
 
     def start(self) -> None:
         handler = type("Handler", (_Handler,), {"standin": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = _Server(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
@@ -1099,6 +1101,14 @@ class StandIn:
             return lambda: images_reply(req, "dall-e-2", "variations", self._store)
         rules_chat(req, rec.files)
         return lambda: chat_reply(req, self.chat_text)
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A client that resets or drops its connection (as the fault tests do) is not an error."""
+        import sys
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 def _endpoint(path: str) -> str:

@@ -120,7 +120,7 @@ from assistant.config import RULES, Config, validate  # noqa: E402
 def _keys() -> dict[str, type]:
     out = {}
     for section in dataclasses.fields(Config):
-        if section.name == "source":
+        if section.name in ("source", "sentences"):  # [[sentences]] are checked by sentences.parse
             continue
         cls = typing.get_type_hints(Config)[section.name]
         for f in dataclasses.fields(cls):

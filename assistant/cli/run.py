@@ -68,6 +68,11 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
     events = _open_events(events_path) if events_path is not None else None
     if output_dir is not None:
         output_dir = _prepare_output_dir(output_dir, force)
+    wake_word = wake_word if wake_word is not None else (cfg.router.wake_word or None)
+    notice = cloud_listening_notice(cfg, wake_word)
+    if notice:
+        click.echo(notice, err=True)
+        log.warning(notice)
     turns = run_assistant(
         cfg,
         input_path=input_path,
@@ -75,7 +80,7 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
         rate=rate,
         realtime=realtime or cfg.audio.realtime,
         output_dir=output_dir,
-        wake_word=wake_word if wake_word is not None else (cfg.router.wake_word or None),
+        wake_word=wake_word,
         echo=(lambda line: None) if quiet else (lambda line: click.echo(line, err=to_stdout)),
         config_path=click.get_current_context().find_root().params.get("config_path"),
         events=events,
@@ -103,6 +108,17 @@ def _open_events(path: str):
     except OSError as exc:
         raise UserError(f"cannot write events to {path}: {exc.strerror or exc}") from None
     return os.fdopen(fd, "w", encoding="utf-8", buffering=1)
+
+
+def cloud_listening_notice(cfg, wake_word: str | None) -> str | None:
+    """Said once at start when, with no wake word, every utterance goes to a cloud STT API."""
+    from ..secrets import resolve_backend, server_url
+
+    if wake_word or resolve_backend(cfg.stt.backend, cfg.stt.base_url) != "openai":
+        return None
+    where = server_url(cfg.stt.base_url) or "the OpenAI API (api.openai.com)"
+    return (f"note: no wake word and stt.backend is openai: every utterance heard is sent to {where} "
+            "for transcription (set router.wake_word, or stt.backend = \"local\", to keep audio here)")
 
 
 def summary_table(turns) -> str:

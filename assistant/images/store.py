@@ -133,9 +133,11 @@ def save_image(target: Path, data: bytes, meta: dict[str, Any]) -> Path:
 
 
 def record(cfg: Config, path: Path, meta: dict[str, Any]) -> None:
-    """Append a line to index.jsonl and point ``last`` at ``path`` (atomically)."""
+    """Append a line to index.jsonl (an edit's ``parent`` too) and point ``last`` at ``path`` (atomically)."""
     directory = output_dir(cfg)
     entry = {"file": _name_for(directory, path), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **meta}
+    if meta.get("source"):  # an edit or variation: its parent, named as the index names files
+        entry["parent"] = _name_for(directory, Path(meta["source"]))
     line = json.dumps(entry, ensure_ascii=False) + "\n"
     # one write with O_APPEND: lines never interleave; never through a planted symlink
     append_bytes(directory / INDEX, line.encode("utf-8"), PRIVATE)  # UserError (symlink) / WriteError
