@@ -50,6 +50,7 @@ async def with_server(cfg, engines, body):
 def test_uri_defaults_and_errors():
     assert parse_uri("tcp://0.0.0.0:10500", 10400) == ("0.0.0.0", 10500)
     assert parse_uri("tcp://", 10400) == ("127.0.0.1", 10400)
+    assert parse_uri("tcp://127.0.0.1:0", 10400) == ("127.0.0.1", 0)  # port 0: the system picks one
     assert parse_uri("kitchen:10700", 10700, default_host=None) == ("kitchen", 10700)
     for bad in ("http://x:1", "tcp://x:99999", "", "tcp://x:1/path"):
         with pytest.raises(UserError):
@@ -168,7 +169,8 @@ def test_transcript_draw_a_red_fox_is_handled_and_the_picture_saved(tmp_path, mo
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-handle-0123456789")
     with StandIn() as standin:
         cfg = with_overrides(local_config(), images={"backend": "openai", "base_url": standin.base_url,
-                                                     "output_dir": str(tmp_path / "images"), "max_retries": 0})
+                                                     "output_dir": str(tmp_path / "images"), "max_retries": 0},
+                             chat={"backend": "off"})  # a question is then not handled (no chat model)
         engines = build_engines(cfg, speaker=NullSpeaker())
 
         async def main():
