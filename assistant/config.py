@@ -25,6 +25,9 @@ class AudioConfig:
     output_device: str = ""
     mic_rate: int = 0
     realtime: bool = False
+    echo_cancel: str = "auto"
+    noise_suppression: bool = False
+    auto_gain: bool = False
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,7 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "router.reply_language": ("auto", "en", "ko"),
     "service.log_level": ("debug", "info", "warning", "error"),
     "vad.engine": ("webrtc", "silero", "both"),
+    "audio.echo_cancel": ("auto", "on", "off"),
 }
 _RANGES: dict[str, tuple[float, float]] = {
     "vad.aggressiveness": (0, 3),
