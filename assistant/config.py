@@ -99,6 +99,7 @@ class ImagesConfig(ServiceBackend):
     fit: str = "pad"
     partial_images: int = 0
     download_max_mb: int = 50
+    max_megapixels: float = 50.0
 
 
 @dataclass(frozen=True)

@@ -136,11 +136,11 @@ def stats_cmd(history_path):
     click.echo(f"{'stage':<26} {'n':>5} {'p50':>8} {'p95':>8}")
     for name, n, p50, p95 in rows:
         click.echo(f"{name:<26} {n:>5} {p50 * 1000:>6.0f}ms {p95 * 1000:>6.0f}ms")
-    rooms = sorted({str(r["session"]) for r in records if r.get("session")})
-    if len(rooms) > 1 or (rooms and rooms != ["local"]):  # satellites, the web page: which room said what
+    rooms = sorted({str(r.get("session") or "local") for r in records})
+    if rooms != ["local"]:  # satellites, the web page: which room said what
         click.echo(f"{'room (session)':<26} {'turns':>5} {'p50':>8} {'p95':>8}  end of speech -> first audio")
         for room in rooms:
-            mine = [r for r in records if str(r.get("session")) == room]
+            mine = [r for r in records if str(r.get("session") or "local") == room]
             timed = {name: (n, p50, p95) for name, n, p50, p95 in latency_table(mine)}
             n, p50, p95 = timed.get("eos_to_first_audio", (0, float("nan"), float("nan")))
             cells = f"{p50 * 1000:>6.0f}ms {p95 * 1000:>6.0f}ms" if n else f"{'-':>8} {'-':>8}"
