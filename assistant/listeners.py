@@ -47,20 +47,32 @@ class ConsoleListener:
 
 
 class HistoryListener:
-    """Writes each finished turn's record (history.jsonl, turns.jsonl). A failing write never
-    reaches the loop: ``on_error`` is told (it says "disk full" once)."""
+    """Writes each finished turn's record (history.jsonl, turns.jsonl) in spoken order: a turn
+    that finishes early (an edit) waits for an earlier one still drawing. A failing write never
+    reaches the loop: ``on_error`` is told (the loop says "disk full" once)."""
 
-    def __init__(self, writer: Any, on_error: Callable[[BaseException], None] = lambda _e: None):
+    def __init__(self, writer: Any, on_error: Callable[[BaseException], None] = lambda _e: None,
+                 oldest_open: Callable[[], int | None] = lambda: None):
         self.writer = writer
         self.on_error = on_error
+        self.oldest_open = oldest_open
+        self._held: dict[int, dict[str, Any]] = {}
         if isinstance(writer, HistoryWriter) and writer.on_error is None:
             writer.on_error = on_error  # it never raises: it keeps the turns and reports once per episode
 
     def __call__(self, event: TurnEvent) -> None:
-        if event.type is not EventType.TURN_FINISHED:
+        if event.type is not EventType.TURN_FINISHED or event.turn is None:
             return
+        self._held[event.turn] = dict(event.data["record"])
+        first_open = self.oldest_open()
+        for turn in sorted(self._held):
+            if first_open is not None and turn > first_open:
+                break
+            self._write(self._held.pop(turn))
+
+    def _write(self, record: dict[str, Any]) -> None:
         try:
-            self.writer.write(dict(event.data["record"]))
+            self.writer.write(record)
         except Exception as exc:  # OSError (disk full, read-only), or anything else: keep answering
             log.warning("could not write the history: %s", exc)
             self.on_error(exc)

@@ -115,7 +115,7 @@ class _Input:
     text: str = ""
     language: str | None = None
     from_source: bool = False  # cut from the audio source (the wake word applies)
-    speaking: bool = False  # the session was speaking when it arrived
+    hearing: gate.Hearing = gate.Hearing()  # the session as it was when the input arrived
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ class Assistant:
         if console is not None:
             self.subscribe(ConsoleListener(console))
         if history is not None:
-            self.subscribe(HistoryListener(history, self._write_failed))
+            self.subscribe(HistoryListener(history, self._write_failed, self.ledger.oldest_open))
         self.subscribe(StatusListener(self.notifier.status))
         self._reply_numbers = 0
         self._started: asyncio.Future | None = None
@@ -213,7 +213,7 @@ class Assistant:
         await self._start()
         target = self.session(session)
         ticket = self.ledger.open(session=target.name)
-        await self._inputs.put(_Input(ticket.id, target, text=text, language=language, speaking=target.speaking))
+        await self._inputs.put(_Input(ticket.id, target, text=text, language=language, hearing=self._hearing(target, heard=False)))
         return ticket
 
     async def handle_utterance(self, audio: np.ndarray, *, session: str = "local") -> TurnTicket:
@@ -261,6 +261,7 @@ class Assistant:
             if item is not None:
                 self.ledger.fail(item.turn, "shut down before it was handled")
                 self.ledger.settle(item.turn)
+        self._inputs.put_nowait(None)  # the turn worker ends after the input it is on
         self._stop_requested.set()
 
     def reload(self, cfg: Config, engines: Engines | None = None) -> list[str]:
@@ -389,7 +390,7 @@ class Assistant:
 
     async def _submit(self, utterance: Utterance, session: Session, *, from_source: bool) -> TurnTicket:
         ticket = self.ledger.open(utterance.start, utterance.end, self.cfg.vad.hangover_ms / 1000, session=session.name)
-        item = _Input(ticket.id, session, utterance, from_source=from_source, speaking=session.speaking)
+        item = _Input(ticket.id, session, utterance, from_source=from_source, hearing=self._hearing(session, heard=True))
         if from_source:
             self._heard_turns.add(ticket.id)  # the "done" earcon is for turns heard by the microphone
         if not self.turn_based and self._backlog_s + utterance.duration > BACKLOG_S:
@@ -417,7 +418,8 @@ class Assistant:
             if item.utterance is not None:
                 self._backlog_s = max(0.0, self._backlog_s - item.utterance.duration)
             if self.turn_based:
-                await session.idle.wait()  # the turn starts when the previous answer is over
+                await session.idle.wait()  # the turn starts when the previous answer is over,
+                item = dataclasses.replace(item, hearing=self._hearing(session, heard=item.utterance is not None))
             session.thinking += 1
             self._set_state(session)
             try:
@@ -450,7 +452,7 @@ class Assistant:
             language = item.language or (detect_language(text) if text else "")
             self._emit(EventType.TRANSCRIBED, turn, session, {"text": text, "language": language, "typed": True})
 
-        decision = gate.decide(text, self._hearing(session, item))
+        decision = gate.decide(text, item.hearing)
         if decision.verdict is gate.Verdict.IGNORE:
             return self._ignore(turn, session, decision.reason)
         if decision.verdict is gate.Verdict.BARGE_IN:
@@ -481,12 +483,13 @@ class Assistant:
                 session.idle.clear()
                 outcome.job.add_done_callback(partial(self._stream_done, session))
 
-    def _hearing(self, session: Session, item: _Input) -> gate.Hearing:
-        speaking = (session.speaking or item.speaking) and not self.turn_based
+    def _hearing(self, session: Session, *, heard: bool) -> gate.Hearing:
+        """What the gate needs, as it was when the input arrived (a queued utterance was not
+        spoken over a reply that started after it)."""
         state = session.state
         return gate.Hearing(
-            speaking=speaking,
-            hears_itself=session.hears_itself and item.utterance is not None,
+            speaking=session.speaking and not self.turn_based,
+            hears_itself=session.hears_itself and heard,
             last_reply=state.last_reply,
             reply_age=0.0 if session.speaking else self.clock() - state.last_reply_at,
             echo_window_s=self.cfg.router.echo_window_s,

@@ -99,6 +99,10 @@ class TurnLedger:
     def open_ids(self) -> list[int]:
         return list(self._open)
 
+    def oldest_open(self) -> int | None:
+        """The lowest id of a turn still open (ids are given in arrival order)."""
+        return next(iter(self._open), None)
+
     def fail(self, turn_id: int, reason: str) -> None:
         """Record a failure (the first reason wins); the turn still finishes when its work is done."""
         turn = self.get(turn_id)

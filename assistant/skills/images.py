@@ -31,6 +31,7 @@ class ImageJobs:
         self._max_jobs = max_jobs
         self._emit = emit
         self._tasks: set[asyncio.Task] = set()
+        self._latest: dict[int, asyncio.Task] = {}  # per session (state): its last job
         self._waiting = 0
         self._running = 0
         self.last_prompt = ""
@@ -57,7 +58,9 @@ class ImageJobs:
         except UserError:
             return say(request, "needs_key", failure="no image backend (needs OPENAI_API_KEY or images.base_url)")
         prompt = intent.prompt or (self.last_prompt if kind == "variation" else "")
-        if kind in ("edit", "variation") and not self._has_last_image(service, request):
+        previous = self._latest.get(id(request.state))
+        after = previous if kind != "draw" and previous is not None and not previous.done() else None
+        if kind in ("edit", "variation") and after is None and not self._has_last_image(service, request):
             return say(request, "no_image_yet", failure="no image yet")
         if not prompt and kind != "variation":
             return say(request, "unknown", failure="empty prompt")
@@ -67,7 +70,8 @@ class ImageJobs:
         self._waiting += 1
         position = self._running + self._waiting - self._max_jobs
         self._emit(EventType.IMAGE_QUEUED, request.turn, {"kind": kind, "prompt": prompt, "position": max(position, 0)})
-        task = asyncio.create_task(self._run(kind, service, prompt, request))
+        task = asyncio.create_task(self._run(kind, service, prompt, request, after))
+        self._latest[id(request.state)] = task  # "edit it" right after "draw …" waits for that picture
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         language = request.language
@@ -92,38 +96,47 @@ class ImageJobs:
         last = getattr(service, "last_image", None)
         return bool(last()) if callable(last) else True
 
-    async def _run(self, kind: str, service: Any, prompt: str, request: Request) -> JobResult:
-        turn, language = request.turn, request.language
-
-        def failed(reason: str, key: str | None = None, **kw: Any) -> JobResult:
-            self._emit(EventType.IMAGE_FAILED, turn, {"reason": reason})
-            reply = request.reply(message(key, language, **kw), kind="announce") if key else None
-            return JobResult(reply, failure=reason)
-
-        async with self._slots:
+    async def _run(self, kind: str, service: Any, prompt: str, request: Request, after: asyncio.Task | None) -> JobResult:
+        """Wait for the picture being edited (``after``) and a free slot, then make the picture."""
+        try:
+            if after is not None:  # "edit it" while that picture is still being drawn
+                await asyncio.wait({after})
+                if not self._has_last_image(service, request):
+                    self._waiting -= 1
+                    return self._failed(request, "no image yet", "no_image_yet")
+            await self._slots.acquire()
+        except BaseException:  # cancelled while waiting
             self._waiting -= 1
-            self._running += 1
-            self._emit(EventType.IMAGE_PROGRESS, turn, {"message": f"{kind}: {prompt[:60]}"})
-            started = time.monotonic()
-            try:
-                result = await asyncio.to_thread(self._call, kind, service, prompt, request, asyncio.get_running_loop())
-            except asyncio.CancelledError:
-                self._emit(EventType.IMAGE_FAILED, turn, {"reason": "cancelled"})
-                raise
-            except PolicyError as exc:
-                return failed(f"content policy: {exc}", "policy_refused")
-            except ApiError as exc:
-                if exc.status == 401:
-                    self._emit(EventType.IMAGE_FAILED, turn, {"reason": str(exc)})
-                    return JobResult(None, failure=str(exc), key_rejected=True)
-                return failed(str(exc), "job_failed", reason=_short(exc))
-            except AssistantError as exc:
-                return failed(str(exc), "job_failed", reason=_short(exc))
-            except Exception as exc:  # a bug in one job must not kill the loop
-                log.exception("image job failed")
-                return failed(f"{type(exc).__name__}: {exc}", "job_failed", reason=type(exc).__name__)
-            finally:
-                self._running -= 1
+            self._emit(EventType.IMAGE_FAILED, request.turn, {"reason": "cancelled"})
+            raise
+        self._waiting -= 1
+        self._running += 1
+        try:
+            return await self._make(kind, service, prompt, request)
+        finally:
+            self._running -= 1
+            self._slots.release()
+
+    async def _make(self, kind: str, service: Any, prompt: str, request: Request) -> JobResult:
+        turn, language = request.turn, request.language
+        self._emit(EventType.IMAGE_PROGRESS, turn, {"message": f"{kind}: {prompt[:60]}"})
+        started = time.monotonic()
+        try:
+            result = await asyncio.to_thread(self._call, kind, service, prompt, request, asyncio.get_running_loop())
+        except asyncio.CancelledError:
+            self._emit(EventType.IMAGE_FAILED, turn, {"reason": "cancelled"})
+            raise
+        except PolicyError as exc:
+            return self._failed(request, f"content policy: {exc}", "policy_refused")
+        except ApiError as exc:
+            if exc.status == 401:  # the loop says "key rejected" once per run
+                return self._failed(request, str(exc), None, key_rejected=True)
+            return self._failed(request, str(exc), "job_failed", reason=_short(exc))
+        except AssistantError as exc:
+            return self._failed(request, str(exc), "job_failed", reason=_short(exc))
+        except Exception as exc:  # a bug in one job must not kill the loop
+            log.exception("image job failed")
+            return self._failed(request, f"{type(exc).__name__}: {exc}", "job_failed", reason=type(exc).__name__)
         paths = tuple(str(p) for p in result.paths)
         seconds = round(time.monotonic() - started, 2)
         for path in paths:
@@ -135,6 +148,11 @@ class ImageJobs:
         names = ", ".join(p.rsplit("/", 1)[-1] for p in paths)
         key = "editing_done" if kind == "edit" else "drawing_done"
         return JobResult(request.reply(message(key, language, file=names), kind="announce"), files=paths)
+
+    def _failed(self, request: Request, reason: str, key: str | None, *, key_rejected: bool = False, **kw: Any) -> JobResult:
+        self._emit(EventType.IMAGE_FAILED, request.turn, {"reason": reason})
+        reply = request.reply(message(key, request.language, **kw), kind="announce") if key else None
+        return JobResult(reply, failure=reason, key_rejected=key_rejected)
 
     def _call(self, kind: str, service: Any, prompt: str, request: Request, loop: asyncio.AbstractEventLoop) -> Any:
         """Blocking (a worker thread): the request itself."""

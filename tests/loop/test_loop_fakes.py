@@ -71,17 +71,24 @@ def test_draw_then_edit_with_image_service(tmp_path):
 
 
 def test_jobs_beyond_max_are_queued_and_user_told(tmp_path):
+    from assistant.events import EventType
+
     gate = threading.Event()
     service = FakeImageService(tmp_path, gate)
     texts = [("draw a cat", "en"), ("draw a dog", "en"), ("draw a fox", "en")]
     cfg = with_overrides(load_config(), images={"max_jobs": 1})
     eng = engines(texts, images=lambda: service)
+    a = Assistant(cfg, eng, turn_based=True)
+    queued = []
 
-    async def release_after_all(i):
-        if i == len(texts) - 1:
-            asyncio.get_running_loop().call_later(0.05, gate.set)
+    def release_after_all(event):  # the first picture is held until all three were asked for
+        if event.type is EventType.IMAGE_QUEUED:
+            queued.append(event)
+            if len(queued) == len(texts):
+                gate.set()
 
-    turns = run(Assistant(cfg, eng, turn_based=True), EventSource(3, release_after_all))
+    a.subscribe(release_after_all)
+    turns = run(a, EventSource(3))
     said = spoken(eng)
     assert sum("queue" in s.lower() for s in said) == 2, said
     assert len(service.calls) == 3 and all(t.result == "done" for t in turns)
