@@ -149,10 +149,11 @@ class ImageJobs:
         key = "editing_done" if kind == "edit" else "drawing_done"
         return JobResult(request.reply(message(key, language, file=names), kind="announce"), files=paths)
 
-    def _failed(self, request: Request, reason: str, key: str | None, *, key_rejected: bool = False, **kw: Any) -> JobResult:
-        self._emit(EventType.IMAGE_FAILED, request.turn, {"reason": reason})
+    def _failed(self, request: Request, why: str, key: str | None, *, key_rejected: bool = False, **kw: Any) -> JobResult:
+        """``kw`` fills the message (it may hold ``reason``)."""
+        self._emit(EventType.IMAGE_FAILED, request.turn, {"reason": why})
         reply = request.reply(message(key, request.language, **kw), kind="announce") if key else None
-        return JobResult(reply, failure=reason, key_rejected=key_rejected)
+        return JobResult(reply, failure=why, key_rejected=key_rejected)
 
     def _call(self, kind: str, service: Any, prompt: str, request: Request, loop: asyncio.AbstractEventLoop) -> Any:
         """Blocking (a worker thread): the request itself."""
