@@ -50,6 +50,7 @@ async def with_server(cfg, engines, body):
 def test_uri_defaults_and_errors():
     assert parse_uri("tcp://0.0.0.0:10500", 10400) == ("0.0.0.0", 10500)
     assert parse_uri("tcp://", 10400) == ("127.0.0.1", 10400)
+    assert parse_uri("tcp://127.0.0.1:0", 10400) == ("127.0.0.1", 0)  # port 0: the system picks one
     assert parse_uri("kitchen:10700", 10700, default_host=None) == ("kitchen", 10700)
     for bad in ("http://x:1", "tcp://x:99999", "", "tcp://x:1/path"):
         with pytest.raises(UserError):

@@ -32,7 +32,7 @@ def parse_uri(uri: str, default_port: int, *, what: str = "wyoming address",
     host = parsed.hostname or default_host
     if not host:
         raise UserError(f"bad {what} {uri!r}: no host; use tcp://HOST:PORT")
-    return host, port or default_port
+    return host, default_port if port is None else port
 
 
 def is_loopback(host: str) -> bool:
