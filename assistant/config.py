@@ -28,6 +28,9 @@ class AudioConfig:
     output_device: str = ""
     mic_rate: int = 0
     realtime: bool = False
+    echo_cancel: str = "auto"
+    noise_suppression: bool = False
+    auto_gain: bool = False
     earcons: tuple[str, ...] = ("heard", "done")  # tones: heard (wake word), done (turn ended); [] = off
     earcon_volume: float = 0.3
 
@@ -202,6 +205,7 @@ RULES: dict[str, Rule] = {
     "service.history_keep": Rule(lo=1, hi=100),
     "service.http": Rule(hostport=True), "service.wyoming": Rule(tcp=True), "service.satellites": Rule(tcp=True),
     "audio.earcons": Rule(choices=("heard", "done")), "audio.earcon_volume": Rule(lo=0.0, hi=1.0),
+    "audio.echo_cancel": Rule(choices=("auto", "on", "off")), "audio.noise_suppression": Rule(), "audio.auto_gain": Rule(),
     **{f"chat.{k}": r for k, r in _SERVICE.items()},
     "chat.backend": Rule(choices=("auto", "openai", "off")), "chat.instructions": Rule(hi=4096),
     "chat.max_output_tokens": Rule(lo=16, hi=4096), "chat.history_turns": Rule(lo=0, hi=50),

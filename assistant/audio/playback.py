@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -67,6 +67,8 @@ class Speaker:
         self._stop = threading.Event()
         self._playing = False
         self._lock = threading.Lock()  # one play() at a time
+        self._taps: list[Callable[[np.ndarray, int], None]] = []  # see add_tap
+        self._rate = 0  # the open stream's rate (device rate)
 
     @staticmethod
     def available() -> tuple[bool, str]:
@@ -88,6 +90,11 @@ class Speaker:
     @property
     def is_playing(self) -> bool:
         return self._playing
+
+    def add_tap(self, tap: Callable[[np.ndarray, int], None]) -> None:
+        """``tap(samples, rate)`` gets every slice right after it was written to the device (int16
+        mono at the device rate): the echo canceller's reference."""
+        self._taps.append(tap)
 
     def stop(self) -> None:
         """Cut playback now (thread-safe); the running play() returns False."""
@@ -130,6 +137,7 @@ class Speaker:
                         stream, device_rate, channels = self._open(sd, sample_rate)
                         resampler = StreamResampler(sample_rate, device_rate)
                         step = max(1, int(device_rate * SLICE_S))
+                        self._rate = device_rate
                         stream.start()
                         self._playing = True
                     assert resampler is not None
@@ -156,4 +164,6 @@ class Speaker:
                 return False
             piece = data[start:start + step]
             stream.write(np.repeat(piece[:, None], channels, axis=1))  # (frames, channels)
+            for tap in self._taps:
+                tap(piece, self._rate)
         return True

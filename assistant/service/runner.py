@@ -91,6 +91,9 @@ def run_assistant(
     if engines is None:
         engines = build_engines(cfg, speaker=_speaker_for(cfg, output_dir, input_path),
                                 on_fallback=lambda what: holder["assistant"].fallback_notice(what))
+    from ..audio.echo import wrap_factory  # the assistant's own voice out of the microphone
+
+    source_factory = wrap_factory(source_factory, cfg, microphone=input_path is None, speaker=engines.speaker)
     assistant = Assistant(
         cfg,
         engines,
