@@ -114,7 +114,8 @@ def test_faults_never_crash_and_every_utterance_is_accounted_for(srv, tmp_path):
     unauthorized = {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error", "code": "invalid_api_key"}}
     srv.script("/images/generations", [Reply(status=400, json=policy), Reply(status=401, json=unauthorized),
                                        Reply(status=401, json=unauthorized)])
-    cfg = with_overrides(config(srv, tmp_path), stt={"timeout": 0.5, "max_retries": 2})
+    # one image job at a time: the stand-in answers the scripted replies in request order
+    cfg = with_overrides(config(srv, tmp_path), stt={"timeout": 0.5, "max_retries": 2}, images={"max_jobs": 1})
     turns, records = run(cfg, 6, tmp_path)
     assert len(records) == 6 and [r["turn"] for r in sorted(records, key=lambda r: r["turn"])] == [1, 2, 3, 4, 5, 6]
     by_turn = {r["turn"]: r for r in records}
