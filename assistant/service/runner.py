@@ -142,10 +142,13 @@ async def _main(assistant: Assistant, source_factory: Callable[[], Any], config_
     from ..faces.hosting import faces_started
 
     async with faces_started(assistant, faces):
-        return await _run(assistant, source_factory, config_path)
+        turns, signalled = await _run(assistant, source_factory, config_path)
+    if signalled:  # a thread stuck in a model call or a stdin read must not hold the exit
+        _hard_exit()
+    return turns
 
 
-async def _run(assistant: Assistant, source_factory: Callable[[], Any], config_path: str | None) -> list:
+async def _run(assistant: Assistant, source_factory: Callable[[], Any], config_path: str | None) -> tuple[list, bool]:
     loop = asyncio.get_running_loop()
     stopped = asyncio.Event()
 
@@ -184,29 +187,31 @@ async def _run(assistant: Assistant, source_factory: Callable[[], Any], config_p
     done, _ = await asyncio.wait({run_task, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
     if run_task in done:
         stop_wait.cancel()
-        return run_task.result()
+        return run_task.result(), False
     # Stopping: give the loop a moment to record what was pending; a model call still running in
-    # a thread cannot be interrupted, so the exit timer armed by on_stop ends the process anyway.
+    # a thread cannot be interrupted, so the process exits then (or by the timer armed by on_stop).
     try:
-        return await asyncio.wait_for(run_task, STOP_DEADLINE_S)
+        return await asyncio.wait_for(run_task, STOP_DEADLINE_S), True
     except (asyncio.TimeoutError, asyncio.CancelledError):
         log.warning("work still running at shutdown was abandoned")
-        return list(assistant.turns)
+        return list(assistant.turns), True
 
 
 def _exit_by(seconds: float) -> None:
     """Threads blocked in native code (a model call, a stdin read) would keep the interpreter
     from exiting; after ``seconds`` the process exits regardless (history lines are whole by then)."""
 
-    def hard_exit() -> None:
-        logging.shutdown()
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
-        os._exit(0)
-
-    timer = threading.Timer(seconds, hard_exit)
+    timer = threading.Timer(seconds, _hard_exit)
     timer.daemon = True
     timer.start()
+
+
+def _hard_exit() -> None:
+    """Flush and exit now, without waiting for worker threads (history lines are whole)."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(0)
