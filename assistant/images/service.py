@@ -20,12 +20,12 @@ from typing import Any, Callable, Iterable, Protocol, Sequence
 from ..config import Config
 from ..errors import ApiError, PolicyError, UserError
 from ..paths import atomic_write_bytes, cache_dir, ensure_private_dir
-from ..openai_client import make_client
+from ..openai_client import bad_response, make_client, transport_errors
 from ..secrets import redact
-from . import store
+from . import blend, store
 from .models import (ModelCaps, Options, check_prompt, check_size, edit_fields, generate_fields, get_caps,
                      spoken_fields, variation_fields)
-from .prepare import Prepared, decode, prepare, restore
+from .prepare import Prepared, decode, prepare, set_pixel_limit
 from .regions import parse_region
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,11 @@ class ImageService:
     def __init__(self, cfg: Config, client: Any = None):
         self.cfg = cfg
         self._client = client
+        set_pixel_limit(self.max_pixels)
+
+    @property
+    def max_pixels(self) -> int:
+        return int(self.cfg.images.max_megapixels * 1_000_000)
 
     # ------------------------------------------------------------------ helpers for the loop
     def last_image(self) -> Path | None:
@@ -139,11 +144,11 @@ class ImageService:
         if size:
             size = check_size(caps, size, "edit")  # never silently ignored
         path = store.resolve_image(self.cfg, image)
-        img = decode(store.read_bytes(path), str(path))
+        img = decode(store.read_bytes(path), str(path), self.max_pixels)
         mask_img = None
         if mask is not None:
             mask_path = store.existing_file(mask, "mask")
-            mask_img = decode(store.read_bytes(mask_path, "mask"), f"mask {mask_path}")
+            mask_img = decode(store.read_bytes(mask_path, "mask"), f"mask {mask_path}", self.max_pixels)
         region_name = parse_region(region) if region else None
         prepared = prepare(img, caps, mask=mask_img, region=region_name, fit=fit or self.cfg.images.fit,
                            mask_mode=mask_mode, feather=feather, size=size)
@@ -153,9 +158,10 @@ class ImageService:
              model: str | None = None, size: str | None = None, on_progress: Progress | None = None,
              out: str | Path | None = None, fit: str | None = None, mask_mode: str = "auto",
              quality: str | None = None, output_format: str | None = None,
-             references: Sequence[str | Path] = ()) -> ImageResult:
+             references: Sequence[str | Path] = (), feather: int = 0) -> ImageResult:
         """``references``: more input images for GPT image models (up to 16 in all); the mask and
-        the output geometry belong to ``image``."""
+        the output geometry belong to ``image``. The result is saved at ``image``'s size with its
+        pixels outside the mask kept; ``feather`` (px) softens only that blend."""
         caps = get_caps(model or self.cfg.images.model)
         if not caps.edit:
             edit_fields(caps, Options())  # raises the "cannot edit; models that can: …" UserError
@@ -167,7 +173,7 @@ class ImageService:
         if size:
             size = check_size(caps, size, "edit")
         source, prepared = self.prepare(image, model=caps.name, mask=mask, region=region, size=size,
-                                        fit=fit, mask_mode=mask_mode)
+                                        fit=fit, mask_mode=mask_mode, feather=feather)
         w, h = prepared.geometry.size
         opts = self._options(size=f"{w}x{h}", quality=quality, output_format=output_format, explicit_size=True)
         fields = edit_fields(caps, opts)
@@ -204,7 +210,7 @@ class ImageService:
         from .prepare import encode_png, flatten
 
         path = store.resolve_image(self.cfg, image)
-        img = flatten(decode(store.read_bytes(path), str(path)))
+        img = flatten(decode(store.read_bytes(path), str(path), self.max_pixels))
         if max(img.size) > REFERENCE_EDGE:
             img.thumbnail((REFERENCE_EDGE, REFERENCE_EDGE), Image.Resampling.LANCZOS, reducing_gap=3.0)
         data, _ = encode_png(img, caps.edit_image_max_bytes or None)
@@ -252,7 +258,7 @@ class ImageService:
             kind = getattr(event, "type", "")
             b64 = getattr(event, "b64_json", None)
             if kind.endswith("partial_image") and b64:
-                if on_progress is not None:
+                if on_progress is not None and _is_image(_b64(b64), self.max_pixels):
                     partial_dir = partial_dir or ensure_private_dir(ensure_private_dir(cache_dir()) / "partial-images")
                     idx = getattr(event, "partial_image_index", 0)
                     path = partial_dir / f"{stem}-partial-{idx}.{getattr(event, 'output_format', 'png') or 'png'}"
@@ -261,7 +267,7 @@ class ImageService:
             elif kind.endswith("completed") and b64:
                 finals.append(_Item(_b64(b64), None, None))
         if not finals:
-            raise ApiError("the image stream ended without an image")
+            raise bad_response("the image stream ended without an image")
         return _Answer(tuple(finals))
 
     def _save(self, answer: "_Answer", caps: ModelCaps, fields: dict[str, Any], prompt: str, kind: str, *,
@@ -271,10 +277,12 @@ class ImageService:
         blobs = [item.data if item.data is not None else download(item.url or "", self.cfg.images.timeout, limit)
                  for item in answer.items]
         if not blobs:
-            raise ApiError("the image service answered without images")
+            raise bad_response("the image service answered without images")
+        for blob in blobs:  # nothing is saved, indexed or made `last` unless every image is whole
+            check_image(blob, self.max_pixels)
         fmt = fields.get("output_format") or "png"
         if prepared is not None:
-            blobs = [_restored(b, prepared, fmt) for b in blobs]
+            blobs = [blend.finish(b, prepared, fmt) for b in blobs]  # input's size; outside the mask kept
         revised = next((i.revised_prompt for i in answer.items if i.revised_prompt), None)
         targets = store.target_paths(self.cfg, prompt or (source.stem if source else "image"), len(blobs),
                                      _format_of(blobs[0], fmt), out)
@@ -334,7 +342,50 @@ def _b64(text: str) -> bytes:
     try:
         return base64.b64decode(text, validate=False)
     except (binascii.Error, ValueError):
-        raise ApiError("the image service sent invalid base64 data") from None
+        raise bad_response("the image service sent invalid base64 data") from None
+
+
+# ------------------------------------------------------------------ answer validation
+MIN_EDGE = 16  # no model answers with a smaller image; a 1x1 "image" is an error page in disguise
+
+
+def check_image(blob: bytes, max_pixels: int) -> tuple[int, int]:
+    """(width, height) when ``blob`` is a whole image of sensible size, else ApiError
+    (bad_response): Pillow's verify() checks the structure, load() decodes every pixel."""
+    import warnings
+
+    from PIL import Image
+
+    if not blob:
+        raise bad_response("the image service sent an empty image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(blob)) as img:
+                size = img.size
+                if size[0] * size[1] > max_pixels:
+                    raise bad_response(f"the image service sent a {size[0]}x{size[1]} image, over the "
+                                       f"{max_pixels / 1e6:g} MP limit")
+                img.verify()
+            with Image.open(io.BytesIO(blob)) as img:
+                img.load()
+    except ApiError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever Pillow says, it is not a usable image
+        what = "not an image" if blob[:1] in (b"<", b"{") or "identify" in str(exc) else "a broken image"
+        raise bad_response(f"the image service sent {what} ({len(blob)} bytes)") from None
+    if min(size) < MIN_EDGE:
+        raise bad_response(f"the image service sent a {size[0]}x{size[1]} image, too small to be a result")
+    return size
+
+
+def _is_image(blob: bytes, max_pixels: int) -> bool:
+    try:
+        check_image(blob, max_pixels)
+        return True
+    except ApiError as exc:
+        log.warning("skipping a partial image: %s", exc)
+        return False
 
 
 def _size_of(blob: bytes) -> str | None:
@@ -355,28 +406,6 @@ def _format_of(blob: bytes, requested: str) -> str:
     if blob[:4] == b"RIFF" and blob[8:12] == b"WEBP":
         return "webp"
     return requested
-
-
-def _restored(blob: bytes, prepared: Prepared, fmt: str) -> bytes:
-    """Remove the padding (or stretching) preparation added, re-encoding only when needed."""
-    geo = prepared.geometry
-    if geo.fit == "crop" or (geo.box == (0, 0, *geo.size) and geo.fit == "pad"):
-        return blob
-    img = decode(blob, "the returned image")
-    back = restore(img, geo)
-    if back is img:
-        return blob
-    buf = io.BytesIO()
-    kind = _format_of(blob, fmt)
-    if kind == "jpeg":
-        back.convert("RGB").save(buf, "JPEG", quality=95)
-    elif kind == "webp":
-        back.save(buf, "WEBP", quality=95)
-    else:
-        from . import png as fastpng
-
-        return fastpng.encode(back if fastpng.supported(back) else back.convert("RGBA"))
-    return buf.getvalue()
 
 
 def download(url: str, timeout: float, limit: int) -> bytes:
@@ -426,6 +455,10 @@ def map_error(exc: Exception, base_url: str = "", timeout: float = 0) -> Excepti
                         f"{redact(str(exc.__cause__ or exc))}")
     if isinstance(exc, openai.APIError):
         return ApiError(f"image service error: {redact(str(exc))}")
+    if isinstance(exc, transport_errors()):  # a streamed answer cut off mid-way
+        return bad_response(f"the image service connection broke mid-answer: {redact(str(exc))}", None)
+    if isinstance(exc, ValueError):  # the SDK could not parse the answer (bad JSON, wrong shape)
+        return bad_response(f"the image service sent an unreadable answer: {redact(str(exc))[:200]}")
     return None
 
 
@@ -466,7 +499,7 @@ class Preparation:
         directory = Path(out_dir)
         if directory.exists() and not directory.is_dir():
             raise UserError(f"not a directory: {directory}")
-        directory.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(directory)
         stem = store.slugify(self.source.stem, 60)
         written = []
         for suffix, data in (("prepared", self.prepared.png), ("mask", self.prepared.mask_png)):
