@@ -8,20 +8,37 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Protocol
+
+import numpy as np
 
 from .config import Config
 from .errors import ApiError
+from .stt.base import Transcriber
+from .tts.base import Synthesizer
 
 log = logging.getLogger(__name__)
 
 
+class Speaker(Protocol):
+    """Plays int16 mono chunk streams; ``stop()`` (any thread) cuts the one playing."""
+
+    def play(self, chunks: Iterable[np.ndarray], sample_rate: int) -> bool: ...
+    def stop(self) -> None: ...
+
+
 @dataclass
 class Engines:
-    transcriber: Any
-    synthesizer: Any
-    speaker: Any
+    transcriber: Transcriber
+    synthesizer: Synthesizer
+    speaker: Speaker
     image_service: Callable[[], Any]
+    cfg: Config | None = None  # what they were built from (a rebuild keeps what did not change)
+    on_fallback: Callable[[str], None] = lambda _what: None  # "API unreachable, using local"
+
+
+# [audio] keys a running loop cannot apply (the microphone stays open as it was).
+AUDIO_RESTART_KEYS = ("input_device", "mic_rate", "realtime")
 
 
 def is_unreachable(exc: BaseException) -> bool:
@@ -83,33 +100,60 @@ class FallbackSynthesizer(_Fallback):
             yield from iterator
 
 
-def build_engines(cfg: Config, *, speaker: Any = None, on_fallback: Callable[[str], None] = lambda _w: None) -> Engines:
+def build_engines(cfg: Config, previous: Engines | None = None, *, speaker: Speaker | None = None,
+                  on_fallback: Callable[[str], None] | None = None) -> Engines:
+    """The engines for ``cfg``. With ``previous`` (a SIGHUP reload) the engines whose section did
+    not change are kept, and so are the fallback notice and a speaker chosen by the caller."""
     from .secrets import resolve_backend
     from .stt.factory import make_transcriber
     from .tts.factory import make_synthesizer
 
-    transcriber = make_transcriber(cfg)
-    synthesizer = make_synthesizer(cfg)
-    if cfg.service.fallback_local:
-        if resolve_backend(cfg.stt.backend, cfg.stt.base_url) in ("openai", "wyoming"):
-            transcriber = FallbackTranscriber(transcriber, lambda: make_transcriber(cfg, "local"), on_fallback, "speech recognition")
-        if resolve_backend(cfg.tts.backend, cfg.tts.base_url) in ("openai", "wyoming"):
-            synthesizer = FallbackSynthesizer(synthesizer, lambda: make_synthesizer(cfg, "local"), on_fallback, "speech")
+    old = previous.cfg if previous is not None else None
+    notify = on_fallback or (previous.on_fallback if previous is not None else (lambda _w: None))
+    same_service = old is not None and old.service == cfg.service
+
+    if same_service and old.stt == cfg.stt:
+        transcriber = previous.transcriber
+    else:
+        transcriber = make_transcriber(cfg)
+        if cfg.service.fallback_local and resolve_backend(cfg.stt.backend, cfg.stt.base_url) in ("openai", "wyoming"):
+            transcriber = FallbackTranscriber(transcriber, lambda: make_transcriber(cfg, "local"), notify, "speech recognition")
+    if same_service and old.tts == cfg.tts:
+        synthesizer = previous.synthesizer
+    else:
+        synthesizer = make_synthesizer(cfg)
+        if cfg.service.fallback_local and resolve_backend(cfg.tts.backend, cfg.tts.base_url) in ("openai", "wyoming"):
+            synthesizer = FallbackSynthesizer(synthesizer, lambda: make_synthesizer(cfg, "local"), notify, "speech")
+    if speaker is None and previous is not None:
+        speaker = previous.speaker
+        if old is not None and old.audio.output_device != cfg.audio.output_device and type(speaker).__name__ == "Speaker":
+            speaker = _default_speaker(cfg)
     if speaker is None:
-        from .audio.playback import NullSpeaker, Speaker
+        speaker = _default_speaker(cfg)
+    if old is not None and old.images == cfg.images:
+        image_service = previous.image_service
+    else:
+        def image_service() -> Any:
+            from .images.factory import make_image_service
 
-        ok, why = Speaker.available()
-        if ok:
-            speaker = Speaker(cfg.audio.output_device or None)
-        else:
-            log.warning("no audio output (%s); replies are not played", why)
-            speaker = NullSpeaker()
-    def image_service() -> Any:
-        from .images.factory import make_image_service
+            return make_image_service(cfg)
 
-        return make_image_service(cfg)
+    return Engines(transcriber, synthesizer, speaker, image_service, cfg, notify)
 
-    return Engines(transcriber, synthesizer, speaker, image_service)
+
+def _default_speaker(cfg: Config) -> Speaker:
+    from .audio.playback import NullSpeaker, Speaker as DeviceSpeaker
+
+    ok, why = DeviceSpeaker.available()
+    if ok:
+        return DeviceSpeaker(cfg.audio.output_device or None)
+    log.warning("no audio output (%s); replies are not played", why)
+    return NullSpeaker()
+
+
+def audio_needs_restart(old: Config, new: Config) -> list[str]:
+    """The changed ``[audio]`` keys a reload cannot apply."""
+    return [f"audio.{k}" for k in AUDIO_RESTART_KEYS if getattr(old.audio, k) != getattr(new.audio, k)]
 
 
 def warm_up(engines: Engines, voice: str) -> None:

@@ -1,49 +1,60 @@
-"""The assistant loop: source -> segmenter -> transcriber -> router -> skills -> speaker.
+"""The assistant loop: the wiring of its workers.
 
-Three asyncio tasks exchange frozen events through queues:
-- audio: frames from the source into the segmenter (pure, cheap) -> utterances;
-- turns: each utterance is transcribed (in a thread), routed (pure) and handled by a skill;
-- replies: each reply is synthesized and played (in a thread), one at a time, in order.
-Image jobs run beside them (see skills/images.py). Blocking work never runs on the event loop,
-so listening goes on while the assistant speaks or draws.
+    audio source -> segmenter -> [inputs] -> turn worker -> [replies per session] -> reply worker
+                                    ^                 \\-> image jobs (background) -/
+    handle_text / handle_utterance -/
 
-Half-duplex: while a reply plays, utterances are only checked for a stop word (barge-in).
-``turn_based`` (file input faster than real time) instead waits for the replies of one turn to
-finish before the next utterance is handled, like a person waiting for the answer.
+- audio: frames from the source into the segmenter (pure, cheap) -> utterances (``_audio``);
+- turns: each input is transcribed (in a thread), passed through the gate (pure: accept, ignore,
+  barge-in), routed (pure) and answered by a skill (``_turn_worker`` -> ``_handle``);
+- replies: each session's replies are synthesized and played (in a thread) one at a time, in
+  order; a session without a speaker still emits them as ``reply.audio`` events (``_speak``).
+
+Each turn has one owner, the ``TurnLedger``: it counts the turn's outstanding replies and jobs and
+finishes the turn when the last is done. Everything that happens is a ``TurnEvent`` to the
+listeners (console, history, ``turns.jsonl``, sd_notify, ``run --events``, the faces).
+
+``turn_based`` (file input faster than real time) waits for the replies of one turn to finish
+before the next input is handled, like a person waiting for the answer.
 """
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections import deque
-import difflib
-import itertools
 import logging
 import time
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Protocol
 
 import numpy as np
 
+from . import gate
 from .config import Config
+from .engines import Engines, Speaker
 from .errors import ApiError, AssistantError
-from .events import Reply, SpeechStarted, Utterance
+from .events import EventType, Reply, SpeechStarted, TurnEvent, Utterance
 from .history import HistoryWriter, Turn
-from .router.route import is_filler, is_stop, route
-from .skills.dispatch import Skills, image_options
+from .listeners import ConsoleListener, HistoryListener, StatusListener
+from .router.normalize import detect_language
+from .router.route import route
+from .skills.base import JobResult, Request
+from .skills.dispatch import Skills
 from .skills.images import ImageJobs
 from .skills.messages import message
 from .skills.state import SessionState
+from .skills.translate import Translate
+from .turns import MAX_TURNS_KEPT, Result, TurnLedger, TurnTicket
 from .vad.segmenter import Segmenter
 
 log = logging.getLogger(__name__)
 
-# Intents that still act as commands while translate mode is on.
-_COMMANDS_IN_TRANSLATE_MODE = {"translate_off", "translate_on", "stop"}
-_ECHO_SIMILARITY = 0.8
-MAX_TURNS_KEPT = 2000
-_FILE_BACKLOG = 4  # utterances cut ahead of the turn being handled (file input)
-_ECHO_MIN_COVER = 0.6  # an echo repeats most of the reply
+_FILE_BACKLOG = 4  # inputs cut ahead of the turn being handled (file input: backpressure)
+BACKLOG_S = 30.0  # live input: seconds of speech queued before the overflow is dropped
+_LEVEL_FRAMES = 8  # input level over 8 frames (0.24 s) ...
+_LEVEL_EVERY_S = 0.2  # ... sent at most every 0.2 s of wall time
+Listener = Callable[[TurnEvent], None]
 
 
 class FrameSource(Protocol):
@@ -68,85 +79,158 @@ class SourceLost(AssistantError):
     """Raised by a live source when the device goes away (the loop reopens it)."""
 
 
+class Session:
+    """One conversation (the local microphone, a satellite, the web page): its own state and
+    reply queue. Sessions share the engines, the image jobs and the turn worker."""
+
+    def __init__(self, name: str, state: SessionState, speaker: Speaker | None, room: str | None, hears_itself: bool):
+        self.name = name
+        self.state = state
+        self.speaker = speaker  # None: replies are only emitted as reply.audio events
+        self.room = room
+        self.hears_itself = hears_itself  # its input can pick up its output (echo possible)
+        self.replies: asyncio.Queue[_Say | None] = asyncio.Queue()
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self.worker: asyncio.Task | None = None
+        self.speaking = False
+        self.cut = False  # set by barge-in: the reply being spoken is abandoned
+        self.hearing = False
+        self.thinking = 0
+        self.shown = ""  # the last state event sent
+
+
+@dataclass(frozen=True, eq=False)
+class _Input:
+    turn: int
+    session: Session
+    utterance: Utterance | None = None
+    text: str = ""
+    language: str | None = None
+    from_source: bool = False  # cut from the audio source (the wake word applies)
+    speaking: bool = False  # the session was speaking when it arrived
+
+
+@dataclass(frozen=True)
+class _Say:
+    reply: Reply
+    immediate: bool
+
+
 class Assistant:
     def __init__(
         self,
         cfg: Config,
-        engines: Any,
+        engines: Engines,
         *,
         output_dir: Path | None = None,
         history: HistoryWriter | None = None,
         notifier: Notifier | None = None,
         turn_based: bool = False,
         wake_gate: Any = None,
-        console: Callable[[str], None] = lambda _line: None,
+        console: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         warm_up: bool = False,
+        hears_itself: bool = True,
     ):
         self.cfg = cfg
         self.engines = engines
         self.output_dir = output_dir
-        self.history = history
         self.notifier = notifier or _NoNotifier()
         self.turn_based = turn_based
         self.wake_gate = wake_gate
-        self.console = console
         self.clock = clock
         self.warm_up = warm_up
         # Reopening a lost microphone: first wait and cap (doubling in between). The cap keeps
         # "listening again within 5 s of the device coming back".
         self.reopen_backoff = (0.5, 4.0)
-        self.state = SessionState(voice=cfg.tts.voice, speed=cfg.tts.speed, reply_language=cfg.router.reply_language)
-        self.turns: deque[Turn] = deque(maxlen=MAX_TURNS_KEPT)  # bounded: the daemon runs for months
-        self._turn_ids = itertools.count(1)
-        self._reply_numbers = itertools.count(1)
-        self._pending: dict[int, int] = {}
+        self.ledger = TurnLedger(self._turn_finished, wall_clock=time.time)
+        self.sessions: dict[str, Session] = {}
+        self.local = self.session("local", speaker=engines.speaker)
+        self.local.hears_itself = hears_itself
+        self._listeners: list[Listener] = [self.ledger.observe]
+        if console is not None:
+            self.subscribe(ConsoleListener(console))
+        if history is not None:
+            self.subscribe(HistoryListener(history, self._write_failed))
+        self.subscribe(StatusListener(self.notifier.status))
+        self._reply_numbers = 0
+        self._started: asyncio.Future | None = None
+        self._done: asyncio.Task | None = None
+        self._audio_task: asyncio.Task | None = None
         self._stopping = False
-        self._speaking = False
-        self._cut = False  # set by barge-in: the reply being played is abandoned
         self._last_accepted_end = float("-inf")
+        self._said_once: set[str] = set()
         self._fallbacks_said: set[str] = set()
+        self._backlog_s = 0.0
+        self.overflowed = 0  # utterances dropped past the backlog
 
-    # ----------------------------------------------------------------- running
+    # ------------------------------------------------------------ the contract
+    @property
+    def state(self) -> SessionState:
+        """The local session's state."""
+        return self.local.state
+
+    @property
+    def turns(self) -> list[Turn]:
+        return list(self.ledger.turns)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with every turn event (on the event-loop thread, in order); it must
+        not block. Returns the function that unsubscribes it."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def session(self, name: str, *, speaker: Speaker | None = None, room: str | None = None) -> Session:
+        """The session ``name`` (created on first use with its own state)."""
+        existing = self.sessions.get(name)
+        if existing is not None:
+            if speaker is not None:
+                existing.speaker = speaker
+            return existing
+        cfg = self.cfg
+        state = SessionState(voice=cfg.tts.voice, speed=cfg.tts.speed, reply_language=cfg.router.reply_language)
+        session = self.sessions[name] = Session(name, state, speaker, room, hears_itself=False)
+        return session
+
+    async def handle_text(self, text: str, language: str | None = None, *, session: str = "local") -> TurnTicket:
+        """Typed text, routed exactly like speech."""
+        await self._start()
+        target = self.session(session)
+        ticket = self.ledger.open(session=target.name)
+        await self._inputs.put(_Input(ticket.id, target, text=text, language=language, speaking=target.speaking))
+        return ticket
+
+    async def handle_utterance(self, audio: np.ndarray, *, session: str = "local") -> TurnTicket:
+        """An utterance already cut (int16 mono 16 kHz), handled like one from the microphone."""
+        await self._start()
+        target = self.session(session)
+        audio = np.asarray(audio, dtype=np.int16)
+        utterance = Utterance(0.0, len(audio) / 16000, audio, 16000, 0.0)
+        return await self._submit(utterance, target, from_source=False)
+
+    async def serve(self) -> None:
+        """Run the workers with no audio source of their own, until ``stop()``."""
+        await self._start()
+        await self._stop_requested.wait()
+        await self._wind_down()
+
     async def run(self, source_factory: Callable[[], FrameSource]) -> list[Turn]:
         """Listen until the source ends (or ``stop()``), then finish pending jobs and replies."""
-        self._utterances: asyncio.Queue[tuple[Utterance, float] | None] = asyncio.Queue(
-            maxsize=_FILE_BACKLOG if self.turn_based else 0)
-        self._replies: asyncio.Queue[Reply | None] = asyncio.Queue()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self.jobs = ImageJobs(
-            self.engines.image_service,
-            max_jobs=self.cfg.images.max_jobs,
-            announce=self._enqueue,
-            finished=self._job_finished,
-            status=self.notifier.status,
-            options_for=image_options,
-            key_rejected=self._say_key_rejected,
-            progress=self.console,
-        )
-        self.skills = Skills(self.state, self.jobs, self._validate_voice)
-        self._loop = asyncio.get_running_loop()
-        if self.warm_up:
-            from .engines import warm_up
-
-            self.notifier.status("loading models")
-            await asyncio.to_thread(warm_up, self.engines, self.state.voice)
-        turns_task = asyncio.create_task(self._turn_worker(), name="turns")
-        replies_task = asyncio.create_task(self._reply_worker(), name="replies")
+        await self._start()
         self._audio_task = asyncio.create_task(self._audio(source_factory), name="audio")
         try:
             await self._audio_task
         except asyncio.CancelledError:
             if not self._stopping:
                 raise
-        await self._utterances.put(None)
-        await turns_task
-        if not self._stopping:
-            await self.jobs.drain()
-        await self._replies.put(None)
-        await replies_task
-        return list(self.turns)
+        await self._wind_down()
+        return self.turns
 
     def stop(self) -> None:
         """Stop listening and speaking now (SIGTERM/SIGINT); pending work is recorded as failed."""
@@ -154,31 +238,79 @@ class Assistant:
             return
         self._stopping = True
         self.notifier.stopping()
-        self._barge_in()
+        for session in self.sessions.values():
+            self._barge_in(session)
+        if self._started is None:
+            return
         self.jobs.cancel_all()
-        if not self._audio_task.done():
+        if self._audio_task is not None and not self._audio_task.done():
             self._audio_task.cancel()
-        while not self._utterances.empty():
-            item = self._utterances.get_nowait()
+        while not self._inputs.empty():
+            item = self._inputs.get_nowait()
             if item is not None:
-                turn = self._new_turn(*item)
-                self._finish(turn, "failed", "shut down before it was handled")
+                self.ledger.fail(item.turn, "shut down before it was handled")
+                self.ledger.settle(item.turn)
+        self._stop_requested.set()
 
-    def reload(self, cfg: Config, engines: Any | None = None) -> list[str]:
+    def reload(self, cfg: Config, engines: Engines | None = None) -> list[str]:
         """Apply a new config (SIGHUP): returns the sections that changed."""
         changed = [f.name for f in dataclasses.fields(cfg) if f.name != "source" and getattr(cfg, f.name) != getattr(self.cfg, f.name)]
         self.cfg = cfg
         if engines is not None:
             self.engines = engines
-        if "tts" in changed:
-            self.state.voice, self.state.speed = cfg.tts.voice, cfg.tts.speed
-        if "router" in changed:
-            self.state.reply_language = cfg.router.reply_language
+            self.local.speaker = engines.speaker
+            if self._started is not None:
+                self.jobs.reset(engines.image_service)
+        for session in self.sessions.values():
+            if "tts" in changed:
+                session.state.voice, session.state.speed = cfg.tts.voice, cfg.tts.speed
+            if "router" in changed:
+                session.state.reply_language = cfg.router.reply_language
         if "vad" in changed:
             self._new_segmenter = True
         return changed
 
-    # ------------------------------------------------------------------- audio
+    # ---------------------------------------------------------------- workers
+    async def _start(self) -> None:
+        if self._started is not None:
+            return await asyncio.shield(self._started)
+        loop = asyncio.get_running_loop()
+        self._started = loop.create_future()
+        self._loop = loop
+        self._stop_requested = asyncio.Event()
+        self._inputs: asyncio.Queue[_Input | None] = asyncio.Queue(maxsize=_FILE_BACKLOG if self.turn_based else 0)
+        self.jobs = ImageJobs(self.engines.image_service, max_jobs=self.cfg.images.max_jobs, emit=self._emit_for_turn)
+        self.skills = Skills(self.jobs, self._validate_voice, Translate(lambda: self.engines.transcriber))
+        try:
+            if self.warm_up:
+                from .engines import warm_up
+
+                self.notifier.status("loading models")
+                await asyncio.to_thread(warm_up, self.engines, self.state.voice)
+            self._turn_task = asyncio.create_task(self._turn_worker(), name="turns")
+        finally:
+            self._started.set_result(None)
+        self._set_state(self.local)
+
+    async def _wind_down(self) -> None:
+        """After the input ends (or stop): finish the queued turns, the jobs, the replies."""
+        if self._done is None:
+            self._done = asyncio.create_task(self._finish_work())
+        await asyncio.shield(self._done)
+
+    async def _finish_work(self) -> None:
+        await self._inputs.put(None)
+        await self._turn_task
+        if not self._stopping:
+            await self.jobs.drain()
+        for session in list(self.sessions.values()):
+            if session.worker is not None:
+                session.replies.put_nowait(None)
+                await session.worker
+        self.ledger.close_all("shut down before it was finished")
+        self._stop_requested.set()
+
+    # ------------------------------------------------------------------ audio
     async def _audio(self, source_factory: Callable[[], FrameSource]) -> None:
         backoff = self.reopen_backoff[0]
         while not self._stopping:
@@ -192,9 +324,10 @@ class Assistant:
                     async for event in source.events():
                         await self._on_event(event)
                     return
-                n = 0
+                n, energy, last_level = 0, 0.0, float("-inf")
                 async for frame in source.frames():
-                    self.notifier.watchdog()
+                    if self._healthy():
+                        self.notifier.watchdog()  # alive only while the turn worker is
                     backoff = self.reopen_backoff[0]
                     if self.wake_gate is not None:
                         self.wake_gate.feed(frame)
@@ -204,6 +337,12 @@ class Assistant:
                         segmenter = Segmenter(self.cfg.vad)
                         self._new_segmenter = False
                     n += 1
+                    energy += _energy(frame)
+                    if n % _LEVEL_FRAMES == 0:
+                        if self.clock() - last_level >= _LEVEL_EVERY_S:  # a few a second at most
+                            last_level = self.clock()
+                            self._emit(EventType.LEVEL, None, self.local, {"db": _db(energy / _LEVEL_FRAMES)})
+                        energy = 0.0
                     if n % 32 == 0:
                         await asyncio.sleep(0)  # let the other tasks run during fast file input
                 for event in segmenter.flush():
@@ -218,252 +357,318 @@ class Assistant:
 
     async def _on_event(self, event: Any) -> None:
         if isinstance(event, Utterance):
-            # file input waits here when turns lag behind (backpressure); a live queue never fills
-            await self._utterances.put((event, self.clock()))
+            self.local.hearing = False
+            self._set_state(self.local)
+            await self._submit(event, self.local, from_source=True)
         elif isinstance(event, SpeechStarted):
-            log.debug("speech started at %.2f s", event.start)
+            self.local.hearing = True
+            self._set_state(self.local)
 
-    # ------------------------------------------------------------------- turns
+    async def _submit(self, utterance: Utterance, session: Session, *, from_source: bool) -> TurnTicket:
+        ticket = self.ledger.open(utterance.start, utterance.end, self.cfg.vad.hangover_ms / 1000, session=session.name)
+        item = _Input(ticket.id, session, utterance, from_source=from_source, speaking=session.speaking)
+        if not self.turn_based and self._backlog_s + utterance.duration > BACKLOG_S:
+            self._overflow(ticket.id, utterance)
+            return ticket
+        self._backlog_s += utterance.duration
+        # file input waits here when turns lag behind (backpressure); a live queue never fills
+        await self._inputs.put(item)
+        return ticket
+
+    def _overflow(self, turn: int, utterance: Utterance) -> None:
+        self.overflowed += 1
+        log.warning("input backlog over %.0f s: utterance at %.1f s dropped (%d so far)", BACKLOG_S, utterance.start, self.overflowed)
+        self._emit(EventType.HEARD, turn, self.local, _edges(utterance))
+        self._ignore(turn, self.local, f"backlog over {BACKLOG_S:.0f} s (dropped)")
+        self.notice("backlog_overflow", f"input backlog over {BACKLOG_S:.0f} s: utterances dropped")
+
+    # ------------------------------------------------------------------ turns
     async def _turn_worker(self) -> None:
         while True:
-            item = await self._utterances.get()
+            item = await self._inputs.get()
             if item is None:
                 return
+            session = item.session
+            if item.utterance is not None:
+                self._backlog_s = max(0.0, self._backlog_s - item.utterance.duration)
             if self.turn_based:
-                await self._idle.wait()
-                # the turn starts when the previous answer is over, as it would live
-                item = (item[0], max(item[1], self.clock()))
-            turn = self._new_turn(*item)
+                await session.idle.wait()  # the turn starts when the previous answer is over
+            session.thinking += 1
+            self._set_state(session)
             try:
-                await self._handle(item[0], turn)
+                await self._handle(item)
             except AssistantError as exc:
-                log.warning("turn %d failed: %s", turn.id, exc)
+                log.warning("turn %d failed: %s", item.turn, exc)
                 if isinstance(exc, ApiError) and exc.status == 401:
-                    self._say_key_rejected(self.state.reply_language_for(turn.language or "en"), None)
-                self._finish(turn, "failed", str(exc))
-            except Exception as exc:  # never let one utterance kill the loop
-                log.exception("turn %d failed", turn.id)
-                self._finish(turn, "failed", f"{type(exc).__name__}: {exc}")
+                    self._say_key_rejected(session, session.state.reply_language_for(self._heard_language(item)), item.turn)
+                self.ledger.fail(item.turn, str(exc))
+            except Exception as exc:  # never let one input kill the loop
+                log.exception("turn %d failed", item.turn)
+                self.ledger.fail(item.turn, f"{type(exc).__name__}: {exc}")
+            finally:
+                self.ledger.settle(item.turn)
+                session.thinking -= 1
+                self._set_state(session)
 
-    def _new_turn(self, utterance: Utterance, emitted: float) -> Turn:
-        turn = Turn(next(self._turn_ids), utterance.start, utterance.end, self.cfg.vad.hangover_ms / 1000)
-        turn.mark("emitted", emitted)
-        self.turns.append(turn)
-        self._pending[turn.id] = 0
-        return turn
-
-    async def _handle(self, utterance: Utterance, turn: Turn) -> None:
-        speaking = self._speaking and not self.turn_based
-        if self.wake_gate is not None and not self._wake_accepts(utterance):
-            self._finish(turn, "ignored", "no wake word")
-            return
-        transcript = await self._transcribe(utterance.audio, turn)
-        text = transcript.text.strip()
-        turn.text, turn.language = text, transcript.language or ""
-        if not text:
-            self._finish(turn, "ignored", "no speech")
-            return
-        self.console(f"you: {text}")
-        if speaking:
-            if is_stop(text):
-                self._barge_in()
-                turn.intent = "stop"
-                self._finish(turn, "done", "barge-in: playback stopped")
-            else:
-                self._finish(turn, "ignored", "assistant was speaking")
-            return
-        if self._is_echo(text):
-            self._finish(turn, "ignored", "echo of the assistant's own reply")
-            return
-        if is_filler(text):
-            self._finish(turn, "ignored", "only a hesitation")
-            return
-        intent = route(text, transcript.language or None)
-        turn.mark("routed", self.clock())
-        turn.intent, turn.slots = intent.kind, intent.slots()
-        self._last_accepted_end = utterance.end
-        language = self.state.reply_language_for(intent.language)
-        if self.state.translate and intent.kind not in _COMMANDS_IN_TRANSLATE_MODE:
-            turn.intent = "translation"
-            replies = await self._translate(utterance, transcript, turn)
+    async def _handle(self, item: _Input) -> None:
+        """One input: hear it, let the gate decide, route it, let a skill answer."""
+        turn, session, utterance = item.turn, item.session, item.utterance
+        if utterance is not None:
+            self._emit(EventType.HEARD, turn, session, _edges(utterance))
+            if item.from_source and self.wake_gate is not None and not self._wake_accepts(utterance):
+                return self._ignore(turn, session, "no wake word")
+            transcript = await asyncio.to_thread(self.engines.transcriber.transcribe, utterance.audio, language=self.cfg.stt.language or None)
+            text, language = transcript.text.strip(), transcript.language or ""
+            self._emit(EventType.TRANSCRIBED, turn, session, {"text": text, "language": language})
         else:
-            replies, job = self.skills.handle(intent, turn, language)
-            if job:
-                self._pending[turn.id] += 1  # the job; _job_finished() releases it
-        for reply in replies:
-            self._enqueue(reply)
-        if self._pending[turn.id] == 0:
-            self._finish(turn, turn.result if turn.result != "pending" else "done")
+            text = item.text.strip()
+            language = item.language or (detect_language(text) if text else "")
+            self._emit(EventType.TRANSCRIBED, turn, session, {"text": text, "language": language, "typed": True})
 
-    async def _transcribe(self, audio: np.ndarray, turn: Turn, **kwargs: Any) -> Any:
-        language = self.cfg.stt.language or None
-        kwargs.setdefault("language", language)
-        result = await asyncio.to_thread(self.engines.transcriber.transcribe, audio, **kwargs)
-        turn.mark("transcribed", self.clock())
-        return result
+        decision = gate.decide(text, self._hearing(session, item))
+        if decision.verdict is gate.Verdict.IGNORE:
+            return self._ignore(turn, session, decision.reason)
+        if decision.verdict is gate.Verdict.BARGE_IN:
+            self._barge_in(session)
+            self.ledger.note(turn, decision.reason)
+            if decision.stop_only:
+                self._emit(EventType.ROUTED, turn, session, {"intent": "stop", "slots": {}, "language": language or "en"})
+                return
+        intent = route(text, language or None)
+        if utterance is not None and item.from_source:
+            self._last_accepted_end = utterance.end
+        request = Request(intent, turn, session.state.reply_language_for(intent.language), session.state,
+                          utterance.audio if utterance is not None else None, language or None)
+        kind = self.skills.kind_for(request)
+        self._emit(EventType.ROUTED, turn, session, {"intent": kind, "slots": intent.slots(), "language": intent.language})
+        outcome = await self.skills.handle(request, kind)
+        if outcome.slots:
+            self.ledger.annotate(turn, dict(outcome.slots))
+        if outcome.failure:
+            self.ledger.fail(turn, outcome.failure)
+        for reply in outcome.replies:
+            self._say(session, reply)
+        if outcome.job is not None:
+            self.ledger.hold(turn)
+            outcome.job.add_done_callback(partial(self._job_done, session, turn))
 
-    async def _translate(self, utterance: Utterance, transcript: Any, turn: Turn) -> list[Reply]:
-        if (transcript.language or "en") == "en":
-            english = transcript.text.strip()
-        else:
-            translated = await self._transcribe(utterance.audio, turn, task="translate", language=transcript.language)
-            english = translated.text.strip()
-        turn.slots = {"translation": english, "from": transcript.language}
-        if not english:
-            turn.result, turn.reason = "failed", "empty translation"
-            return []
-        return [Reply(english, "en", turn.id, "translation")]
-
-    def _validate_voice(self, voice: str, speed: float) -> None:
-        validate = getattr(self.engines.synthesizer, "validate", None)  # engines change on reload
-        if callable(validate):
-            validate(voice, speed, None)
-
-    def _say_key_rejected(self, language: str, turn_id: int | None) -> None:
-        if not self.state.key_rejected_said:
-            self.state.key_rejected_said = True
-            self._enqueue(Reply(message("api_key_rejected", language), language, turn_id, "announce"))
-
-    def fallback_notice(self, what: str) -> None:
-        """An engine switched to its local stand-in (API unreachable): say so, once per engine.
-        Called from worker threads."""
-        if what in self._fallbacks_said or not hasattr(self, "_loop"):
-            return
-        self._fallbacks_said.add(what)
-        language = self.state.reply_language_for(self.state.last_reply_language)
-        reply = Reply(message("api_unreachable_local_fallback", language), language, None, "announce")
-        self._loop.call_soon_threadsafe(self._enqueue, reply)
+    def _hearing(self, session: Session, item: _Input) -> gate.Hearing:
+        speaking = (session.speaking or item.speaking) and not self.turn_based
+        state = session.state
+        return gate.Hearing(
+            speaking=speaking,
+            hears_itself=session.hears_itself and item.utterance is not None,
+            last_reply=state.last_reply,
+            reply_age=0.0 if session.speaking else self.clock() - state.last_reply_at,
+            echo_window_s=self.cfg.router.echo_window_s,
+        )
 
     def _wake_accepts(self, utterance: Utterance) -> bool:
-        if self.wake_gate.heard_between(utterance.audio_start - 0.5, utterance.end):
-            return True
-        return utterance.start - self._last_accepted_end <= self.cfg.router.follow_up_s
+        heard = self.wake_gate.heard_between(utterance.audio_start - 0.5, utterance.end)
+        return gate.wake_accepts(heard, utterance.start - self._last_accepted_end, self.cfg.router.follow_up_s)
 
-    def _is_echo(self, text: str) -> bool:
-        if not self.state.last_reply or self.clock() - self.state.last_reply_at > self.cfg.router.echo_window_s:
-            return False
-        a, b = _normalize(text), _normalize(self.state.last_reply)
-        if not a or len(a) < _ECHO_MIN_COVER * len(b):
-            return False  # a short command that merely appears inside the reply is not an echo
-        return a in b or difflib.SequenceMatcher(None, a, b).ratio() >= _ECHO_SIMILARITY
+    def _ignore(self, turn: int, session: Session, reason: str) -> None:
+        self._emit(EventType.IGNORED, turn, session, {"reason": reason})
+        self.ledger.ignore(turn, reason)
 
-    # ----------------------------------------------------------------- replies
-    def _enqueue(self, reply: Reply) -> None:
-        if reply.turn is not None and reply.turn in self._pending:
-            self._pending[reply.turn] += 1
-            turn = self._turn(reply.turn)
-            if turn is not None:
-                turn.replies.append(reply.text)
-        self._idle.clear()
-        self._replies.put_nowait(reply)
+    def _job_done(self, session: Session, turn: int, task: asyncio.Task) -> None:
+        if task.cancelled():
+            result = JobResult(failure="cancelled")
+        elif task.exception() is not None:
+            result = JobResult(failure=f"{type(task.exception()).__name__}: {task.exception()}")
+        else:
+            result = task.result()
+        record = self.ledger.get(turn)
+        if record is not None:
+            record.files.extend(result.files)
+        if result.failure:
+            self.ledger.fail(turn, result.failure)
+        if result.key_rejected:
+            self._say_key_rejected(session, session.state.reply_language_for(session.state.last_reply_language), turn)
+        if result.reply is not None and not self._stopping:
+            self._say(session, result.reply)
+        self.ledger.release(turn)
 
-    async def _reply_worker(self) -> None:
+    @staticmethod
+    def _heard_language(item: _Input) -> str:
+        return item.language or "en"
+
+    def _validate_voice(self, voice: str, speed: float) -> None:
+        self.engines.synthesizer.validate(voice, speed, None)  # engines change on reload
+
+    # ---------------------------------------------------------------- replies
+    def _say(self, session: Session, reply: Reply) -> None:
+        """Queue a reply for the session's reply worker (the turn holds it until it is spoken)."""
+        immediate = self.ledger.reply_queued(reply.turn, reply)
+        session.idle.clear()
+        if session.worker is None or session.worker.done():
+            session.worker = asyncio.create_task(self._reply_worker(session), name=f"replies-{session.name}")
+        session.replies.put_nowait(_Say(reply, immediate))
+        self._set_state(session)
+
+    async def _reply_worker(self, session: Session) -> None:
         while True:
-            reply = await self._replies.get()
-            if reply is None:
+            item = await session.replies.get()
+            if item is None:
                 return
-            self.console(f"assistant: {reply.text}")
-            self._speaking, self._cut = True, False
-            try:
-                await asyncio.to_thread(self._speak, reply)
-            except AssistantError as exc:
-                log.warning("could not speak a reply: %s", exc)
-                self._reply_failed(reply, str(exc))
-            except Exception as exc:
-                log.exception("could not speak a reply")
-                self._reply_failed(reply, f"{type(exc).__name__}: {exc}")
-            finally:
-                self._speaking = False
-                self._reply_done(reply)
-                if self._replies.empty():
-                    self._idle.set()
+            await self._speak(session, item)
+            if session.replies.empty():
+                session.idle.set()
+                self._set_state(session)
 
-    def _speak(self, reply: Reply) -> None:
-        """Blocking: synthesize and play one reply; keeps a copy as reply-NNN.wav if asked."""
-        synthesizer, speaker = self.engines.synthesizer, self.engines.speaker
-        turn = self._turn(reply.turn) if reply.turn is not None else None
+    async def _speak(self, session: Session, item: _Say) -> None:
+        reply, state = item.reply, session.state
+        self._emit(EventType.REPLY_STARTED, reply.turn, session, {"text": reply.text, "language": reply.language, "kind": reply.kind})
+        session.speaking, session.cut = True, False
+        self._set_state(session)
+        state.last_reply, state.last_reply_language = reply.text, reply.language
         kept: list[np.ndarray] = []
-        self.state.last_reply, self.state.last_reply_language = reply.text, reply.language
-        self.state.last_reply_at = self.clock()
+        reason = ""
+        try:
+            await asyncio.to_thread(self._synthesize, session, reply, kept)
+        except AssistantError as exc:
+            log.warning("could not speak a reply: %s", exc)
+            reason = str(exc)
+        except Exception as exc:
+            log.exception("could not speak a reply")
+            reason = f"{type(exc).__name__}: {exc}"
+        finally:
+            session.speaking = False
+            state.last_reply_at = self.clock()
+        if reason:
+            if reply.turn is not None:
+                self.ledger.fail(reply.turn, f"reply not spoken: {reason}")
+        elif session.cut:
+            reason = "barge-in"
+        self._emit(EventType.REPLY_FINISHED, reply.turn, session, {"text": reply.text, "spoken": not reason, **({"reason": reason} if reason else {})})
+        if kept and session is self.local and self.output_dir is not None:
+            self._save_reply(np.concatenate(kept), self.engines.synthesizer.sample_rate)
+        self.ledger.reply_done(reply.turn, item.immediate)
+        self._set_state(session)
+
+    def _synthesize(self, session: Session, reply: Reply, kept: list[np.ndarray]) -> None:
+        """Blocking (a worker thread): synthesize, emit each chunk as reply.audio, play it."""
+        synthesizer = self.engines.synthesizer
+        state = session.state
 
         def chunks():
-            for chunk in synthesizer.synthesize(reply.text, voice=self.state.voice, speed=self.state.speed, language=reply.language):
-                if self._cut:
+            for chunk in synthesizer.synthesize(reply.text, voice=state.voice, speed=state.speed, language=reply.language):
+                if session.cut:
                     return
-                if turn is not None:
-                    turn.mark("first_audio", self.clock())
+                chunk = np.asarray(chunk, dtype=np.int16)
+                data = {"audio": chunk, "sample_rate": synthesizer.sample_rate, "samples": len(chunk)}
+                self._loop.call_soon_threadsafe(self._emit, EventType.REPLY_AUDIO, reply.turn, session, data, self.clock())
                 kept.append(chunk)
                 yield chunk
 
-        speaker.play(chunks(), synthesizer.sample_rate)
-        self.state.last_reply_at = self.clock()
-        if self.output_dir is not None and kept:
-            self._save_reply(np.concatenate(kept), synthesizer.sample_rate)
+        if session.speaker is not None:
+            session.speaker.play(chunks(), synthesizer.sample_rate)
+        else:
+            for _chunk in chunks():
+                pass
 
     def _save_reply(self, samples: np.ndarray, rate: int) -> None:
+        """Keep a copy as reply-NNN.wav; a failing write is reported, never fatal."""
         import soundfile as sf
 
         from .paths import atomic_path
 
-        target = self.output_dir / f"reply-{next(self._reply_numbers):03d}.wav"
-        with atomic_path(target, overwrite=False) as tmp:
-            sf.write(tmp, samples, rate, format="WAV", subtype="PCM_16")
+        self._reply_numbers += 1
+        target = self.output_dir / f"reply-{self._reply_numbers:03d}.wav"
+        try:
+            with atomic_path(target, overwrite=False) as tmp:
+                sf.write(tmp, samples, rate, format="WAV", subtype="PCM_16")
+        except Exception as exc:  # disk full, read-only, removed directory: keep answering
+            log.warning("could not keep the reply copy %s: %s", target, exc)
+            self._write_failed(exc)
 
-    def _barge_in(self) -> None:
-        self._cut = True
-        stop = getattr(self.engines.speaker, "stop", None)
-        if callable(stop):
-            stop()
-        if not hasattr(self, "_replies"):
-            return
-        while not self._replies.empty():
-            reply = self._replies.get_nowait()
-            if reply is None:
-                self._replies.put_nowait(None)
+    def _barge_in(self, session: Session) -> None:
+        """Cut the reply being spoken and drop the session's queued replies."""
+        session.cut = True
+        if session.speaker is not None:
+            session.speaker.stop()
+        while not session.replies.empty():
+            item = session.replies.get_nowait()
+            if item is None:
+                session.replies.put_nowait(None)
                 break
-            self._reply_done(reply)
-        self._idle.set()
+            self._emit(EventType.REPLY_FINISHED, item.reply.turn, session, {"text": item.reply.text, "spoken": False, "reason": "barge-in"})
+            self.ledger.reply_done(item.reply.turn, item.immediate)
+        session.idle.set()
+        self._set_state(session)
 
-    def _reply_failed(self, reply: Reply, reason: str) -> None:
-        turn = self._turn(reply.turn) if reply.turn is not None else None
-        if turn is not None and turn.result == "pending":
-            turn.result, turn.reason = "failed", f"reply not spoken: {reason}"
-
-    def _reply_done(self, reply: Reply) -> None:
-        if reply.turn is None or reply.turn not in self._pending:
+    # ---------------------------------------------------------------- notices
+    def notice(self, key: str, log_line: str = "") -> None:
+        """Say ``key`` (a message) once per run on the local session, outside any turn."""
+        if key in self._said_once or self._stopping:
             return
-        self._pending[reply.turn] -= 1
-        self._maybe_finish(reply.turn)
+        self._said_once.add(key)
+        state = self.local.state
+        language = state.reply_language_for(state.last_reply_language)
+        text = message(key, language)
+        self._emit(EventType.NOTICE, None, self.local, {"key": key, "text": text, "log": log_line or text})
+        if self._started is not None:
+            self._say(self.local, Reply(text, language, None, "announce"))
 
-    def _job_finished(self, turn: Turn) -> None:
-        if turn.id in self._pending:
-            self._pending[turn.id] -= 1
-            self._maybe_finish(turn.id)
+    def fallback_notice(self, what: str) -> None:
+        """An engine switched to its local stand-in (API unreachable): said once per run, whichever
+        engine switched first. Called from worker threads."""
+        self._fallbacks_said.add(what)
+        loop = getattr(self, "_loop", None)
+        if loop is not None:
+            loop.call_soon_threadsafe(self.notice, "api_unreachable_local_fallback", f"{what}: API unreachable, using the local engine")
 
-    def _maybe_finish(self, turn_id: int) -> None:
-        if self._pending.get(turn_id) == 0:
-            turn = self._turn(turn_id)
-            if turn is not None:
-                self._finish(turn, turn.result if turn.result != "pending" else "done")
+    def _say_key_rejected(self, session: Session, language: str, turn: int | None) -> None:
+        if "api_key_rejected" not in self._said_once:
+            self._said_once.add("api_key_rejected")
+            self._say(session, Reply(message("api_key_rejected", language), language, turn, "announce"))
 
-    def _turn(self, turn_id: int) -> Turn | None:
-        for turn in reversed(self.turns):
-            if turn.id == turn_id:
-                return turn
-        return None
+    def _write_failed(self, exc: BaseException) -> None:
+        """A history, turns.jsonl or reply-copy write failed: said once; the loop keeps answering."""
+        self.notice("disk_full", f"cannot write to disk ({getattr(exc, 'strerror', None) or exc}); answering on")
 
-    def _finish(self, turn: Turn, result: str, reason: str = "") -> None:
-        """Write the turn's history line once all its replies and jobs are done."""
-        if self._pending.pop(turn.id, None) is None:
-            return
-        turn.result = result
-        turn.reason = reason or turn.reason
-        if self.history is not None:
-            self.history.write(turn.record(time.time()))
+    # ----------------------------------------------------------------- events
+    def _emit(self, type_: EventType, turn: int | None, session: Session, data: dict[str, Any], when: float | None = None) -> None:
+        event = TurnEvent(type_, turn, self.clock() if when is None else when, data, session.name)
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a listener must not raise; if one does, the loop goes on
+                log.exception("turn-event listener %r failed", listener)
+
+    def _emit_for_turn(self, type_: EventType, turn: int, data: dict[str, Any]) -> None:
+        name = self.ledger.session_of(turn) or "local"
+        self._emit(type_, turn, self.sessions.get(name, self.local), data)
+
+    def _turn_finished(self, turn: Turn, session: str, record: dict[str, Any]) -> None:
+        self._emit(EventType.TURN_FINISHED, turn.id, self.sessions.get(session, self.local),
+                   {"result": str(turn.result), "reason": turn.reason, "record": record})
+
+    def _set_state(self, session: Session) -> None:
+        replying = session.speaking or not session.idle.is_set()
+        state = ("thinking" if session.thinking else "speaking" if replying
+                 else "hearing" if session.hearing else "listening")
+        if state != session.shown:
+            session.shown = state
+            self._emit(EventType.STATE, None, session, {"state": state})
+
+    def _healthy(self) -> bool:
+        task = getattr(self, "_turn_task", None)
+        return task is not None and not task.done()
 
 
-def _normalize(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum() or ch.isspace()).strip()
+def _edges(utterance: Utterance) -> dict[str, float]:
+    return {"start": round(utterance.start, 3), "end": round(utterance.end, 3), "duration": round(utterance.duration, 3)}
 
 
-__all__ = ["Assistant", "SourceLost", "ApiError"]
+def _energy(frame: bytes) -> float:
+    samples = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
+    return float(np.mean(samples * samples)) if len(samples) else 0.0
+
+
+def _db(mean_square: float) -> float:
+    """Mean square of int16 samples -> dBFS (-100 for silence)."""
+    return round(10 * np.log10(mean_square / 32768.0 ** 2), 1) if mean_square > 0 else -100.0
+
+
+__all__ = ["Assistant", "Session", "SourceLost", "ApiError", "TurnTicket", "MAX_TURNS_KEPT", "Result"]

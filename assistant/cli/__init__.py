@@ -15,7 +15,7 @@ from ..errors import AssistantError
 from ..secrets import redact
 from .common import Ctx
 
-_COMMAND_MODULES = ("config_cmd", "listen", "transcribe", "say", "images", "run", "serve", "service")
+_COMMAND_MODULES = ("config_cmd", "listen", "transcribe", "say", "images", "run", "ask", "serve", "service")
 
 
 class _Group(click.Group):

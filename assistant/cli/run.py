@@ -39,7 +39,10 @@ def _prepare_output_dir(path: Path, force: bool) -> Path:
               help="Also serve Wyoming (Home Assistant: asr, tts, conversation; default [service] wyoming).")
 @click.option("--satellite", "satellites", metavar="tcp://HOST:PORT", multiple=True,
               help="Drive a wyoming-satellite in a room (repeatable; default [service] satellites).")
-def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, force, quiet, http, wyoming, satellites):
+@click.option("--events", "events_path", metavar="FILE|-", default=None,
+              help="Write every turn event as a JSON line here (- for stdout; the transcript then goes to stderr).")
+def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, force, quiet, http, wyoming, satellites,
+            events_path):
     """Listen, understand and answer (microphone, or a recording with --input)."""
     from ..service.runner import run_assistant
 
@@ -59,6 +62,8 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
     from ..faces.wyoming import faces_from_options
 
     faces += faces_from_options(cfg, wyoming=wyoming, satellites=satellites)  # bad addresses: exit 2 here
+    to_stdout = events_path == "-"
+    events = _open_events(events_path) if events_path is not None else None
     if output_dir is not None:
         output_dir = _prepare_output_dir(output_dir, force)
     turns = run_assistant(
@@ -69,12 +74,33 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
         realtime=realtime or cfg.audio.realtime,
         output_dir=output_dir,
         wake_word=wake_word if wake_word is not None else (cfg.router.wake_word or None),
-        echo=(lambda line: None) if quiet else (lambda line: click.echo(line)),
+        echo=(lambda line: None) if quiet else (lambda line: click.echo(line, err=to_stdout)),
         config_path=click.get_current_context().find_root().params.get("config_path"),
+        events=events,
         faces=faces,
     )
+    if events is not None and not to_stdout:
+        events.close()
     if not quiet:
-        click.echo(summary_table(turns))
+        click.echo(summary_table(turns), err=to_stdout)
+
+
+def _open_events(path: str):
+    """The --events stream: stdout, or a new file (appended if it exists; never through a symlink)."""
+    import os
+    import sys
+
+    if path == "-":
+        return sys.stdout
+    if os.path.islink(path):
+        raise UserError(f"--events {path} is a symlink; give a regular file")
+    if os.path.isdir(path):
+        raise UserError(f"--events {path} is a directory")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError as exc:
+        raise UserError(f"cannot write events to {path}: {exc.strerror or exc}") from None
+    return os.fdopen(fd, "w", encoding="utf-8", buffering=1)
 
 
 def summary_table(turns) -> str:

@@ -2,11 +2,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
-KINDS = (
-    "draw", "edit", "variation", "translate_on", "translate_off", "say",
-    "repeat", "setting", "stop", "help", "unknown",
-)
+
+class IntentKind(str, Enum):
+    """What was asked; the value is the JSON name (history, turn events)."""
+
+    DRAW = "draw"
+    EDIT = "edit"
+    VARIATION = "variation"
+    TRANSLATE_ON = "translate_on"
+    TRANSLATE_OFF = "translate_off"
+    SAY = "say"
+    REPEAT = "repeat"
+    SETTING = "setting"
+    STOP = "stop"
+    HELP = "help"
+    UNKNOWN = "unknown"
+    TRANSLATION = "translation"  # not routed: what the translate skill answers in translate mode
+
+    def __str__(self) -> str:
+        return self.value
+
+
+KINDS = tuple(k.value for k in IntentKind if k is not IntentKind.TRANSLATION)  # what the router returns
 VOICES = (
     "alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx",
     "sage", "shimmer", "verse", "marin", "cedar",
@@ -16,7 +35,7 @@ OPTION_KEYS = ("quality", "style", "size")  # order of Intent.options
 
 @dataclass(frozen=True)
 class Intent:
-    kind: str       # one of KINDS
+    kind: IntentKind  # one of KINDS (a plain string is converted)
     language: str   # "en" | "ko": the language the user spoke
     text: str       # the original text
     prompt: str = ""          # draw/edit: image prompt or edit instruction; say: text to say
@@ -24,6 +43,9 @@ class Intent:
     options: tuple[tuple[str, str], ...] = ()  # draw: (("quality","high"), ("style","natural"), ("size","wide"))
     setting: str | None = None  # "speed" | "voice" | "language"
     value: str | None = None    # speed: slower|faster|normal; voice: a voice name; language: en|ko
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", IntentKind(self.kind))
 
     def option(self, key: str) -> str | None:
         return dict(self.options).get(key)

@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import IO, Any, Callable, Sequence
 
 from ..config import Config, load_config
 from ..errors import AssistantError
@@ -68,8 +68,12 @@ def run_assistant(
     echo: Callable[[str], None] = print,
     config_path: str | None = None,
     engines: Any = None,
+    events: IO[str] | None = None,
     faces: Sequence[Any] = (),
 ) -> list:
+    """Run the loop until the input ends or a signal stops it. ``events``: a text stream that
+    gets every turn event as a JSON line (``run --events``)."""
+    from ..audio.playback import NullSpeaker
     from ..engines import build_engines
 
     notifier = Notifier()  # a no-op without $NOTIFY_SOCKET
@@ -77,7 +81,7 @@ def run_assistant(
     history_paths = [default_history_path(cfg.service.history)]
     if output_dir is not None:
         history_paths.append(output_dir / "turns.jsonl")
-    history = HistoryWriter(history_paths)
+    history = _history_writer(history_paths)
     source_factory = _source_factory(cfg, input_path, input_format, rate, realtime)
     wake_gate = None
     if wake_word:
@@ -97,9 +101,24 @@ def run_assistant(
         wake_gate=wake_gate,
         console=echo,
         warm_up=True,
+        # a file or stdin cannot hear the assistant, nor can anything when nothing is played
+        hears_itself=input_path is None and not isinstance(engines.speaker, NullSpeaker),
     )
     holder["assistant"] = assistant
+    if events is not None:
+        from ..listeners import JsonLinesListener
+
+        assistant.subscribe(JsonLinesListener(events))
     return asyncio.run(_main(assistant, source_factory, config_path, faces))
+
+
+def _history_writer(paths: list[Path]) -> Any:
+    """The history writer; a state dir that cannot be created is reported, not fatal."""
+    try:
+        return HistoryWriter(paths)
+    except (OSError, AssistantError) as exc:
+        log.warning("history is not kept (%s)", getattr(exc, "strerror", None) or exc)
+        return None
 
 
 def _speaker_for(cfg: Config, output_dir: Path | None, input_path: str | None) -> Any:
@@ -139,20 +158,17 @@ async def _run(assistant: Assistant, source_factory: Callable[[], Any], config_p
         except AssistantError as exc:
             log.error("config reload failed, keeping the old one: %s", exc)
             return
-        engines = None
-        changed = [s for s in ("stt", "tts", "images", "audio") if getattr(cfg, s) != getattr(assistant.cfg, s)]
-        if changed:
-            from ..engines import build_engines
+        from ..engines import audio_needs_restart, build_engines
 
-            fresh = build_engines(cfg, speaker=assistant.engines.speaker)
-            old = assistant.engines
-            engines = type(old)(
-                fresh.transcriber if "stt" in changed else old.transcriber,
-                fresh.synthesizer if "tts" in changed else old.synthesizer,
-                old.speaker,
-                fresh.image_service if "images" in changed else old.image_service,
-            )
+        try:
+            engines = build_engines(cfg, assistant.engines)
+        except AssistantError as exc:
+            log.error("config reload failed, keeping the old one: %s", exc)
+            return
+        restart = audio_needs_restart(assistant.cfg, cfg)
         log.info("config reloaded; changed: %s", ", ".join(assistant.reload(cfg, engines)) or "nothing")
+        if restart:
+            log.warning("%s: applied after a restart", ", ".join(restart))
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_stop)

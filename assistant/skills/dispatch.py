@@ -1,86 +1,101 @@
-"""Skills: one routed intent -> the replies to speak (image intents also start a background job).
+"""Skills looked up by intent kind: a routed intent -> an ``Outcome`` (replies, optional job,
+failure). A new intent adds its patterns to the router and one entry here.
 
-Pure apart from the session state it changes and the image jobs it submits; the loop speaks the
-replies. Translation needs the utterance's audio, so the loop handles translate mode itself.
+Pure apart from the session state a skill changes, the image jobs it starts and the
+transcriber the translate skill calls.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+import inspect
+from typing import Awaitable, Callable, Union
 
 from ..errors import AssistantError
-from ..events import Reply
-from ..history import Turn
-from .images import ImageJobs
+from ..router.intents import IntentKind
+from .base import Outcome, Request, say
+from .images import IMAGE_KINDS, ImageJobs
 from .messages import message
-from .state import SessionState
+from .translate import COMMANDS_IN_TRANSLATE_MODE, Translate
 
-IMAGE_KINDS = ("draw", "edit", "variation")
+Skill = Callable[[Request], Union[Outcome, Awaitable[Outcome]]]
 
 
 class Skills:
-    def __init__(self, state: SessionState, jobs: ImageJobs, validate_voice: Callable[[str, float], None]):
-        self.state = state
+    def __init__(self, jobs: ImageJobs, validate_voice: Callable[[str, float], None], translate: Translate | None = None):
         self.jobs = jobs
         self._validate_voice = validate_voice
+        self._table: dict[str, Skill] = {
+            **{kind: jobs.handle for kind in IMAGE_KINDS},
+            IntentKind.SETTING: self.setting,
+            IntentKind.TRANSLATE_ON: translate_on,
+            IntentKind.TRANSLATE_OFF: translate_off,
+            IntentKind.SAY: say_text,
+            IntentKind.REPEAT: repeat,
+            IntentKind.STOP: self.stop,
+            IntentKind.HELP: lambda r: say(r, "help"),
+            IntentKind.UNKNOWN: lambda r: say(r, "unknown"),
+        }
+        if translate is not None:
+            self._table[IntentKind.TRANSLATION] = translate.handle
 
-    def handle(self, intent: Any, turn: Turn, language: str) -> tuple[list[Reply], bool]:
-        """(replies, whether a background job now belongs to the turn)."""
-        kind = intent.kind
-        if kind in IMAGE_KINDS:
-            reply = self.jobs.submit(kind, intent, turn, language)
-            return [reply], turn.result == "pending"
-        if kind == "setting":
-            return self._setting(intent, turn, language), False
-        return self._simple(intent, turn, language), False
+    def kind_for(self, request: Request) -> str:
+        """The skill that answers: in translate mode everything but a few commands is translated."""
+        kind = str(request.intent.kind)
+        if request.state.translate and kind not in COMMANDS_IN_TRANSLATE_MODE and IntentKind.TRANSLATION in self._table:
+            return IntentKind.TRANSLATION.value
+        return kind
 
-    def _simple(self, intent: Any, turn: Turn, language: str) -> list[Reply]:
-        def say(key: str, **kw: Any) -> list[Reply]:
-            return [Reply(message(key, language, **kw), language, turn.id)]
+    async def handle(self, request: Request, kind: str | None = None) -> Outcome:
+        skill = self._table.get(kind or self.kind_for(request), self._table[IntentKind.UNKNOWN])
+        outcome = skill(request)
+        return await outcome if inspect.isawaitable(outcome) else outcome
 
-        kind = intent.kind
-        if kind == "translate_on":
-            self.state.translate = True
-            return say("translate_on")
-        if kind == "translate_off":
-            self.state.translate = False
-            return say("translate_off")
-        if kind == "say":
-            return [Reply(intent.prompt, language_of(intent.prompt, language), turn.id)] if intent.prompt else say("unknown")
-        if kind == "repeat":
-            if not self.state.last_reply:
-                return say("unknown")
-            return [Reply(self.state.last_reply, self.state.last_reply_language, turn.id)]
-        if kind == "stop":
-            self.jobs.cancel_all()
-            return say("stopped")
-        if kind == "help":
-            return say("help")
-        return say("unknown")
+    # skills that need the loop's services
+    def stop(self, request: Request) -> Outcome:
+        self.jobs.cancel_all()
+        return say(request, "stopped")
 
-    def _setting(self, intent: Any, turn: Turn, language: str) -> list[Reply]:
+    def setting(self, request: Request) -> Outcome:
+        intent, state, language = request.intent, request.state, request.language
         if intent.setting == "speed":
-            speed = self.state.change_speed(intent.value or "normal")
-            return [Reply(message("speed_changed", language, speed=f"{speed:g}"), language, turn.id)]
+            speed = state.change_speed(intent.value or "normal")
+            return say(request, "speed_changed", speed=f"{speed:g}")
         if intent.setting == "voice" and intent.value:
             try:
-                self._validate_voice(intent.value, self.state.speed)
+                self._validate_voice(intent.value, state.speed)
             except AssistantError as exc:
-                turn.result, turn.reason = "failed", str(exc)
-                return [Reply(message("unknown", language), language, turn.id)]
-            self.state.voice = intent.value
-            return [Reply(message("voice_changed", language, voice=intent.value), language, turn.id)]
+                return say(request, "unknown", failure=str(exc))
+            state.voice = intent.value
+            return say(request, "voice_changed", voice=intent.value)
         if intent.setting == "language" and intent.value in ("en", "ko"):
-            self.state.reply_language = intent.value
-            return [Reply(message("language_changed", intent.value), intent.value, turn.id)]
-        return [Reply(message("unknown", language), language, turn.id)]
+            state.reply_language = intent.value
+            return Outcome((request.reply(message("language_changed", intent.value), intent.value),))
+        return say(request, "unknown")
+
+
+def translate_on(request: Request) -> Outcome:
+    request.state.translate = True
+    return say(request, "translate_on")
+
+
+def translate_off(request: Request) -> Outcome:
+    request.state.translate = False
+    return say(request, "translate_off")
+
+
+def say_text(request: Request) -> Outcome:
+    prompt = request.intent.prompt
+    if not prompt:
+        return say(request, "unknown")
+    return Outcome((request.reply(prompt, language_of(prompt, request.language)),))
+
+
+def repeat(request: Request) -> Outcome:
+    state = request.state
+    if not state.last_reply:
+        return say(request, "unknown")
+    return Outcome((request.reply(state.last_reply, state.last_reply_language),))
 
 
 def language_of(text: str, default: str) -> str:
     """Hangul -> "ko", else ``default``."""
     return "ko" if any("\uac00" <= ch <= "\ud7a3" for ch in text) else default
-
-
-def image_options(service: Any, options: tuple[tuple[str, str], ...]) -> dict[str, Any]:
-    """Spoken draw options -> request options the service's model takes (others dropped)."""
-    spoken = getattr(service, "spoken_options", None)
-    return spoken(dict(options)) if callable(spoken) else {}

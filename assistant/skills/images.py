@@ -1,7 +1,9 @@
-"""Image jobs: draw / edit / variation run in the background, at most ``max_jobs`` at once.
+"""Image jobs: draw / edit / variation run in the background, at most ``max_jobs`` at once,
+shared by every session.
 
-Each submission answers at once (an acknowledgement, a queue position, or why it cannot run);
-the finished image is announced later through ``announce``.
+A submission answers at once (an acknowledgement, a queue position, or why it cannot run) and
+returns the job as an asyncio task; its ``JobResult`` carries the announcement to say when the
+picture is ready. Progress is reported as image.* turn events through ``emit``.
 """
 from __future__ import annotations
 
@@ -11,40 +13,27 @@ import time
 from typing import Any, Callable
 
 from ..errors import ApiError, AssistantError, PolicyError, UserError
-from ..events import Reply
-from ..history import Turn
+from ..events import EventType
+from .base import JobResult, Outcome, Request, say
 from .messages import message
 
 log = logging.getLogger(__name__)
 
+IMAGE_KINDS = ("draw", "edit", "variation")
+Emit = Callable[[EventType, int, dict[str, Any]], None]
+
 
 class ImageJobs:
-    def __init__(
-        self,
-        service_factory: Callable[[], Any],
-        *,
-        max_jobs: int,
-        announce: Callable[[Reply], None],
-        finished: Callable[[Turn], None],
-        status: Callable[[str], None] = lambda _s: None,
-        options_for: Callable[[Any, tuple[tuple[str, str], ...]], dict[str, Any]] | None = None,
-        key_rejected: Callable[[str, int], None] | None = None,
-        progress: Callable[[str], None] = lambda _line: None,
-    ):
+    def __init__(self, service_factory: Callable[[], Any], *, max_jobs: int, emit: Emit = lambda *_a: None):
         self._factory = service_factory
         self._service: Any = None
         self._slots = asyncio.Semaphore(max_jobs)
         self._max_jobs = max_jobs
-        self._announce = announce
-        self._finished = finished
-        self._status = status
-        self._options_for = options_for or (lambda _service, _opts: {})
+        self._emit = emit
         self._tasks: set[asyncio.Task] = set()
         self._waiting = 0
         self._running = 0
         self.last_prompt = ""
-        self._key_rejected = key_rejected
-        self._progress = progress
 
     @property
     def pending(self) -> int:
@@ -56,32 +45,38 @@ class ImageJobs:
             self._service = self._factory()
         return self._service
 
-    def submit(self, kind: str, intent: Any, turn: Turn, language: str) -> Reply:
+    def reset(self, service_factory: Callable[[], Any]) -> None:
+        """A reloaded config: the next job uses a new service."""
+        self._factory, self._service = service_factory, None
+
+    def handle(self, request: Request) -> Outcome:
+        """The image skill: draw, edit or variation."""
+        kind, intent = str(request.intent.kind), request.intent
         try:
             service = self.service()
         except UserError:
-            turn.result, turn.reason = "failed", "no image backend (needs OPENAI_API_KEY or images.base_url)"
-            return Reply(message("needs_key", language), language, turn.id)
+            return say(request, "needs_key", failure="no image backend (needs OPENAI_API_KEY or images.base_url)")
         prompt = intent.prompt or (self.last_prompt if kind == "variation" else "")
-        if kind in ("edit", "variation") and not self._has_last_image(service):
-            turn.result, turn.reason = "failed", "no image yet"
-            return Reply(message("no_image_yet", language), language, turn.id)
+        if kind in ("edit", "variation") and not self._has_last_image(service, request):
+            return say(request, "no_image_yet", failure="no image yet")
         if not prompt and kind != "variation":
-            turn.result, turn.reason = "failed", "empty prompt"
-            return Reply(message("unknown", language), language, turn.id)
+            return say(request, "unknown", failure="empty prompt")
         if kind == "draw":
             self.last_prompt = prompt
         queued_behind = self._running + self._waiting >= self._max_jobs
         self._waiting += 1
-        task = asyncio.create_task(self._run(kind, service, prompt, intent, turn, language))
+        position = self._running + self._waiting - self._max_jobs
+        self._emit(EventType.IMAGE_QUEUED, request.turn, {"kind": kind, "prompt": prompt, "position": max(position, 0)})
+        task = asyncio.create_task(self._run(kind, service, prompt, request))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        language = request.language
         if queued_behind:
-            position = self._running + self._waiting - self._max_jobs
-            return Reply(message("job_queued", language, position=position), language, turn.id, "ack")
-        subject = prompt or self.last_prompt
-        key = {"draw": "drawing_ack", "edit": "editing_ack", "variation": "variation_ack"}[kind]
-        return Reply(message(key, language, subject=subject), language, turn.id, "ack")
+            ack = request.reply(message("job_queued", language, position=position), kind="ack")
+        else:
+            key = {"draw": "drawing_ack", "edit": "editing_ack", "variation": "variation_ack"}[kind]
+            ack = request.reply(message(key, language, subject=prompt or self.last_prompt), kind="ack")
+        return Outcome((ack,), job=task)
 
     async def drain(self) -> None:
         while self._tasks:
@@ -91,62 +86,77 @@ class ImageJobs:
         for task in list(self._tasks):
             task.cancel()
 
-    def _has_last_image(self, service: Any) -> bool:
+    def _has_last_image(self, service: Any, request: Request) -> bool:
+        if request.state.last_image:
+            return True
         last = getattr(service, "last_image", None)
         return bool(last()) if callable(last) else True
 
-    async def _run(self, kind: str, service: Any, prompt: str, intent: Any, turn: Turn, language: str) -> None:
+    async def _run(self, kind: str, service: Any, prompt: str, request: Request) -> JobResult:
+        turn, language = request.turn, request.language
+
+        def failed(reason: str, key: str | None = None, **kw: Any) -> JobResult:
+            self._emit(EventType.IMAGE_FAILED, turn, {"reason": reason})
+            reply = request.reply(message(key, language, **kw), kind="announce") if key else None
+            return JobResult(reply, failure=reason)
+
         async with self._slots:
             self._waiting -= 1
             self._running += 1
-            self._status(f"drawing: {prompt[:40]}")
-            self._progress(f"[image] {kind}: {prompt[:60]}…")
+            self._emit(EventType.IMAGE_PROGRESS, turn, {"message": f"{kind}: {prompt[:60]}"})
             started = time.monotonic()
             try:
-                result = await asyncio.to_thread(self._call, kind, service, prompt, intent)
+                result = await asyncio.to_thread(self._call, kind, service, prompt, request, asyncio.get_running_loop())
             except asyncio.CancelledError:
-                turn.result, turn.reason = "failed", "cancelled"
-                self._finished(turn)
+                self._emit(EventType.IMAGE_FAILED, turn, {"reason": "cancelled"})
                 raise
             except PolicyError as exc:
-                turn.result, turn.reason = "failed", f"content policy: {exc}"
-                self._announce(Reply(message("policy_refused", language), language, turn.id, "announce"))
+                return failed(f"content policy: {exc}", "policy_refused")
             except ApiError as exc:
-                turn.result, turn.reason = "failed", str(exc)
-                if exc.status == 401 and self._key_rejected is not None:
-                    self._key_rejected(language, turn.id)  # said once per run, whichever stage hit it
-                else:
-                    self._announce(Reply(message("job_failed", language, reason=_short(exc)), language, turn.id, "announce"))
+                if exc.status == 401:
+                    self._emit(EventType.IMAGE_FAILED, turn, {"reason": str(exc)})
+                    return JobResult(None, failure=str(exc), key_rejected=True)
+                return failed(str(exc), "job_failed", reason=_short(exc))
             except AssistantError as exc:
-                turn.result, turn.reason = "failed", str(exc)
-                self._announce(Reply(message("job_failed", language, reason=_short(exc)), language, turn.id, "announce"))
+                return failed(str(exc), "job_failed", reason=_short(exc))
             except Exception as exc:  # a bug in one job must not kill the loop
                 log.exception("image job failed")
-                turn.result, turn.reason = "failed", f"{type(exc).__name__}: {exc}"
-                self._announce(Reply(message("job_failed", language, reason=type(exc).__name__), language, turn.id, "announce"))
-            else:
-                paths = [str(p) for p in result.paths]
-                turn.files.extend(paths)
-                self._progress(f"[image] saved {', '.join(paths)} ({time.monotonic() - started:.1f} s)")
-                turn.result = "done"
-                names = ", ".join(p.rsplit("/", 1)[-1] for p in paths)
-                key = "editing_done" if kind == "edit" else "drawing_done"
-                self._announce(Reply(message(key, language, file=names), language, turn.id, "announce"))
+                return failed(f"{type(exc).__name__}: {exc}", "job_failed", reason=type(exc).__name__)
             finally:
                 self._running -= 1
-                self._status("listening")
-        self._finished(turn)
+        paths = tuple(str(p) for p in result.paths)
+        seconds = round(time.monotonic() - started, 2)
+        for path in paths:
+            self._emit(EventType.IMAGE_SAVED, turn, {
+                "path": path, "id": path.rsplit("/", 1)[-1].rsplit(".", 1)[0], "prompt": prompt,
+                "model": getattr(result, "model", None), "size": getattr(result, "size", None), "seconds": seconds})
+        if paths:
+            request.state.last_image = paths[-1]
+        names = ", ".join(p.rsplit("/", 1)[-1] for p in paths)
+        key = "editing_done" if kind == "edit" else "drawing_done"
+        return JobResult(request.reply(message(key, language, file=names), kind="announce"), files=paths)
 
-    def _call(self, kind: str, service: Any, prompt: str, intent: Any) -> Any:
+    def _call(self, kind: str, service: Any, prompt: str, request: Request, loop: asyncio.AbstractEventLoop) -> Any:
+        """Blocking (a worker thread): the request itself."""
+        turn = request.turn
+
         def partial(path: str) -> None:
-            self._progress(f"[image] partial image: {path}")
+            loop.call_soon_threadsafe(self._emit, EventType.IMAGE_PROGRESS, turn, {"message": "partial image", "path": str(path)})
 
+        intent = request.intent
+        source = request.state.last_image or "last"
         if kind == "edit":
-            return service.edit("last", prompt, region=intent.region, on_progress=partial)
-        options = self._options_for(service, intent.options)
+            return service.edit(source, prompt, region=intent.region, on_progress=partial)
+        options = image_options(service, intent.options)
         if kind == "variation" and not intent.prompt and hasattr(service, "variation_supported") and service.variation_supported():
-            return service.variation("last")
+            return service.variation(source)
         return service.generate(prompt, on_progress=partial, **options)
+
+
+def image_options(service: Any, options: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """Spoken draw options -> request options the service's model takes (others dropped)."""
+    spoken = getattr(service, "spoken_options", None)
+    return spoken(dict(options)) if callable(spoken) else {}
 
 
 def _short(exc: Exception) -> str:

@@ -106,6 +106,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "I can't reach the server, so I'm using the local engine for now.",
         "ko": "서버에 연결할 수 없어서 지금은 내장 엔진을 쓸게요.",
     },
+    "disk_full": {
+        "en": "I can't write to the disk, so history is kept in memory for now. I'll keep answering.",
+        "ko": "디스크에 쓸 수 없어서 기록은 당분간 메모리에 둘게요. 대답은 계속할게요.",
+    },
+    "backlog_overflow": {
+        "en": "I couldn't keep up, so I missed some of what was said. Please say it again.",
+        "ko": "처리가 밀려서 말씀하신 것 중 일부를 놓쳤어요. 다시 말씀해 주세요.",
+    },
 }
 
 KEYS = tuple(MESSAGES)

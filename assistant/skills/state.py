@@ -1,4 +1,4 @@
-"""The conversation's mutable state: voice settings, modes, what was said last."""
+"""One session's mutable state: voice settings, modes, what was said and drawn last."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,8 +16,7 @@ class SessionState:
     last_reply: str = ""
     last_reply_language: str = "en"
     last_reply_at: float = float("-inf")
-    key_rejected_said: bool = False
-    fallback_said: bool = False
+    last_image: str = ""  # the picture this session made last (edits and variations use it)
 
     def reply_language_for(self, spoken: str) -> str:
         if self.reply_language in ("en", "ko"):

@@ -101,16 +101,18 @@ def test_barge_in_cuts_playback():
     assert turns[1].intent == "stop" and "barge-in" in turns[1].reason
 
 
-def test_half_duplex_ignores_speech_while_speaking():
+def test_a_command_while_speaking_is_a_barge_in_and_handled():
     speaker = FakeSpeaker(block=True)
-    eng = engines([("say something long", "en"), ("draw a fox", "en"), ("stop", "en")], speaker=speaker)
+    eng = engines([("say something long", "en"), ("speak slower", "en")], speaker=speaker)
 
     async def wait_until_speaking(i):
         await asyncio.to_thread(speaker.started.wait, 5)
 
-    turns = run(Assistant(load_config(), eng, turn_based=False), EventSource(3, wait_until_speaking))
-    assert turns[1].result == "ignored" and "speaking" in turns[1].reason
-    assert turns[2].intent == "stop"
+    a = Assistant(load_config(), eng, turn_based=False)
+    turns = run(a, EventSource(2, wait_until_speaking))
+    assert speaker.stopped >= 1 and speaker.played[0] < 3
+    assert turns[1].intent == "setting" and turns[1].result == "done" and turns[1].reason == "barge-in"
+    assert a.state.speed == 0.75 and spoken(eng)[-1].startswith("Okay")
 
 
 def test_echo_of_own_reply_is_ignored():

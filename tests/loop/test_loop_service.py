@@ -3,7 +3,9 @@ the wake word gate, and the whole loop on the local engines over the bundled rec
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from assistant.config import load_config, with_overrides
 from assistant.loop import Assistant, SourceLost
 
+from . import event_shape
 from .fakes import EventSource, engines
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,8 +138,14 @@ def test_local_engines_over_the_bundled_recording(tmp_path):
 
     out = tmp_path / "out"
     out.mkdir()
+    stream = io.StringIO()
     turns = run_assistant(load_config(), input_path=str(ROOT / "assistant/data/recordings/demo.wav"),
-                          output_dir=out, echo=lambda _l: None)
+                          output_dir=out, echo=lambda _l: None, events=stream)
+    events = [json.loads(line) for line in stream.getvalue().splitlines()]
+    event_shape.check_rules(events)
+    if os.environ.get("ASSISTANT_UPDATE_FIXTURES"):
+        event_shape.write_fixture(events)
+    assert event_shape.shape(events) == event_shape.load_fixture()
     expected = json.loads((ROOT / "assistant/data/recordings/demo.json").read_text())
     assert len(turns) == len(expected)
     english = [(t.intent, e["intent"]) for t, e in zip(turns, expected) if e["language"] == "en"]

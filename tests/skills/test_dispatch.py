@@ -1,17 +1,19 @@
-"""Skills without the loop: intent in, replies out, state changed."""
+"""Skills without the loop: intent in, outcome (replies, failure) out, session state changed."""
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 
 from assistant.errors import UserError
-from assistant.history import Turn
 from assistant.router.route import route
+from assistant.skills.base import Request
 from assistant.skills.dispatch import Skills
 from assistant.skills.state import SessionState
 
 
 class NoJobs:
-    def submit(self, *a):  # pragma: no cover - image kinds are not used here
+    def handle(self, request):  # pragma: no cover - image kinds are not used here
         raise AssertionError("no jobs expected")
 
     def cancel_all(self):
@@ -25,39 +27,52 @@ def voices(voice, speed):
 
 @pytest.fixture
 def skills():
-    return Skills(SessionState(voice="alloy", speed=1.0), NoJobs(), voices)
+    return Skills(NoJobs(), voices)
 
 
-def handle(skills, text):
+@pytest.fixture
+def state():
+    return SessionState(voice="alloy", speed=1.0)
+
+
+def handle(skills, state, text):
     intent = route(text)
-    replies, job = skills.handle(intent, Turn(1, 0.0, 1.0, 0.3), intent.language)
-    assert not job
-    return replies
+    request = Request(intent, 1, state.reply_language_for(intent.language), state)
+    outcome = asyncio.run(skills.handle(request))
+    assert outcome.job is None
+    return outcome
 
 
-def test_settings_change_state_and_answer_in_the_spoken_language(skills):
-    (reply,) = handle(skills, "천천히 말해줘")
-    assert skills.state.speed == 0.75 and reply.language == "ko"
-    handle(skills, "use the onyx voice")
-    assert skills.state.voice == "onyx"
-    (reply,) = handle(skills, "answer in Korean")
-    assert skills.state.reply_language == "ko" and reply.language == "ko"
+def test_settings_change_state_and_answer_in_the_spoken_language(skills, state):
+    (reply,) = handle(skills, state, "천천히 말해줘").replies
+    assert state.speed == 0.75 and reply.language == "ko" and reply.turn == 1
+    handle(skills, state, "use the onyx voice")
+    assert state.voice == "onyx"
+    (reply,) = handle(skills, state, "answer in Korean").replies
+    assert state.reply_language == "ko" and reply.language == "ko"
 
 
-def test_unknown_voice_keeps_the_old_one(skills):
-    handle(skills, "switch to shimmer")
-    assert skills.state.voice == "alloy"
+def test_unknown_voice_keeps_the_old_one_and_reports_a_failure(skills, state):
+    outcome = handle(skills, state, "switch to shimmer")
+    assert state.voice == "alloy"
+    assert "shimmer" in outcome.failure and len(outcome.replies) == 1
 
 
-def test_translate_mode_say_repeat_stop(skills):
-    handle(skills, "translate what I say")
-    assert skills.state.translate
-    handle(skills, "stop translating")
-    assert not skills.state.translate
-    (reply,) = handle(skills, "say 안녕하세요")
+def test_translate_mode_say_repeat_stop(skills, state):
+    handle(skills, state, "translate what I say")
+    assert state.translate
+    handle(skills, state, "stop translating")
+    assert not state.translate
+    (reply,) = handle(skills, state, "say 안녕하세요").replies
     assert reply.text == "안녕하세요" and reply.language == "ko"
-    skills.state.last_reply, skills.state.last_reply_language = "hello there", "en"
-    (reply,) = handle(skills, "repeat that")
+    state.last_reply, state.last_reply_language = "hello there", "en"
+    (reply,) = handle(skills, state, "repeat that").replies
     assert reply.text == "hello there"
-    handle(skills, "stop")
+    handle(skills, state, "stop")
     assert skills.jobs.cancelled
+
+
+def test_sessions_keep_their_own_state(skills):
+    a, b = SessionState(voice="alloy", speed=1.0), SessionState(voice="alloy", speed=1.0)
+    handle(skills, a, "speak slower")
+    assert a.speed == 0.75 and b.speed == 1.0

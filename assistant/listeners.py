@@ -1,0 +1,105 @@
+"""Listeners of the turn-event stream: the console, the history files, sd_notify status and
+``run --events``. Each is a plain callable taking a ``TurnEvent``; none blocks or raises, and
+none reaches into the loop.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import IO, Any, Callable
+
+from .events import EventType, TurnEvent
+
+log = logging.getLogger(__name__)
+
+
+class ConsoleListener:
+    """The live transcript: what was heard, ignored (with the reason), said and drawn."""
+
+    def __init__(self, echo: Callable[[str], None]):
+        self.echo = echo
+
+    def __call__(self, event: TurnEvent) -> None:
+        line = self.line(event)
+        if line is not None:
+            self.echo(line if event.session == "local" else f"[{event.session}] {line}")
+
+    @staticmethod
+    def line(event: TurnEvent) -> str | None:
+        d = event.data
+        if event.type is EventType.TRANSCRIBED and d.get("text"):
+            return f"you: {d['text']}"
+        if event.type is EventType.IGNORED:
+            return f"(ignored: {d.get('reason', '')})"
+        if event.type is EventType.REPLY_STARTED:
+            return f"assistant: {d.get('text', '')}"
+        if event.type is EventType.IMAGE_PROGRESS:
+            return f"[image] {d['path']}" if d.get("path") else f"[image] {d.get('message', '')}…"
+        if event.type is EventType.IMAGE_SAVED:
+            return f"[image] saved {d.get('path')} ({d.get('seconds', 0):.1f} s)"
+        if event.type is EventType.IMAGE_FAILED:
+            return f"[image] failed: {d.get('reason', '')}"
+        if event.type is EventType.NOTICE and d.get("log"):
+            return f"notice: {d['log']}"
+        return None
+
+
+class HistoryListener:
+    """Writes each finished turn's record (history.jsonl, turns.jsonl). A failing write never
+    reaches the loop: ``on_error`` is told (it says "disk full" once)."""
+
+    def __init__(self, writer: Any, on_error: Callable[[BaseException], None] = lambda _e: None):
+        self.writer = writer
+        self.on_error = on_error
+
+    def __call__(self, event: TurnEvent) -> None:
+        if event.type is not EventType.TURN_FINISHED:
+            return
+        try:
+            self.writer.write(dict(event.data["record"]))
+        except Exception as exc:  # OSError (disk full, read-only), or anything else: keep answering
+            log.warning("could not write the history: %s", exc)
+            self.on_error(exc)
+
+
+class StatusListener:
+    """sd_notify STATUS= from the local session's state and the image jobs."""
+
+    def __init__(self, status: Callable[[str], None]):
+        self.status = status
+        self._drawing = 0
+
+    def __call__(self, event: TurnEvent) -> None:
+        if event.type is EventType.STATE and event.session == "local" and not self._drawing:
+            self.status(str(event.data.get("state", "")))
+        elif event.type is EventType.IMAGE_PROGRESS and not event.data.get("path"):
+            self._drawing += 1
+            self.status(f"drawing: {event.data.get('message', '')[:40]}")
+        elif event.type in (EventType.IMAGE_SAVED, EventType.IMAGE_FAILED) and self._drawing:
+            self._drawing -= 1
+            if not self._drawing:
+                self.status("listening")
+
+
+class JsonLinesListener:
+    """``run --events``: one JSON object per event, flushed as it happens. A failing stream is
+    reported once and then left alone."""
+
+    def __init__(self, stream: IO[str], *, levels: bool = True):
+        self.stream = stream
+        self.levels = levels
+        self._lock = threading.Lock()
+        self._broken = False
+
+    def __call__(self, event: TurnEvent) -> None:
+        if self._broken or (event.type is EventType.LEVEL and not self.levels):
+            return
+        try:
+            line = json.dumps(event.to_json(), ensure_ascii=False, default=str)
+            with self._lock:
+                self.stream.write(line + "\n")
+                self.stream.flush()
+        except (OSError, ValueError) as exc:
+            self._broken = True
+            log.warning("could not write events: %s", exc)
