@@ -39,6 +39,7 @@ class VadConfig:
     min_word_ms: int = 250
     max_utterance_s: float = 30.0
     noise_margin_db: float = 6.0
+    engine: str = "webrtc"
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class ImagesConfig(ServiceBackend):
     fit: str = "pad"
     partial_images: int = 0
     download_max_mb: int = 50
+    max_megapixels: float = 50.0
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "images.fit": ("pad", "crop", "stretch"),
     "router.reply_language": ("auto", "en", "ko"),
     "service.log_level": ("debug", "info", "warning", "error"),
+    "vad.engine": ("webrtc", "silero", "both"),
 }
 _RANGES: dict[str, tuple[float, float]] = {
     "vad.aggressiveness": (0, 3),

@@ -46,6 +46,18 @@ def is_unreachable(exc: BaseException) -> bool:
     return isinstance(exc, ApiError) and exc.status is None
 
 
+def should_fall_back(exc: BaseException, speaking: bool = False) -> bool:
+    """Switch to the local engine: the API is unreachable, cut its answer off, sent garbage, has
+    no such model (404) or still answers 408/409/429/5xx after the SDK's own retries. Speech
+    output also falls back on any other API error but a refusal: silence is the worst answer."""
+    from .errors import PolicyError
+    from .openai_client import is_transient
+
+    if not isinstance(exc, ApiError) or isinstance(exc, PolicyError):
+        return False
+    return speaking or is_transient(exc) or exc.status == 404
+
+
 class _Fallback:
     """Calls ``primary``; on an unreachable API switches to ``fallback`` for good and reports once."""
 
@@ -60,7 +72,7 @@ class _Fallback:
     def _switch(self, exc: BaseException) -> Any:
         with self._lock:
             if self._active is self._primary:
-                log.warning("%s server unreachable (%s); using the local engine", self._what, exc)
+                log.warning("%s server failed (%s); using the local engine", self._what, exc)
                 self._active = self._fallback_factory()
                 self._on_switch(self._what)
             return self._active
@@ -75,7 +87,7 @@ class FallbackTranscriber(_Fallback):
         try:
             return active.transcribe(audio, **kwargs)
         except ApiError as exc:
-            if active is not self._primary or not is_unreachable(exc):
+            if active is not self._primary or not should_fall_back(exc):
                 raise
             return self._switch(exc).transcribe(audio, **kwargs)
 
@@ -91,7 +103,7 @@ class FallbackSynthesizer(_Fallback):
             iterator = iter(active.synthesize(text, **kwargs))
             first = next(iterator, None)
         except ApiError as exc:
-            if active is not self._primary or not is_unreachable(exc):
+            if active is not self._primary or not should_fall_back(exc, speaking=True):
                 raise
             yield from self._switch(exc).synthesize(text, **kwargs)
             return

@@ -25,6 +25,32 @@ def make_client(cfg: ServiceBackend, section: str) -> Any:
 
 
 POLICY_CODES = ("content_policy_violation", "moderation_blocked")
+BAD_RESPONSE = "bad_response"  # ApiError.code: the server answered, but with garbage or a cut body
+
+
+def bad_response(message: str, status: int | None = 200) -> ApiError:
+    """An answer that is not what the operation returns (HTML, wrong JSON, no audio, not an image)."""
+    return ApiError(message, status, BAD_RESPONSE)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth another try or the local engine: not reached / cut off / garbage / 408, 409, 429, 5xx."""
+    if not isinstance(exc, ApiError) or isinstance(exc, PolicyError):
+        return False
+    return exc.status is None or exc.code == BAD_RESPONSE or exc.status in (408, 409, 429) or exc.status >= 500
+
+
+def transport_errors() -> tuple[type[BaseException], ...]:
+    """The HTTP library's errors while a body is read (a truncated body is RemoteProtocolError);
+    the SDK maps them only while sending the request, not while streaming the answer."""
+    out: list[type[BaseException]] = []
+    for name in ("httpx2", "httpx"):
+        try:
+            module = __import__(name)
+        except ImportError:
+            continue
+        out.append(module.TransportError)
+    return tuple(out)
 
 
 def status_error(exc: Any, what: str = "speech API") -> ApiError:
@@ -67,6 +93,10 @@ def call(fn: Callable[[], Any], cfg: ServiceBackend, what: str = "speech API") -
         raise ApiError(f"cannot reach the {what} at {where}: {redact(str(exc))}", None) from None
     except openai.OpenAIError as exc:
         raise ApiError(f"{what} error: {redact(str(exc))}", None) from None
+    except transport_errors() as exc:
+        raise bad_response(f"the {what} connection broke mid-answer: {redact(str(exc))}", None) from None
+    except ValueError as exc:  # the SDK could not parse the answer (bad JSON, wrong shape)
+        raise bad_response(f"unreadable answer from the {what}: {redact(str(exc))[:200]}") from None
 
 
 class ApiBacked:

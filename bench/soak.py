@@ -1,7 +1,13 @@
 """Soak: an hour of audio (the demo commands, looped) fed faster than real time through the real
 segmenter and the loop with fake engines. Prints RSS and loop latency at the start and the end.
 
-Usage: python bench/soak.py [--minutes 60]
+With ``--faults`` the engines are the real openai ones against the strict stand-in, a drawing
+command joins the mix, and before a share of the turns (``--fault-rate``) one random fault is
+armed for a random operation (garbage, cut bodies, resets, every error status): it
+prints how turns ended, the faults injected, RSS drift, and checks that every saved file
+decodes, every history line is whole JSON and the stand-in saw no invalid request.
+
+Usage: python bench/soak.py [--minutes 60] [--faults [--fault-rate 0.3] [--seed 1]]
 """
 from __future__ import annotations
 
@@ -58,10 +64,57 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+class FaultyApi:
+    """The openai engines against the stand-in; before each transcription a fault may be armed."""
+
+    OPERATIONS = ("transcription", "speech", "generate")
+
+    def __init__(self, srv, tmp: Path, rate: float, seed: int):
+        import random
+
+        from assistant.config import with_overrides
+        from assistant.images.factory import make_image_service
+        from assistant.stt.openai import OpenAITranscriber
+        from assistant.tts.openai import OpenAISynthesizer
+
+        self.srv, self.rng, self.rate = srv, random.Random(seed), rate
+        self.texts = itertools.cycle(TEXTS + [("draw a small red fox", "en")])
+        self.injected: dict[str, int] = {}
+        service = {"base_url": srv.base_url, "timeout": 3.0, "max_retries": 1}
+        self.cfg = with_overrides(load_config(), stt={**service, "backend": "openai"},
+                                  tts={**service, "backend": "openai"},
+                                  images={**service, "backend": "openai", "model": "dall-e-2", "size": "256x256",
+                                          "output_dir": str(tmp / "images")},
+                                  service={"fallback_local": False})
+        self.stt = OpenAITranscriber(self.cfg.stt)
+        self.tts = OpenAISynthesizer(self.cfg.tts)
+        self.images = lambda: make_image_service(self.cfg)
+
+    def transcribe(self, audio, **kw):
+        from tests.standin import kinds_for
+
+        text, _lang = next(self.texts)
+        self.srv.transcript_text = text
+        with self.srv._lock:
+            self.srv._scripts.clear()
+        if self.rng.random() < self.rate:
+            op = self.rng.choice(self.OPERATIONS)
+            kind = self.rng.choice([k for k in kinds_for(op) if k != "trickle"])
+            self.srv.fault(op, kind, times=self.rng.choice((1, 2, 3)), size=2048)
+            key = f"{op}:{kind}"
+            self.injected[key] = self.injected.get(key, 0) + 1
+        return self.stt.transcribe(audio, **kw)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--faults", action="store_true", help="openai engines on the stand-in, faults in the mix")
+    parser.add_argument("--fault-rate", type=float, default=0.3)
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    if args.faults:
+        return soak_with_faults(args)
     from assistant.engines import Engines
 
     engines = Engines(CyclingTranscriber(), FakeSynthesizer(), FakeSpeaker(), lambda: None)
@@ -90,6 +143,57 @@ def main() -> int:
     print(f"loop overhead p50/p95 first 10%: {start[0] * 1000:.2f}/{start[1] * 1000:.2f} ms, "
           f"last 10%: {end[0] * 1000:.2f}/{end[1] * 1000:.2f} ms")
     return 0
+
+
+def soak_with_faults(args) -> int:
+    import collections
+    import json
+    import logging
+
+    import openai._base_client as sdk
+
+    from assistant.engines import Engines
+    from tests.faults.harness import check_outputs
+    from tests.standin import StandIn
+
+    logging.disable(logging.WARNING)           # thousands of expected "turn failed" lines
+    sdk.INITIAL_RETRY_DELAY = 0.02             # the SDK's backoff, not what is soaked
+    os.environ.setdefault("OPENAI_API_KEY", "sk-soak-0123456789")
+    samples: list[tuple[float, float]] = []
+
+    def progress(audio_s: float) -> None:
+        gc.collect()
+        samples.append((audio_s, rss_mb()))
+
+    with StandIn() as srv, tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        api = FaultyApi(srv, tmp, args.fault_rate, args.seed)
+        engines = Engines(api, api.tts, FakeSpeaker(), api.images)
+        history_path = tmp / "history.jsonl"
+        out = tmp / "out"
+        out.mkdir()
+        assistant = Assistant(api.cfg, engines, history=HistoryWriter([history_path]), turn_based=True, output_dir=out)
+        t0 = time.perf_counter()
+        turns = asyncio.run(assistant.run(lambda: LoopedSource(args.minutes * 60, progress)))
+        wall = time.perf_counter() - t0
+        lines = history_path.read_text().splitlines()
+        records = [json.loads(line) for line in lines]          # every line whole
+        check_outputs(tmp)                                      # every .wav / image decodes
+        files = sum(1 for p in tmp.rglob("*") if p.suffix in (".wav", ".png"))
+        violations = list(srv.violations)
+        requests = len(srv.requests)
+    results = collections.Counter(r["result"] for r in records)
+    reasons = collections.Counter(r["reason"].split(":")[0][:50] for r in records if r["result"] == "failed")
+    warm, last = samples[min(1, len(samples) - 1)], samples[-1]
+    print(f"audio {args.minutes:.0f} min in {wall:.1f} s, {len(turns)} turns, {requests} API requests, "
+          f"{sum(api.injected.values())} faults injected ({len(api.injected)} kinds)")
+    print("turns: " + ", ".join(f"{k} {v}" for k, v in sorted(results.items())))
+    print("failed because: " + "; ".join(f"{k} ({v})" for k, v in reasons.most_common(6)))
+    print(f"files checked: {files} (all decode), history lines: {len(lines)} (all whole JSON), "
+          f"stand-in violations: {len(violations)}")
+    print(f"RSS start {warm[1]:.1f} MB (at {warm[0] / 60:.1f} min), end {last[1]:.1f} MB (at {last[0] / 60:.1f} min): "
+          f"drift {last[1] - warm[1]:+.1f} MB")
+    return 1 if violations else 0
 
 
 if __name__ == "__main__":

@@ -26,6 +26,11 @@ Choices (documented here, since the spec is silent):
   application/octet-stream); image/mask parts need image/png|jpeg|webp matching the decoded
   format and the extension. `language` (and `languages`) must be ISO-639-1 codes.
 - a stand-in bug answers 500 and is recorded in `violations` (never a dropped connection).
+Faults (`srv.fault("speech", "truncated", times=1)`, operations in OPERATIONS, kinds in
+FAULT_KINDS): garbage bodies (html, json of the wrong shape, badjson, empty, random bytes,
+notimage: a valid images answer whose payload is not an image), truncated bodies (Content-Length
+larger than what is sent, then close), connection resets, trickled (slow) bodies and every error
+status (429 with Retry-After). They are consumed only by valid requests, like scripts.
 Regenerate the spec subset: `python -m tests.standin --write-subset`.
 """
 from __future__ import annotations
@@ -175,6 +180,8 @@ class Reply:
     delay: float = 0.0
     chunks: list[bytes] | None = None       # -> Transfer-Encoding: chunked
     chunk_delay: float = 0.0
+    declared_length: int | None = None      # Content-Length sent; the body is cut short, then close
+    reset: bool = False                     # no answer: the connection is reset (RST)
 
 
 @dataclass
@@ -810,6 +817,103 @@ def models_reply() -> Reply:
         {"id": i, "object": "model", "created": 1700000000, "owned_by": "system"} for i in ids]})
 
 
+# ---------------------------------------------------------------- fault injection
+
+OPERATIONS = {"speech": "/audio/speech", "transcription": "/audio/transcriptions",
+              "translation": "/audio/translations", "chat": "/chat/completions",
+              "generate": "/images/generations", "edit": "/images/edits",
+              "variation": "/images/variations"}
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 502, 503, 504)
+GARBAGE_KINDS = ("html", "json", "badjson", "empty", "random", "notimage")
+FAULT_KINDS: tuple[str | int, ...] = (*GARBAGE_KINDS, "truncated", "reset", "trickle", *ERROR_STATUSES)
+_ERROR_TYPES = {400: ("invalid_request_error", None), 401: ("invalid_request_error", "invalid_api_key"),
+                403: ("invalid_request_error", "unsupported_country_region_territory"),
+                404: ("invalid_request_error", "model_not_found"), 409: ("invalid_request_error", None),
+                413: ("invalid_request_error", "request_too_large"),
+                415: ("invalid_request_error", "unsupported_media_type"),
+                422: ("invalid_request_error", None), 429: ("rate_limit_error", "rate_limit_exceeded"),
+                500: ("server_error", None), 502: ("server_error", None), 503: ("server_error", None),
+                504: ("server_error", None)}
+
+
+def kinds_for(operation: str) -> tuple[str | int, ...]:
+    """The fault kinds that make sense for ``operation`` ("notimage" only for image operations)."""
+    image = (OPERATIONS.get(operation) or operation).startswith("/images/")
+    return tuple(k for k in FAULT_KINDS if image or k != "notimage")
+
+
+def _flat(reply: Reply) -> Reply:
+    """The same answer as one body (chunks joined) so it can be cut or trickled."""
+    body = reply.body
+    if reply.json is not None:
+        body = json.dumps(reply.json).encode()
+    elif reply.chunks is not None:
+        body = b"".join(reply.chunks)
+    ctype = reply.content_type or ("application/json" if reply.json is not None else None)
+    return Reply(status=reply.status, body=body or b"", content_type=ctype, headers=reply.headers)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One scripted fault for one valid request (``StandIn.fault``). Options:
+    ``retry_after`` (429: the Retry-After header, seconds, default "0"), ``retry_after_ms`` (any
+    status: the retry-after-ms header), ``seed``/``size`` (random bytes),
+    ``piece``/``every`` (trickle: bytes per piece, seconds between pieces), ``keep`` (truncated:
+    the share of the body sent, default 0.5)."""
+
+    kind: str | int
+    endpoint: str
+    options: dict = field(default_factory=dict)
+
+    def apply(self, answer: Callable[[], Reply], store: Callable[[bytes], str]) -> Reply:
+        kind, opt = self.kind, self.options
+        audio = self.endpoint == "/audio/speech"
+        image = self.endpoint.startswith("/images/")
+        if isinstance(kind, int):
+            etype, code = _ERROR_TYPES[kind]
+            headers = {"Retry-After": str(opt.get("retry_after", "0"))} if kind == 429 else {}
+            if "retry_after_ms" in opt:   # the SDK's own hint, honoured on any retried status
+                headers["retry-after-ms"] = str(opt["retry_after_ms"])
+            return Reply(status=kind, json=_error_body(f"injected fault: HTTP {kind}", None, code, etype),
+                         headers=headers)
+        if kind == "html":
+            return Reply(body=b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway"
+                              b"</h1></body></html>\n", content_type="text/html; charset=utf-8")
+        if kind == "json":   # JSON, but not what the operation answers
+            if image:
+                return Reply(json={"created": int(time.time()), "data": []})
+            return Reply(json={"status": "ok", "result": None})
+        if kind == "badjson":
+            return Reply(body=b'{"text": "hel', content_type="application/json")
+        if kind == "empty":
+            ctype = _flat(answer()).content_type
+            return Reply(body=b"", content_type=ctype)
+        if kind == "random":
+            import random
+            noise = random.Random(opt.get("seed", 17)).randbytes(int(opt.get("size", 4097)))
+            return Reply(body=noise, content_type=_flat(answer()).content_type if audio else
+                         "application/json")
+        if kind == "notimage":   # a well-formed images answer whose payload is not an image
+            if not image:
+                raise ValueError("'notimage' is a fault of the image operations")
+            junk = b"this is not an image at all"
+            return Reply(json={"created": int(time.time()),
+                               "data": [{"b64_json": base64.b64encode(junk).decode()}]})
+        whole = _flat(answer())
+        if kind == "truncated":
+            keep = int(len(whole.body) * float(opt.get("keep", 0.5)))
+            return Reply(status=whole.status, body=whole.body[:keep], content_type=whole.content_type,
+                         headers=whole.headers, declared_length=len(whole.body))
+        if kind == "reset":
+            return Reply(reset=True)
+        if kind == "trickle":
+            piece = int(opt.get("piece", 256))
+            return Reply(status=whole.status, content_type=whole.content_type, headers=whole.headers,
+                         chunks=[whole.body[i:i + piece] for i in range(0, len(whole.body), piece)],
+                         chunk_delay=float(opt.get("every", 0.01)))
+        raise ValueError(f"unknown fault {kind!r}")
+
+
 # ---------------------------------------------------------------- server
 
 FILE_FIELDS = {"/audio/transcriptions": ["file"], "/audio/translations": ["file"],
@@ -827,7 +931,7 @@ class StandIn:
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
         self.files: dict[str, bytes] = {}
-        self._scripts: dict[str, list[Reply]] = {}
+        self._scripts: dict[str, list[Reply | Fault]] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -875,7 +979,18 @@ class StandIn:
             self.violations.clear()
             self._scripts.clear()
 
-    def _next_script(self, endpoint: str) -> Reply | None:
+    def fault(self, operation: str, kind: str | int, times: int = 1, **options: Any) -> None:
+        """Answer the next ``times`` valid requests of ``operation`` (see OPERATIONS; an endpoint
+        path works too) with fault ``kind`` (see FAULT_KINDS; an int is an error status).
+        Requests are still validated first; an invalid request never consumes a fault."""
+        endpoint = OPERATIONS.get(operation) or _endpoint(operation)
+        if endpoint not in REQUEST_SCHEMAS:
+            raise ValueError(f"unknown operation {operation!r}; use one of {', '.join(OPERATIONS)}")
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}; use one of {', '.join(map(str, FAULT_KINDS))}")
+        self.script(endpoint, [Fault(kind, endpoint, options)] * times)
+
+    def _next_script(self, endpoint: str) -> "Reply | Fault | None":
         with self._lock:
             queue = self._scripts.get(endpoint)
             return queue.pop(0) if queue else None
@@ -890,6 +1005,8 @@ class StandIn:
         try:
             answer = self._dispatch(rec, rec.endpoint)
             scripted = self._next_script(rec.endpoint) if rec.path.startswith("/v1/") else None
+            if isinstance(scripted, Fault):
+                return scripted.apply(answer, self._store)
             return scripted or answer()
         except Violation as v:
             status = {"invalid_api_key": 401, "unknown_url": 404}.get(v.code, 400)
@@ -1018,10 +1135,24 @@ class _Handler(BaseHTTPRequestHandler):
             srv.requests.append(rec)
         reply = srv.handle(rec)
         time.sleep(srv.latency + reply.delay)
+        if reply.reset:
+            self._reset()
+            return
         try:
             self._send(reply)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP RST (SO_LINGER 0) and no answer at all."""
+        import socket
+        import struct
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
 
     do_GET = do_POST = do_PUT = do_DELETE = _serve
 
@@ -1049,9 +1180,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
         else:
             body = body or b""
-            self.send_header("Content-Length", str(len(body)))
+            declared = reply.declared_length
+            self.send_header("Content-Length", str(len(body) if declared is None else declared))
             self.end_headers()
             self.wfile.write(body)
+            if declared is not None and declared > len(body):
+                self.wfile.flush()
+                self.close_connection = True   # the client waits for bytes that never come
         self.wfile.flush()
 
 

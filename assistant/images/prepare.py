@@ -13,6 +13,7 @@ same edge); it shapes ``Prepared.soft_mask``, used for previews and for ``blend_
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -31,7 +32,8 @@ MASK_MODES: tuple[str, ...] = ("auto", "white", "transparent")
 THRESHOLD = 128          # L value at or above which a mask pixel means "edit"
 PAD_COLOR = (255, 255, 255)
 ASPECT_TOLERANCE = 0.02  # a user mask of another size is scaled only if its aspect is this close
-Image.MAX_IMAGE_PIXELS = 120_000_000  # refuse decompression bombs, allow big photos
+MAX_PIXELS = 50_000_000  # default images.max_megapixels: a 50 MP photo is fine, a bomb is not
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own guard; set_pixel_limit() follows the config
 
 
 @dataclass(frozen=True)
@@ -60,17 +62,35 @@ class Prepared:
 
 
 # ------------------------------------------------------------------------------- decoding
-def decode(data: bytes, name: str = "image") -> Image.Image:
-    """Bytes -> loaded PIL image, or a one-line UserError."""
+def set_pixel_limit(max_pixels: int) -> None:
+    """Pillow refuses (or, up to twice this, warns about) bigger images anywhere in the process."""
+    Image.MAX_IMAGE_PIXELS = max(1, int(max_pixels))
+
+
+def too_many_pixels(name: str, size: tuple[int, int], max_pixels: int) -> UserError:
+    w, h = size
+    return UserError(f"{name} is {w}x{h} ({w * h / 1e6:.0f} MP), over the {max_pixels / 1e6:g} MP limit "
+                     "(images.max_megapixels); scale it down first")
+
+
+def decode(data: bytes, name: str = "image", max_pixels: int | None = None) -> Image.Image:
+    """Bytes -> loaded PIL image, or a one-line UserError. An image over ``max_pixels`` (default:
+    Pillow's limit) is refused from its header, before any pixel is decoded."""
+    limit = max_pixels or Image.MAX_IMAGE_PIXELS or MAX_PIXELS
     try:
-        img = Image.open(io.BytesIO(data))
-        img.load()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            if img.width * img.height > limit:
+                raise too_many_pixels(name, img.size, limit)
+            img.load()
     except UnidentifiedImageError:
         raise UserError(f"{name} is not an image file (no known image format)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UserError(f"{name} is over the {limit / 1e6:g} MP limit (images.max_megapixels); "
+                        "scale it down first") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise UserError(f"{name} is not a readable image ({exc})") from None
-    except Image.DecompressionBombError:
-        raise UserError(f"{name} is too large to process") from None
     return img
 
 

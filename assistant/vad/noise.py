@@ -89,7 +89,8 @@ def is_transient(pcm: np.ndarray, frame: int = 480, block: int = 32, decay_db: f
     quiet = np.flatnonzero(db[:near] < max(np.median(db[: frame // block]) + 6.0, top - 20.0))
     if near - (int(quiet[-1]) if len(quiet) else 0) > 2:
         return False
-    return periodicity(x[peak * frame : (peak + 2) * frame]) < 0.5  # a vowel has a pitch
+    # a vowel has a pitch somewhere in its first frames (a breathy one not at its very peak)
+    return max((periodicity(x[k * frame : (k + 2) * frame]) for k in range(peak, min(peak + 4, len(level) - 1))), default=0.0) < 0.5
 
 
 def periodicity(x: np.ndarray, rate: int = 16000) -> float:
@@ -109,6 +110,7 @@ def frame_db(frame: bytes) -> float:
 SILENT_DB = 12.0  # a frame quieter than this (rms < 4 LSB) is digital silence or dither: no room in it
 _SPREAD_CAP = 4.0  # dB: the noise's own fluctuation is bounded (brown noise ~3, hiss ~1)
 _MEAN_CAP = 8.0  # dB: the noise mean stays within this of the floor
+_STALE_DB = 3.0  # dB: a floor this far under a steady noise is stale (less: its normal rise will do)
 _STEADY_DB = 9.0  # frame levels within this range for a whole window: steady noise, not speech
 _BLOCK = 4  # frames per block of the steady-noise window
 _BLOCKS = 4  # blocks in the window (~0.5 s at 30 ms; checked at every block's end)
@@ -143,8 +145,10 @@ class NoiseFloor:
         self._warmup = warmup_frames
         self._lo = self._hi = 0.0  # this block's min and max level
         self._count = 0  # frames in this block
-        self._blocks: list[tuple[float, float]] = []  # the last blocks' (min, max)
+        self._los: list[float] = []  # the last blocks' minimum levels
+        self._his: list[float] = []  # ... and maximum levels
         self.candidate: float | None = None  # a steady level above the floor, seen this frame
+        self.unknown = False  # the floor is only "silence so far": one steady block is the room
 
     def update(self, db: float, speech: bool) -> float | None:
         """Feed one frame level; returns the level (dB; None until a frame above silence)."""
@@ -152,6 +156,7 @@ class NoiseFloor:
         if db < SILENT_DB:  # digital silence: the room is at most this loud; nothing learnt
             if level is None:  # the room so far is silence: what comes next (a word?) stands out
                 self.level = level = SILENT_DB
+                self.unknown = True
             elif level > SILENT_DB:
                 self.level = level = max(SILENT_DB, level - self._rise)
             return level
@@ -165,36 +170,43 @@ class NoiseFloor:
             level += min(db - level, self._speech_rise if speech else self._rise)
         if self._warmup > 0:
             self._warmup -= 1
-        self.candidate = self._steady(db, level)
         self.level = level
-        return level
-
-    def lift(self) -> None:
-        """Take the steady level seen this frame (``candidate``) as the floor: the caller has
-        checked that it is not speech (a held vowel can be as steady; webrtcvad tells them apart)."""
-        if self.candidate is not None:
-            self.level, self.candidate = self.candidate, None
-
-    def _steady(self, db: float, level: float) -> float | None:
-        """The steady-noise window: the window's minimum when the floor is stale, else None."""
-        if self._count == 0:
+        # the steady-noise window, per frame: this block's min and max (inline: this runs per frame)
+        count = self._count
+        if count == 0:
             self._lo = self._hi = db
         elif db < self._lo:
             self._lo = db
         elif db > self._hi:
             self._hi = db
-        self._count += 1
-        if self._count < _BLOCK:
+        if count + 1 < _BLOCK:
+            self._count = count + 1
+            self.candidate = None
+        else:
+            self._count = 0
+            self.candidate = self._block_end(level)
+        return level
+
+    def lift(self) -> None:
+        """Take the steady level seen this frame (``candidate``) as the floor: the caller has
+        checked that it is not speech (a held vowel can be as steady; its pitch tells them apart)."""
+        if self.candidate is not None:
+            self.level, self.candidate = self.candidate, None
+            self.unknown = False
+
+    def _block_end(self, level: float) -> float | None:
+        """A block is complete: the window's minimum when the floor is stale, else None."""
+        los, his = self._los, self._his
+        los.append(self._lo)
+        his.append(self._hi)
+        if len(los) > _BLOCKS:
+            del los[0], his[0]
+        need = 1 if self.unknown else _BLOCKS
+        if len(los) < need:
             return None
-        self._count = 0
-        blocks = self._blocks
-        blocks.append((self._lo, self._hi))
-        if len(blocks) > _BLOCKS:
-            del blocks[0]
-        if len(blocks) == _BLOCKS:
-            lo = min(b[0] for b in blocks)
-            if lo > level and max(b[1] for b in blocks) - lo <= _STEADY_DB:
-                return lo
+        lo = min(los[-need:])
+        if lo > level + _STALE_DB and max(his[-need:]) - lo <= _STEADY_DB:
+            return lo
         return None
 
     def excess(self, db: float, speech: bool, margin_db: float, relax: float = 1.0, k: float = 3.0) -> float:

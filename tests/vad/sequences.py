@@ -174,6 +174,7 @@ class Stream:
     names: list[str]
     kind: str
     audible: Edges | None = None  # under added noise: the edges of the speech 6 dB above it
+    params: dict = field(default_factory=dict)  # build()'s arguments (to reproduce a failure)
 
     def frames(self) -> list[bytes]:
         b = self.audio[: len(self.audio) // 480 * 480 + 480]
@@ -269,7 +270,10 @@ def build(sentences: list[Sentence], pauses: list[float], kind: str, *, lead_zer
             k = k[sp[k] > nz[k] + 6.0]
             audible.append((k[0] * _HOP / RATE, (k[-1] + 1) * _HOP / RATE) if len(k) else (a, b))
     audio = np.clip(np.round(x), -32768, 32767).astype(np.int16)
-    return Stream(audio, [(round(a, 3), round(b, 3)) for a, b in truth], [s.name for s in sentences], kind, audible)
+    params = dict(pauses=[round(p, 3) for p in pauses], kind=kind, lead_zeros=lead_zeros, snr_db=snr_db, lsb=lsb,
+                  gain_db=gain_db, fan_from=fan_from, seed=seed)
+    return Stream(audio, [(round(a, 3), round(b, 3)) for a, b in truth], [s.name for s in sentences], kind, audible,
+                  params)
 
 
 def segment(stream: Stream, cfg=None) -> Edges:

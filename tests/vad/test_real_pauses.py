@@ -16,7 +16,7 @@ import pytest
 from tests import corpus
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from tests.vad import sequences as S  # noqa: E402
@@ -25,12 +25,12 @@ pytestmark = pytest.mark.skipif(not corpus.available(), reason=corpus.SKIP_REASO
 
 # Property cases that do not hold yet (measured 2026-11-30; xfail, not strict: examples that hold pass)
 OPEN = {
-    "gated": "a word right after digital silence whose room differs (the floor sinks 4 dB/s) can be lost",
-    "room": "a breath or lip noise in the clip's own room tone starts speech up to 0.16 s early",
-    "noise": "a noise onset right after leading zeros starts speech early (webrtcvad adapts in ~0.3 s)",
-    "fan": "webrtcvad or the pitch check still calls some fan frames speech: the fan joins the next sentence",
-    "gain": "after +12 dB the room stays above the floor until a 0.5 s steady window: end +0.3 s",
-    "drift": "the ten-minute mix inherits the cases above",
+    "gated": "some draws: a final consonant right before the gate closes ends 0.15 s early",
+    "room": "some draws: a breath in the room tone before a 0.5 s-pause sentence starts it 0.11 s early",
+    "noise": "some draws: brown-noise swells move an edge 0.12-0.16 s; at 10-15 dB a short word can drop",
+    "fan": "some draws: the fan's first frames start the next sentence 0.12 s early",
+    "gain": "+12 dB at 10 dB SNR: the end runs 0.3 s long until the floor re-learns the room",
+    "drift": "the ten-minute mix inherits the draws above",
 }
 
 
@@ -38,7 +38,8 @@ def open_case(key: str):
     return pytest.mark.xfail(reason=OPEN[key], strict=False)
 
 
-FAST = settings(deadline=None, max_examples=12, derandomize=True, suppress_health_check=list(HealthCheck))
+FAST = settings(deadline=None, max_examples=12, derandomize=True, suppress_health_check=list(HealthCheck),
+                phases=[Phase.explicit, Phase.generate])  # no shrinking: a failure prints its stream
 
 
 def _pool() -> tuple[S.Sentence, ...]:
@@ -72,7 +73,7 @@ def streams(draw, kinds=S.PAUSES, snr=(10.0, 30.0)) -> S.Stream:
 def _holds(stream: S.Stream, tolerance: float = 0.1) -> None:
     found = S.segment(stream)
     why = S.check(found, stream.truth, tolerance, stream.audible)
-    assert not why, (stream.kind, stream.names, why, found, stream.truth)
+    assert not why, (why, stream.names, stream.params, found, stream.truth)
 
 
 def test_the_pool_has_english_and_korean_sentences_and_commands():

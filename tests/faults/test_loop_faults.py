@@ -1,0 +1,57 @@
+"""The loop through every fault of every operation (issue 17, "What to build"): the stand-in
+answers one command with garbage, a cut body, a reset, a trickle or an error status (through
+every retry); the invariants in harness.py are checked after each case."""
+from __future__ import annotations
+
+import pytest
+
+from tests.faults.harness import COMMANDS, Case, utterance_audio
+from tests.standin import StandIn, kinds_for
+
+AUDIO = utterance_audio()
+CASES = [(op, kind) for op in COMMANDS for kind in kinds_for(op)
+         if not (kind == "random" and op == "speech")]   # random even-length bytes are valid pcm
+# A request the API refuses (4xx) fails the turn; saying why is the loop's part (issue 17 item 1
+# and the loop refactor): until then these cases are expected to end with nothing said.
+NEEDS_LOOP_EXPLANATION = {("transcription", s) for s in (400, 403, 413, 415, 422)} | {("speech", "truncated")}
+
+
+@pytest.fixture(scope="module")
+def srv():
+    with StandIn() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def fast(monkeypatch, srv):
+    import openai._base_client as base
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-faults-0123456789")
+    monkeypatch.setattr(base, "INITIAL_RETRY_DELAY", 0.01)   # the SDK's backoff, not the behaviour
+    srv.reset()
+
+
+@pytest.mark.parametrize("operation,kind", [
+    pytest.param(op, kind, id=f"{op}-{kind}", marks=[pytest.mark.xfail(
+        reason="the loop does not yet say why a turn failed", strict=False)] if (op, kind) in NEEDS_LOOP_EXPLANATION else [])
+    for op, kind in CASES])
+def test_loop_survives(srv, tmp_path, operation, kind):
+    case = Case(srv, tmp_path, operation, kind, {"piece": 2048, "every": 0.002}).run(AUDIO)
+    case.check()
+
+
+@pytest.mark.parametrize("kind", [500, "badjson", "reset"])
+def test_without_fallback_the_turn_fails_and_the_next_is_answered(srv, tmp_path, kind):
+    case = Case(srv, tmp_path, "transcription", kind, fallback=False).run(AUDIO)
+    first, second = sorted(case.records, key=lambda r: r["turn"])
+    assert first["result"] == "failed" and "speech API" in first["reason"]
+    assert second["result"] == "done" and case.spoken.get(1)
+    transcriptions = [r for r in srv.requests if r.endpoint == "/audio/transcriptions"]
+    assert len(transcriptions) == 3    # the fault and its one retry (max_retries = 1), then turn 2
+
+
+def test_fallback_is_announced_once_and_stays(srv, tmp_path):
+    case = Case(srv, tmp_path, "transcription", 503).run(AUDIO)
+    case.check()
+    assert case.fallbacks == ["speech recognition"]
+    assert any("local engine" in text for text in case.spoken[0])
