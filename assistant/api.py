@@ -77,14 +77,16 @@ def draw(prompt: str, *, model: str | None = None, size: str | None = None, qual
 
 def edit(image: Any, prompt: str, *, mask: Any = None, region: str | None = None, model: str | None = None,
          size: str | None = None, fit: str | None = None, mask_mode: str = "auto", out: str | None = None,
-         references: "tuple[Any, ...] | list[Any]" = (), config: "Config | str | None" = None) -> "ImageResult":
+         references: "tuple[Any, ...] | list[Any]" = (), feather: int = 0,
+         config: "Config | str | None" = None) -> "ImageResult":
     """Edit ``image`` (a path or "last") inside ``mask`` (a file) or ``region`` ("top left", "가운데", …).
+    Saved at ``image``'s size, its pixels outside the mask kept (``feather`` px softens that blend).
     ``references``: more input images (GPT image models). Errors raise UserError / ApiError."""
     from .images.factory import make_image_service
 
     service = make_image_service(_config(config))
     return service.edit(image, prompt, mask=mask, region=region, model=model, size=size, fit=fit,
-                        mask_mode=mask_mode, out=out, references=tuple(references))
+                        mask_mode=mask_mode, out=out, references=tuple(references), feather=feather)
 
 
 def prepare(image: Any, *, mask: Any = None, region: str | None = None, model: str | None = None,

@@ -10,6 +10,7 @@ import threading
 from typing import IO, Any, Callable
 
 from .events import EventType, TurnEvent
+from .history import HistoryWriter
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class HistoryListener:
     def __init__(self, writer: Any, on_error: Callable[[BaseException], None] = lambda _e: None):
         self.writer = writer
         self.on_error = on_error
+        if isinstance(writer, HistoryWriter) and writer.on_error is None:
+            writer.on_error = on_error  # it never raises: it keeps the turns and reports once per episode
 
     def __call__(self, event: TurnEvent) -> None:
         if event.type is not EventType.TURN_FINISHED:

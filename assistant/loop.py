@@ -31,6 +31,8 @@ from typing import Any, AsyncIterator, Callable, Protocol
 import numpy as np
 
 from . import gate
+from .audio import earcons
+from .chat.conversation import Conversation
 from .config import Config
 from .engines import Engines, Speaker
 from .errors import ApiError, AssistantError
@@ -39,8 +41,11 @@ from .history import HistoryWriter, Turn
 from .listeners import ConsoleListener, HistoryListener, StatusListener
 from .router.normalize import detect_language
 from .router.route import route
+from .skills import timers, volume
 from .skills.base import JobResult, Request
+from .skills.chat import ChatSkill
 from .skills.dispatch import Skills
+from .skills.everyday import Everyday
 from .skills.images import ImageJobs
 from .skills.messages import message
 from .skills.state import SessionState
@@ -54,6 +59,7 @@ _FILE_BACKLOG = 4  # inputs cut ahead of the turn being handled (file input: bac
 BACKLOG_S = 30.0  # live input: seconds of speech queued before the overflow is dropped
 _LEVEL_FRAMES = 8  # input level over 8 frames (0.24 s) ...
 _LEVEL_EVERY_S = 0.2  # ... sent at most every 0.2 s of wall time
+_HEARD_GAP_FRAMES = 50  # 1.5 s of 30 ms frames between two "heard" earcons
 Listener = Callable[[TurnEvent], None]
 
 
@@ -97,6 +103,7 @@ class Session:
         self.cut = False  # set by barge-in: the reply being spoken is abandoned
         self.hearing = False
         self.thinking = 0
+        self.streaming = 0  # chat answers still arriving: the session is not idle yet
         self.shown = ""  # the last state event sent
 
 
@@ -164,6 +171,9 @@ class Assistant:
         self._fallbacks_said: set[str] = set()
         self._backlog_s = 0.0
         self.overflowed = 0  # utterances dropped past the backlog
+        self.conversation = Conversation(cfg.chat)  # one memory for the assistant (all sessions)
+        self._heard_turns: set[int] = set()
+        self.subscribe(self._remember)
 
     # ------------------------------------------------------------ the contract
     @property
@@ -243,6 +253,7 @@ class Assistant:
         if self._started is None:
             return
         self.jobs.cancel_all()
+        self.chat.cancel_all()
         if self._audio_task is not None and not self._audio_task.done():
             self._audio_task.cancel()
         while not self._inputs.empty():
@@ -266,6 +277,8 @@ class Assistant:
                 session.state.voice, session.state.speed = cfg.tts.voice, cfg.tts.speed
             if "router" in changed:
                 session.state.reply_language = cfg.router.reply_language
+        if "chat" in changed:
+            self.conversation.reconfigure(cfg.chat)
         if "vad" in changed:
             self._new_segmenter = True
         return changed
@@ -280,7 +293,12 @@ class Assistant:
         self._stop_requested = asyncio.Event()
         self._inputs: asyncio.Queue[_Input | None] = asyncio.Queue(maxsize=_FILE_BACKLOG if self.turn_based else 0)
         self.jobs = ImageJobs(self.engines.image_service, max_jobs=self.cfg.images.max_jobs, emit=self._emit_for_turn)
-        self.skills = Skills(self.jobs, self._validate_voice, Translate(lambda: self.engines.transcriber))
+        self.timer_book = timers.TimerBook(timers.default_path())
+        self.chat = ChatSkill(self.conversation, lambda reply: self._say(self._session_of(reply.turn), reply))
+        everyday = Everyday(lambda: self.cfg, self.timer_book, can=self._can)
+        self.skills = Skills(self.jobs, self._validate_voice, Translate(lambda: self.engines.transcriber),
+                             everyday=everyday, chat=self.chat)
+        self._ringer = asyncio.create_task(timers.ring(self.timer_book, self._ring), name="timers")
         try:
             if self.warm_up:
                 from .engines import warm_up
@@ -303,6 +321,8 @@ class Assistant:
         await self._turn_task
         if not self._stopping:
             await self.jobs.drain()
+            await self.chat.drain()
+        self._ringer.cancel()
         for session in list(self.sessions.values()):
             if session.worker is not None:
                 session.replies.put_nowait(None)
@@ -325,12 +345,15 @@ class Assistant:
                         await self._on_event(event)
                     return
                 n, energy, last_level = 0, 0.0, float("-inf")
+                heard_at = -_HEARD_GAP_FRAMES - 1
                 async for frame in source.frames():
                     if self._healthy():
                         self.notifier.watchdog()  # alive only while the turn worker is
                     backoff = self.reopen_backoff[0]
                     if self.wake_gate is not None:
-                        self.wake_gate.feed(frame)
+                        if self.wake_gate.feed(frame) and n - heard_at > _HEARD_GAP_FRAMES:
+                            heard_at = n  # one tone per wake word (a detector fires on several frames)
+                            self._earcon(self.local, "heard")
                     for event in segmenter.process(frame):
                         await self._on_event(event)
                     if self._new_segmenter and not segmenter.in_speech:
@@ -367,6 +390,8 @@ class Assistant:
     async def _submit(self, utterance: Utterance, session: Session, *, from_source: bool) -> TurnTicket:
         ticket = self.ledger.open(utterance.start, utterance.end, self.cfg.vad.hangover_ms / 1000, session=session.name)
         item = _Input(ticket.id, session, utterance, from_source=from_source, speaking=session.speaking)
+        if from_source:
+            self._heard_turns.add(ticket.id)  # the "done" earcon is for turns heard by the microphone
         if not self.turn_based and self._backlog_s + utterance.duration > BACKLOG_S:
             self._overflow(ticket.id, utterance)
             return ticket
@@ -451,6 +476,10 @@ class Assistant:
         if outcome.job is not None:
             self.ledger.hold(turn)
             outcome.job.add_done_callback(partial(self._job_done, session, turn))
+            if kind == "chat":  # its sentences arrive later; the next turn waits for them (turn_based)
+                session.streaming += 1
+                session.idle.clear()
+                outcome.job.add_done_callback(partial(self._stream_done, session))
 
     def _hearing(self, session: Session, item: _Input) -> gate.Hearing:
         speaking = (session.speaking or item.speaking) and not self.turn_based
@@ -470,6 +499,12 @@ class Assistant:
     def _ignore(self, turn: int, session: Session, reason: str) -> None:
         self._emit(EventType.IGNORED, turn, session, {"reason": reason})
         self.ledger.ignore(turn, reason)
+
+    def _stream_done(self, session: Session, _task: asyncio.Task) -> None:
+        session.streaming -= 1
+        if not session.streaming and session.replies.empty() and not session.speaking:
+            session.idle.set()
+            self._set_state(session)
 
     def _job_done(self, session: Session, turn: int, task: asyncio.Task) -> None:
         if task.cancelled():
@@ -512,12 +547,18 @@ class Assistant:
             if item is None:
                 return
             await self._speak(session, item)
-            if session.replies.empty():
+            if session.replies.empty() and not session.streaming:
                 session.idle.set()
                 self._set_state(session)
 
     async def _speak(self, session: Session, item: _Say) -> None:
         reply, state = item.reply, session.state
+        if reply.kind == "earcon":  # a short tone, no words, not a reply of any turn
+            if session.speaker is not None:
+                rate = self.engines.synthesizer.sample_rate
+                tone = earcons.tone(reply.text, rate, self.cfg.audio.earcon_volume)
+                await asyncio.to_thread(session.speaker.play, [tone], rate)
+            return
         self._emit(EventType.REPLY_STARTED, reply.turn, session, {"text": reply.text, "language": reply.language, "kind": reply.kind})
         session.speaking, session.cut = True, False
         self._set_state(session)
@@ -552,6 +593,8 @@ class Assistant:
         state = session.state
 
         def chunks():
+            if reply.kind == "alarm":  # a timer or alarm: audible before the words
+                yield earcons.tone("alarm", synthesizer.sample_rate)
             for chunk in synthesizer.synthesize(reply.text, voice=state.voice, speed=state.speed, language=reply.language):
                 if session.cut:
                     return
@@ -561,8 +604,8 @@ class Assistant:
                 kept.append(chunk)
                 yield chunk
 
-        if session.speaker is not None:
-            session.speaker.play(chunks(), synthesizer.sample_rate)
+        if session.speaker is not None:  # "louder" / "quieter": the session's volume
+            session.speaker.play((volume.apply(c, state.volume) for c in chunks()), synthesizer.sample_rate)
         else:
             for _chunk in chunks():
                 pass
@@ -571,12 +614,12 @@ class Assistant:
         """Keep a copy as reply-NNN.wav; a failing write is reported, never fatal."""
         import soundfile as sf
 
-        from .paths import atomic_path
+        from .paths import PRIVATE, atomic_path
 
         self._reply_numbers += 1
         target = self.output_dir / f"reply-{self._reply_numbers:03d}.wav"
         try:
-            with atomic_path(target, overwrite=False) as tmp:
+            with atomic_path(target, overwrite=False, mode=PRIVATE) as tmp:  # replies are private
                 sf.write(tmp, samples, rate, format="WAV", subtype="PCM_16")
         except Exception as exc:  # disk full, read-only, removed directory: keep answering
             log.warning("could not keep the reply copy %s: %s", target, exc)
@@ -596,6 +639,41 @@ class Assistant:
             self.ledger.reply_done(item.reply.turn, item.immediate)
         session.idle.set()
         self._set_state(session)
+
+    # ---------------------------------------------------------- everyday skills
+    def _ring(self, timer: "timers.Timer") -> None:
+        """A timer or alarm is due: the local session speaks without an utterance (tone + words)."""
+        if not self._stopping:
+            self._say(self.local, Reply(timers.announcement(timer), timer.language, None, "alarm"))
+
+    def _earcon(self, session: Session, name: str) -> None:
+        """A short tone (audio.earcons: "heard" = wake word, "done" = a turn is over)."""
+        if name in self.cfg.audio.earcons and session.speaker is not None and not self._stopping and self._started is not None:
+            self._say(session, Reply(name, "en", None, "earcon"))
+
+    def _session_of(self, turn: int | None) -> Session:
+        return self.sessions.get(self.ledger.session_of(turn) or "local", self.local)
+
+    def _can(self, what: str) -> bool:
+        """Which abilities this configuration has ("what can you do")."""
+        from .secrets import api_key, server_url
+
+        if what == "images":
+            return self.cfg.images.backend != "local" and bool(api_key() or server_url(self.cfg.images.base_url))
+        return what == "chat" and self.conversation.available()
+
+    def _remember(self, event: TurnEvent) -> None:
+        """Every finished turn (commands too) and what it drew goes into the chat memory; a live
+        turn that was answered ends with the "done" earcon."""
+        if event.type is not EventType.TURN_FINISHED:
+            return
+        record = event.data.get("record") or {}
+        if record.get("result") in ("done", "failed") and record.get("text"):
+            self.conversation.memory.add(record["text"], " ".join(record.get("replies") or ()), _note(record))
+        if event.turn in self._heard_turns:
+            self._heard_turns.discard(event.turn)
+            if record.get("replies") and not self.turn_based and record.get("result") in ("done", "failed"):
+                self._earcon(self.local, "done")
 
     # ---------------------------------------------------------------- notices
     def notice(self, key: str, log_line: str = "") -> None:
@@ -655,6 +733,17 @@ class Assistant:
     def _healthy(self) -> bool:
         task = getattr(self, "_turn_task", None)
         return task is not None and not task.done()
+
+
+_DONE_NOTES = {"draw": "I drew", "edit": "I edited the picture", "variation": "I drew another version"}
+
+
+def _note(record: dict[str, Any]) -> str:
+    """What a finished image turn made, for the chat model's memory."""
+    if record.get("intent") not in _DONE_NOTES or record.get("result") != "done" or not record.get("files"):
+        return ""
+    names = ", ".join(Path(f).name for f in record["files"])
+    return f"{_DONE_NOTES[record['intent']]}: {(record.get('slots') or {}).get('prompt', '')} ({names})"
 
 
 def _edges(utterance: Utterance) -> dict[str, float]:

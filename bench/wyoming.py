@@ -51,6 +51,7 @@ from tests import corpus
 CLIPS = ("rhasspy_what_time_is_it", "rhasspy_turn_on_living_room_lamp", "cheetah_platforms", "cmu_arctic_us_axb_a0005")
 SENTENCES = ("Here is your picture of a red fox.", "The weather is fine today.", "Speaking slower now.")
 CHUNK_S = 1024 / 16000
+W5 = (38, 6, 10, 10, 8)
 
 
 def clips() -> list:
@@ -304,11 +305,12 @@ def main() -> int:
 
     if not args.skip_peers:
         print("\n3. this server next to the PyPI peers (same local models, same audio/sentences)")
-        print(row("engine", "n", "p50 s", "p95 s", "words"), )
+        print("(our asr: stt.local_model auto = tiny.en for English, base otherwise; the peer: base, int8)")
+        print(row("engine", "n", "p50 s", "p95 s", "words", widths=W5))
         for kind, name, values, hits in asyncio.run(peers(cfg, engines, recs, args.rounds)):
             p50, p95 = p50_p95(values)
             label = f"{name} ({'Transcript' if kind == 'asr' else 'first audio'})"
-            print(row(label, len(values), p50, p95, "-" if np.isnan(hits) else f"{hits:.0%}"))
+            print(row(label, len(values), p50, p95, "-" if np.isnan(hits) else f"{hits:.0%}", widths=W5))
     return 0
 
 

@@ -41,6 +41,7 @@ import email.policy
 import io
 import json
 import math
+import re
 import threading
 import time
 import uuid
@@ -798,7 +799,8 @@ def chat_reply(req: dict, text: str) -> Reply:
              "total_tokens": 13 + len(text.split())}
     if req.get("stream"):
         base = {"id": cid, "object": "chat.completion.chunk", "created": now, "model": model}
-        deltas = [{"role": "assistant", "content": ""}, {"content": text}]
+        # word by word, as a real model streams (a client may speak each sentence as it completes)
+        deltas = [{"role": "assistant", "content": ""}] + [{"content": w} for w in re.findall(r"\S+\s*", text)]
         events = [(None, {**base, "choices": [{"index": 0, "delta": d, "finish_reason": None,
                                                "logprobs": None}]}) for d in deltas]
         events.append((None, {**base, "choices": [{"index": 0, "delta": {}, "logprobs": None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
-from ..paths import atomic_path
+from ..paths import PRIVATE, atomic_path
 from .format import SAMPLE_RATE
 from .sources import MicrophoneError, _first_line, _import_sounddevice, _is_rate_error, resolve_device
 
@@ -45,6 +45,6 @@ def record(seconds: float, out: str | Path, *, device: str | int | None = None, 
         raise MicrophoneError(f"recording failed ({_first_line(exc)})") from None
     import soundfile as sf
 
-    with atomic_path(target, overwrite=force) as tmp:
+    with atomic_path(target, overwrite=force, mode=PRIVATE) as tmp:  # a recording is private
         sf.write(tmp, data, rate, format="WAV", subtype="PCM_16")
     return target

@@ -9,6 +9,7 @@ import asyncio
 import io
 import logging
 import os
+import stat
 import struct
 import sys
 from pathlib import Path
@@ -53,7 +54,7 @@ class Framer:
 
 
 # ---------------------------------------------------------------------- WAV header (streaming)
-_WAV_FORMATS = {(1, 16): "<i2", (1, 32): "<i4", (3, 32): "<f4", (1, 8): "u1"}
+_WAV_FORMATS = {(1, 16): "<i2", (1, 24): "i24", (1, 32): "<i4", (3, 32): "<f4", (3, 64): "<f8", (1, 8): "u1"}
 
 
 def _read_exact(stream: BinaryIO, n: int) -> bytes:
@@ -103,7 +104,7 @@ def _wav_header(stream: BinaryIO, head: bytes, name: str) -> tuple[int, int, str
 
 def _pcm_blocks(stream: BinaryIO, dtype: str, channels: int, limit: int | None = None) -> Iterator[np.ndarray]:
     """Read interleaved PCM incrementally (at most ``limit`` bytes); yields (n, channels) arrays."""
-    width = np.dtype(dtype).itemsize * channels
+    width = (3 if dtype == "i24" else np.dtype(dtype).itemsize) * channels
     carry = b""
     left = limit
     while left is None or left > 0:
@@ -118,23 +119,45 @@ def _pcm_blocks(stream: BinaryIO, dtype: str, channels: int, limit: int | None =
         n = len(data) // width * width
         carry = data[n:]
         if n:
-            block = np.frombuffer(data[:n], dtype=dtype).reshape(-1, channels)
-            if dtype == "u1":
-                block = ((block.astype(np.int16) - 128) * 256).astype(np.int16)
-            yield to_int16(block)
+            yield _to_int16_block(data[:n], dtype, channels)
+
+
+def _to_int16_block(data: bytes, dtype: str, channels: int) -> np.ndarray:
+    """Interleaved little-endian PCM of a WAV ``dtype`` -> (n, channels) int16."""
+    if dtype == "i24":
+        b = np.frombuffer(data, np.uint8).reshape(-1, 3).astype(np.int32)
+        block = ((b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)) << 8) >> 16  # sign-extended, top 16 bits
+        return block.astype(np.int16).reshape(-1, channels)
+    block = np.frombuffer(data, dtype=dtype).reshape(-1, channels)
+    if dtype == "u1":
+        return ((block.astype(np.int16) - 128) * 256).astype(np.int16)
+    if dtype.startswith("<f"):
+        return float_to_int16(block)
+    return to_int16(block)
 
 
 # ---------------------------------------------------------------------- FileSource
 def existing_audio_file(path: str | os.PathLike[str], what: str = "input file") -> Path:
     """``path`` as a Path if it is a non-empty file; else the one-line reason (UserError)."""
     p = Path(path)
-    if p.is_dir():
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise UserError(f"{what} not found: {p}") from None
+    except OSError as exc:  # permission, a loop of symlinks, a name too long
+        raise UserError(f"cannot read {what} {p}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
         raise UserError(f"{p} is a directory, not an audio file")
-    if not p.is_file():
-        raise UserError(f"{what} not found: {p}")
-    if p.stat().st_size == 0:
+    if not stat.S_ISREG(st.st_mode):
+        kind = _KINDS.get(stat.S_IFMT(st.st_mode), "special file")
+        raise UserError(f"{p} is a {kind}, not a regular audio file (use --input - to read a stream)")
+    if st.st_size == 0:
         raise UserError(f"cannot read audio file {p}: the file is empty")
     return p
+
+
+_KINDS = {stat.S_IFCHR: "character device", stat.S_IFBLK: "block device", stat.S_IFIFO: "named pipe",
+          stat.S_IFSOCK: "socket"}
 
 
 class FileSource:
@@ -212,12 +235,14 @@ class FileSource:
             framer = Framer(snd.samplerate)
             while True:
                 try:
-                    block = snd.read(_BLOCK_FRAMES, dtype="int16", always_2d=True)
+                    # float, then clipped to int16: libsndfile's own float->int16 does not scale
+                    # float files (they came out as -1/0/1), and 24/32-bit ints keep their level
+                    block = snd.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
                 except (sf.LibsndfileError, RuntimeError) as exc:
                     raise UserError(f"{self.name}: corrupt audio ({_first_line(exc)})") from None
                 if not len(block):
                     break
-                yield from framer.push(_mono16(block))
+                yield from framer.push(_mono16(float_to_int16(block)))
             yield from framer.push(np.zeros(0, np.int16), last=True)
 
     # -- async
@@ -248,6 +273,14 @@ def _take(it: Iterator[bytes], n: int) -> list[bytes]:
         if len(out) >= n:
             break
     return out
+
+
+def float_to_int16(block: np.ndarray) -> np.ndarray:
+    """Float samples (full scale ±1.0) -> int16, clipped; NaN/inf (broken files) become 0 / the rails.
+
+    The scale is 32768 so 16-bit files read as float come back bit-exact."""
+    block = np.nan_to_num(np.asarray(block, dtype=np.float32), nan=0.0, posinf=1.0, neginf=-1.0)
+    return np.clip(np.rint(block * 32768.0), -32768, 32767).astype(np.int16)
 
 
 def _mono16(block: np.ndarray) -> np.ndarray:

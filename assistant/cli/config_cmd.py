@@ -25,6 +25,15 @@ def _toml_value(value) -> str:
     return repr(value)
 
 
+def _toml_inline(value) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k, ensure_ascii=False)} = {_toml_inline(v)}" for k, v in value.items()
+                                if v is not None) + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_inline(v) for v in value) + "]"
+    return _toml_value(value)
+
+
 @config_group.command("show")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of TOML.")
 def show(as_json: bool) -> None:
@@ -37,14 +46,21 @@ def show(as_json: bool) -> None:
         name: resolve_backend(getattr(cfg, name).backend, getattr(cfg, name).base_url)
         for name in ("stt", "tts", "images")
     }
+    chat = resolve_backend(cfg.chat.backend, cfg.chat.base_url)
+    data["effective_backends"]["chat"] = "off" if chat == "local" else chat
     if as_json:
         click.echo(redact(json.dumps(data, indent=2, ensure_ascii=False)))
         return
     click.echo(f"# sources: {', '.join(cfg.source)}")
+    sentences = data.pop("sentences")
     for section, values in data.items():
         click.echo(f"\n[{section}]")
         for k, v in values.items():
             click.echo(f"{k} = {_toml_value(v)}")
+    for entry in sentences:
+        click.echo("\n[[sentences]]")
+        for k, v in entry.items():
+            click.echo(f"{k} = {_toml_inline(v)}")
 
 
 COMMANDS = [config_group]

@@ -69,17 +69,20 @@ def draw(prompt: str, model: str | None, size: str | None, quality: str | None, 
 @click.option("--model", help="dall-e-2 or a GPT image model (default: images.model).")
 @click.option("--size", help="Prepared/output size (default: the nearest size the model takes).")
 @click.option("--fit", type=click.Choice(FITS), help="How the image is brought to that size (default: images.fit).")
+@click.option("--feather", type=click.IntRange(0, 200), default=0,
+              help="Soften the blend of the edit into the original by this many px (the API mask is unchanged).")
 @click.option("--out", help="A file name, or a directory (existing or ending in '/'); default: images.output_dir.")
 def edit(image: str, prompt: str, mask: Path | None, region: str | None, mask_mode: str, refs: tuple[str, ...],
-         model: str | None, size: str | None, fit: str | None, out: str | None) -> None:
-    """Edit IMAGE (a file, or `last`) as PROMPT says, only inside --mask / --region when given."""
+         model: str | None, size: str | None, fit: str | None, feather: int, out: str | None) -> None:
+    """Edit IMAGE (a file, or `last`) as PROMPT says, only inside --mask / --region when given.
+    The result has IMAGE's size; outside the mask or region every pixel is IMAGE's."""
     if mask is not None and region:
         raise UserError("give either --mask or --region, not both")
     if not prompt.strip():
         raise UserError("the prompt is empty")
     service = _service()
     result = service.edit(image, prompt, mask=mask, region=region, mask_mode=mask_mode, model=model, size=size,
-                          fit=fit, on_progress=_progress, out=out, references=refs)
+                          fit=fit, on_progress=_progress, out=out, references=refs, feather=feather)
     _print_paths(result)
 
 
@@ -92,7 +95,7 @@ def edit(image: str, prompt: str, mask: Path | None, region: str | None, mask_mo
 @click.option("--fit", type=click.Choice(FITS), help="pad | crop | stretch (default: images.fit).")
 @click.option("--mask-mode", type=click.Choice(MASK_MODES), default="auto", show_default=True,
               help="How to read --mask: white areas or transparent areas are edited (auto: transparent if it has any).")
-@click.option("--feather", type=click.IntRange(0, 200), default=0, help="Also write a feathered preview mask (px).")
+@click.option("--feather", type=click.IntRange(0, 200), default=0, help="Also write the feathered blend mask (px); the API mask is unchanged.")
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Where the prepared files go (never overwriting).")
 def prepare(image: str, mask: Path | None, region: str | None, model: str | None, size: str | None,
@@ -100,7 +103,7 @@ def prepare(image: str, mask: Path | None, region: str | None, model: str | None
     """Prepare IMAGE (and a mask) for an edit, offline: print sizes, modes and bytes."""
     from ..images.service import ImageService
     from ..images.store import slugify
-    from ..paths import atomic_write_bytes, unique_path
+    from ..paths import atomic_write_bytes, ensure_private_dir, unique_path
 
     if mask is not None and region:
         raise UserError("give either --mask or --region, not both")
@@ -109,7 +112,7 @@ def prepare(image: str, mask: Path | None, region: str | None, model: str | None
     service = ImageService(get_config())  # no client: preparation never sends anything
     source, prep = service.prepare(image, model=model, mask=mask, region=region, size=size, fit=fit,
                                    mask_mode=mask_mode, feather=feather)
-    out_dir.mkdir(parents=True, exist_ok=True)  # only once there is something to write
+    ensure_private_dir(out_dir)  # 0700, only once there is something to write
     stem = slugify(source.stem, 60)
     geo = prep.geometry
     img_path = unique_path(out_dir, f"{stem}-prepared", ".png")
@@ -130,7 +133,7 @@ def prepare(image: str, mask: Path | None, region: str | None, model: str | None
             buf = io.BytesIO()
             prep.soft_mask.save(buf, "PNG")
             atomic_write_bytes(soft_path, buf.getvalue(), overwrite=False)
-            click.echo(f"soft:  {soft_path}  feathered preview ({feather} px; the API mask stays 0/255)")
+            click.echo(f"soft:  {soft_path}  feathered blend mask ({feather} px; the API mask is unchanged)")
     for note in prep.notes:
         click.echo(f"note: {note}", err=True)
 

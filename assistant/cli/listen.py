@@ -13,6 +13,7 @@ import numpy as np
 from ..config import VadConfig
 from ..errors import UserError
 from ..events import Utterance
+from ..paths import ensure_private_dir
 from .common import get_config
 
 
@@ -53,7 +54,7 @@ def _prepare_save_dir(path: str | None) -> Path | None:
     d = Path(path)
     if d.exists() and not d.is_dir():
         raise UserError(f"--save-dir is not a directory: {d}")
-    d.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(d)  # 0700: recordings are private
     if any(re.fullmatch(r"utterance-\d{3,}\.wav", p.name) for p in d.iterdir()):
         raise UserError(f"{d} already holds utterance-NNN.wav files; choose an empty directory")
     return d
@@ -62,10 +63,10 @@ def _prepare_save_dir(path: str | None) -> Path | None:
 def _save(utt: Utterance, directory: Path, n: int) -> Path:
     import soundfile as sf
 
-    from ..paths import atomic_path
+    from ..paths import PRIVATE, atomic_path
 
     target = directory / f"utterance-{n:03d}.wav"
-    with atomic_path(target, overwrite=False) as tmp:
+    with atomic_path(target, overwrite=False, mode=PRIVATE) as tmp:
         sf.write(tmp, np.asarray(utt.audio, dtype=np.int16), utt.sample_rate, format="WAV", subtype="PCM_16")
     return target
 

@@ -7,14 +7,16 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
-from ..history import default_history_path, latency_table, read_history
+from ..history import default_history_path, format_ms, history_files, latency_table, read_history
 from .common import get_config
 
 log = logging.getLogger(__name__)
 
 
 def _prepare_output_dir(path: Path, force: bool) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
+    from ..paths import ensure_private_dir
+
+    ensure_private_dir(path)  # 0700: replies and turns are private
     old = sorted(path.glob("reply-*.wav")) + ([path / "turns.jsonl"] if (path / "turns.jsonl").exists() else [])
     if old and not force:
         raise UserError(f"{path} already holds replies from an earlier run; pass --force to replace them or choose another --output-dir")
@@ -66,6 +68,11 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
     events = _open_events(events_path) if events_path is not None else None
     if output_dir is not None:
         output_dir = _prepare_output_dir(output_dir, force)
+    wake_word = wake_word if wake_word is not None else (cfg.router.wake_word or None)
+    notice = cloud_listening_notice(cfg, wake_word)
+    if notice:
+        click.echo(notice, err=True)
+        log.warning(notice)
     turns = run_assistant(
         cfg,
         input_path=input_path,
@@ -73,7 +80,7 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
         rate=rate,
         realtime=realtime or cfg.audio.realtime,
         output_dir=output_dir,
-        wake_word=wake_word if wake_word is not None else (cfg.router.wake_word or None),
+        wake_word=wake_word,
         echo=(lambda line: None) if quiet else (lambda line: click.echo(line, err=to_stdout)),
         config_path=click.get_current_context().find_root().params.get("config_path"),
         events=events,
@@ -103,6 +110,17 @@ def _open_events(path: str):
     return os.fdopen(fd, "w", encoding="utf-8", buffering=1)
 
 
+def cloud_listening_notice(cfg, wake_word: str | None) -> str | None:
+    """Said once at start when, with no wake word, every utterance goes to a cloud STT API."""
+    from ..secrets import resolve_backend, server_url
+
+    if wake_word or resolve_backend(cfg.stt.backend, cfg.stt.base_url) != "openai":
+        return None
+    where = server_url(cfg.stt.base_url) or "the OpenAI API (api.openai.com)"
+    return (f"note: no wake word and stt.backend is openai: every utterance heard is sent to {where} "
+            "for transcription (set router.wake_word, or stt.backend = \"local\", to keep audio here)")
+
+
 def summary_table(turns) -> str:
     rows = [f"{'#':>3}  {'intent':<14} {'result':<8} {'latency':>8}  text"]
     for t in turns:
@@ -120,30 +138,32 @@ def stats_cmd(history_path):
     """p50/p95 of end-of-speech -> first reply audio, and of each stage."""
     cfg = get_config()
     path = history_path or default_history_path(cfg.service.history)
-    if not path.exists():
+    files = history_files(path)
+    if not files:
         raise UserError(f"no history yet at {path}")
-    records = read_history(path)
+    records = read_history(path, rotated=True)
     results: dict[str, int] = {}
     for r in records:
         result = str(r.get("result", "?"))
         results[result] = results.get(result, 0) + 1
     counts = ", ".join(f"{v} {k}" for k, v in sorted(results.items()))
-    click.echo(f"{len(records)} turns in {path}" + (f": {counts}" if counts else ""))
+    older = f" (+{len(files) - 1} rotated)" if len(files) > 1 else ""
+    click.echo(f"{len(records)} turns in {path}{older}" + (f": {counts}" if counts else ""))
     rows = latency_table(records)
     if not rows:
         click.echo("no timed turns yet")
         return
     click.echo(f"{'stage':<26} {'n':>5} {'p50':>8} {'p95':>8}")
     for name, n, p50, p95 in rows:
-        click.echo(f"{name:<26} {n:>5} {p50 * 1000:>6.0f}ms {p95 * 1000:>6.0f}ms")
-    rooms = sorted({str(r["session"]) for r in records if r.get("session")})
-    if len(rooms) > 1 or (rooms and rooms != ["local"]):  # satellites, the web page: which room said what
+        click.echo(f"{name:<26} {n:>5} {format_ms(p50):>8} {format_ms(p95):>8}")
+    rooms = sorted({str(r.get("session") or "local") for r in records})
+    if rooms != ["local"]:  # satellites, the web page: which room said what
         click.echo(f"{'room (session)':<26} {'turns':>5} {'p50':>8} {'p95':>8}  end of speech -> first audio")
         for room in rooms:
-            mine = [r for r in records if str(r.get("session")) == room]
+            mine = [r for r in records if str(r.get("session") or "local") == room]
             timed = {name: (n, p50, p95) for name, n, p50, p95 in latency_table(mine)}
             n, p50, p95 = timed.get("eos_to_first_audio", (0, float("nan"), float("nan")))
-            cells = f"{p50 * 1000:>6.0f}ms {p95 * 1000:>6.0f}ms" if n else f"{'-':>8} {'-':>8}"
+            cells = f"{format_ms(p50):>8} {format_ms(p95):>8}"  # "-" when untimed
             click.echo(f"{room:<26} {len(mine):>5} {cells}")
 
 

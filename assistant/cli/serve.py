@@ -69,7 +69,9 @@ def serve_cmd(**options):
     engines = build_engines(cfg, speaker=NullSpeaker(),
                             on_fallback=lambda what: holder["assistant"].fallback_notice(what))
     faces = build_faces(cfg, engines, options)  # bad addresses fail here, before anything listens
-    assistant = Assistant(cfg, engines, history=HistoryWriter([default_history_path(cfg.service.history)]),
+    history = HistoryWriter([default_history_path(cfg.service.history)], keep=cfg.service.history_keep,
+                            max_bytes=int(cfg.service.history_max_mb * 2**20))
+    assistant = Assistant(cfg, engines, history=history,
                           notifier=Notifier(), console=lambda line: click.echo(line), warm_up=True)
     holder["assistant"] = assistant
     asyncio.run(serve(assistant, faces))

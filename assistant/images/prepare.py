@@ -6,9 +6,10 @@ model's byte limit. Masks: user file (white = edit, or transparent = edit) or a 
 "L" (255 = edit) -> exactly 1-bit by threshold -> the same geometry as the image -> the API's
 convention, an RGBA PNG whose alpha is 0 where the model repaints and 255 everywhere else.
 
-Feathering (``feather`` > 0) softens the "L" mask before the threshold. The API mask stays
-strictly 0/255, so feathering does not change what is sent (a symmetric blur thresholds at the
-same edge); it shapes ``Prepared.soft_mask``, used for previews and for ``blend_back``.
+Feathering (``feather`` > 0) never touches what is sent: the API mask is thresholded from the
+unfeathered mask. It only shapes ``Prepared.soft_mask`` / ``source_mask``, the blend of the
+model's answer with the original (blend.py): the soft ramp lies inside the edit area, so every
+pixel outside it stays the original's.
 """
 from __future__ import annotations
 
@@ -59,6 +60,8 @@ class Prepared:
     bitmask: Image.Image | None = None  # mode "1": 1 = repaint
     soft_mask: Image.Image | None = None  # mode "L" (feathered when asked): 255 = repaint
     notes: tuple[str, ...] = field(default=())
+    original: Image.Image | None = None     # the input, RGB, orientation applied (for blend.py)
+    source_mask: Image.Image | None = None  # "L" at the original's size, feathered: 255 = repaint
 
 
 # ------------------------------------------------------------------------------- decoding
@@ -272,7 +275,7 @@ def prepare(img: Image.Image, caps: ModelCaps, *, mask: Image.Image | None = Non
     if mask is not None:
         soft = fit_mask_to(user_mask(mask, mask_mode), original)
     elif region:
-        soft = region_mask(region, original, feather)
+        soft = region_mask(region, original)
     elif oriented.mode == "RGBA" and oriented.getchannel("A").getextrema()[0] < THRESHOLD:
         soft = oriented.getchannel("A").point(lambda a: 255 if a < THRESHOLD else 0)
     rgb = flatten(oriented)
@@ -287,15 +290,29 @@ def prepare(img: Image.Image, caps: ModelCaps, *, mask: Image.Image | None = Non
         raise UserError("internal: not a PNG")
 
     if soft is None:
-        return Prepared(prepared, png, geo, caps.name, notes=notes)
+        return Prepared(prepared, png, geo, caps.name, notes=notes, original=rgb)
     bit_original = to_bitmask(soft)
     bitmask = apply(bit_original, geo, resample=Image.Resampling.NEAREST, fill=0)  # padding: keep
-    soft_prepared = apply(soft, geo, resample=Image.Resampling.BILINEAR, fill=0)
     if not bitmask.getbbox():
         raise UserError("the mask selects nothing to edit")
+    source_mask = feather_inside(bit_original.convert("L"), feather)
+    soft_prepared = apply(source_mask, geo, resample=Image.Resampling.BILINEAR, fill=0)
     rgba = api_mask(bitmask)
     mask_png, mask_notes = encode_png(rgba, caps.mask_max_bytes)
-    return Prepared(prepared, png, geo, caps.name, rgba, mask_png, bitmask, soft_prepared, notes + mask_notes)
+    return Prepared(prepared, png, geo, caps.name, rgba, mask_png, bitmask, soft_prepared, notes + mask_notes,
+                    original=rgb, source_mask=source_mask)
+
+
+def feather_inside(hard: Image.Image, feather: int) -> Image.Image:
+    """A 0/255 "L" mask softened by ``feather`` px, the ramp only inside the edit area: pixels
+    outside stay exactly 0, so a blend keeps them; deep inside stays 255."""
+    if feather <= 0:
+        return hard
+    from PIL import ImageChops, ImageFilter
+
+    blurred = hard.filter(ImageFilter.GaussianBlur(feather))  # ~128 on the edge
+    inner = blurred.point(lambda v: max(0, 2 * v - 255))      # 0 on the edge, 255 deep inside
+    return ImageChops.darker(hard, inner)
 
 
 def blend_back(original_rgb: Image.Image, result: Image.Image, soft_mask: Image.Image) -> Image.Image:

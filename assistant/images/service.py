@@ -22,10 +22,10 @@ from ..errors import ApiError, PolicyError, UserError
 from ..paths import atomic_write_bytes, cache_dir, ensure_private_dir
 from ..openai_client import bad_response, make_client, transport_errors
 from ..secrets import redact
-from . import store
+from . import blend, store
 from .models import (ModelCaps, Options, check_prompt, check_size, edit_fields, generate_fields, get_caps,
                      spoken_fields, variation_fields)
-from .prepare import Prepared, decode, prepare, restore, set_pixel_limit
+from .prepare import Prepared, decode, prepare, set_pixel_limit
 from .regions import parse_region
 
 log = logging.getLogger(__name__)
@@ -158,9 +158,10 @@ class ImageService:
              model: str | None = None, size: str | None = None, on_progress: Progress | None = None,
              out: str | Path | None = None, fit: str | None = None, mask_mode: str = "auto",
              quality: str | None = None, output_format: str | None = None,
-             references: Sequence[str | Path] = ()) -> ImageResult:
+             references: Sequence[str | Path] = (), feather: int = 0) -> ImageResult:
         """``references``: more input images for GPT image models (up to 16 in all); the mask and
-        the output geometry belong to ``image``."""
+        the output geometry belong to ``image``. The result is saved at ``image``'s size with its
+        pixels outside the mask kept; ``feather`` (px) softens only that blend."""
         caps = get_caps(model or self.cfg.images.model)
         if not caps.edit:
             edit_fields(caps, Options())  # raises the "cannot edit; models that can: …" UserError
@@ -172,7 +173,7 @@ class ImageService:
         if size:
             size = check_size(caps, size, "edit")
         source, prepared = self.prepare(image, model=caps.name, mask=mask, region=region, size=size,
-                                        fit=fit, mask_mode=mask_mode)
+                                        fit=fit, mask_mode=mask_mode, feather=feather)
         w, h = prepared.geometry.size
         opts = self._options(size=f"{w}x{h}", quality=quality, output_format=output_format, explicit_size=True)
         fields = edit_fields(caps, opts)
@@ -281,7 +282,7 @@ class ImageService:
             check_image(blob, self.max_pixels)
         fmt = fields.get("output_format") or "png"
         if prepared is not None:
-            blobs = [_restored(b, prepared, fmt) for b in blobs]
+            blobs = [blend.finish(b, prepared, fmt) for b in blobs]  # input's size; outside the mask kept
         revised = next((i.revised_prompt for i in answer.items if i.revised_prompt), None)
         targets = store.target_paths(self.cfg, prompt or (source.stem if source else "image"), len(blobs),
                                      _format_of(blobs[0], fmt), out)
@@ -407,28 +408,6 @@ def _format_of(blob: bytes, requested: str) -> str:
     return requested
 
 
-def _restored(blob: bytes, prepared: Prepared, fmt: str) -> bytes:
-    """Remove the padding (or stretching) preparation added, re-encoding only when needed."""
-    geo = prepared.geometry
-    if geo.fit == "crop" or (geo.box == (0, 0, *geo.size) and geo.fit == "pad"):
-        return blob
-    img = decode(blob, "the returned image")
-    back = restore(img, geo)
-    if back is img:
-        return blob
-    buf = io.BytesIO()
-    kind = _format_of(blob, fmt)
-    if kind == "jpeg":
-        back.convert("RGB").save(buf, "JPEG", quality=95)
-    elif kind == "webp":
-        back.save(buf, "WEBP", quality=95)
-    else:
-        from . import png as fastpng
-
-        return fastpng.encode(back if fastpng.supported(back) else back.convert("RGBA"))
-    return buf.getvalue()
-
-
 def download(url: str, timeout: float, limit: int) -> bytes:
     """GET an image URL (http/https only) with a timeout and a size cap."""
     scheme = urllib.parse.urlsplit(url).scheme
@@ -520,7 +499,7 @@ class Preparation:
         directory = Path(out_dir)
         if directory.exists() and not directory.is_dir():
             raise UserError(f"not a directory: {directory}")
-        directory.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(directory)
         stem = store.slugify(self.source.stem, 60)
         written = []
         for suffix, data in (("prepared", self.prepared.png), ("mask", self.prepared.mask_png)):

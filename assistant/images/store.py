@@ -16,7 +16,7 @@ from typing import Any
 
 from ..config import Config
 from ..errors import UserError
-from ..paths import atomic_path, atomic_write_bytes, data_dir, ensure_private_dir
+from ..paths import PRIVATE, PUBLISHED, append_bytes, atomic_path, atomic_write_bytes, data_dir, ensure_private_dir
 
 INDEX = "index.jsonl"
 LAST = "last"
@@ -98,7 +98,7 @@ def target_paths(cfg: Config, prompt: str, count: int, fmt: str, out: str | os.P
             names = [out_path.with_suffix(suffix)] if count == 1 else [
                 out_path.with_name(f"{out_path.stem}-{i}{suffix}") for i in range(1, count + 1)]
             for p in names:
-                if p.exists():
+                if os.path.lexists(p):
                     raise UserError(f"{p} exists; not overwriting it")
             return names
     else:
@@ -108,7 +108,7 @@ def target_paths(cfg: Config, prompt: str, count: int, fmt: str, out: str | os.P
     for i in range(count):
         stem = base if count == 1 else f"{base}-{i + 1}"
         candidate, n = directory / f"{stem}{ext}", 2
-        while candidate.exists() or candidate in chosen:
+        while os.path.lexists(candidate) or candidate in chosen:
             candidate, n = directory / f"{stem}-{n}{ext}", n + 1
         chosen.append(candidate)
     return chosen
@@ -124,25 +124,24 @@ def save_image(target: Path, data: bytes, meta: dict[str, Any]) -> Path:
     path, n = target, 2
     while True:
         try:
-            atomic_write_bytes(path, data, overwrite=False)
+            atomic_write_bytes(path, data, overwrite=False, mode=PUBLISHED)
             return path
         except UserError:
-            if not path.exists():
+            if not os.path.lexists(path):  # a dangling symlink holds a name too
                 raise
             path, n = target.with_name(f"{target.stem}-{n}{target.suffix}"), n + 1
 
 
 def record(cfg: Config, path: Path, meta: dict[str, Any]) -> None:
-    """Append a line to index.jsonl and point ``last`` at ``path`` (atomically)."""
+    """Append a line to index.jsonl (an edit's ``parent`` too) and point ``last`` at ``path`` (atomically)."""
     directory = output_dir(cfg)
     entry = {"file": _name_for(directory, path), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **meta}
+    if meta.get("source"):  # an edit or variation: its parent, named as the index names files
+        entry["parent"] = _name_for(directory, Path(meta["source"]))
     line = json.dumps(entry, ensure_ascii=False) + "\n"
-    fd = os.open(directory / INDEX, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, line.encode("utf-8"))  # one write with O_APPEND: lines never interleave
-    finally:
-        os.close(fd)
-    with atomic_path(directory / LAST) as tmp:
+    # one write with O_APPEND: lines never interleave; never through a planted symlink
+    append_bytes(directory / INDEX, line.encode("utf-8"), PRIVATE)  # UserError (symlink) / WriteError
+    with atomic_path(directory / LAST, mode=PRIVATE) as tmp:
         tmp.write_text(_name_for(directory, path) + "\n", "utf-8")
 
 

@@ -20,12 +20,28 @@ class IntentKind(str, Enum):
     HELP = "help"
     UNKNOWN = "unknown"
     TRANSLATION = "translation"  # not routed: what the translate skill answers in translate mode
+    # everyday skills (issue 16): value = "time"|"date", a duration or clock-time text,
+    # "louder"|"quieter"|"normal"; prompt = a timer's name
+    CLOCK = "clock"
+    TIMER_SET = "timer_set"
+    ALARM_SET = "alarm_set"
+    TIMER_LIST = "timer_list"
+    TIMER_CANCEL = "timer_cancel"
+    VOLUME = "volume"
+    # picture history: back to the parent, say which is the last, the one made before
+    UNDO = "undo"
+    SHOW_IMAGE = "show_image"
+    PREVIOUS_IMAGE = "previous_image"
+    # not routed: the user's own [[sentences]] and the chat model's answers
+    SENTENCE = "sentence"
+    CHAT = "chat"
 
     def __str__(self) -> str:
         return self.value
 
 
-KINDS = tuple(k.value for k in IntentKind if k is not IntentKind.TRANSLATION)  # what the router returns
+_NOT_ROUTED = (IntentKind.TRANSLATION, IntentKind.SENTENCE, IntentKind.CHAT)
+KINDS = tuple(k.value for k in IntentKind if k not in _NOT_ROUTED)  # what the router returns
 VOICES = (
     "alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx",
     "sage", "shimmer", "verse", "marin", "cedar",
@@ -42,7 +58,8 @@ class Intent:
     region: str | None = None  # edit: canonical region name (assistant.images.regions)
     options: tuple[tuple[str, str], ...] = ()  # draw: (("quality","high"), ("style","natural"), ("size","wide"))
     setting: str | None = None  # "speed" | "voice" | "language"
-    value: str | None = None    # speed: slower|faster|normal; voice: a voice name; language: en|ko
+    value: str | None = None    # speed: slower|faster|normal; voice: a voice name; language: en|ko;
+                                # timers: the spoken duration / clock time; volume: louder|quieter|normal
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", IntentKind(self.kind))

@@ -45,7 +45,57 @@ _OBJ = "it|its|that|this|the|her|him|his|them|their|everything|everyone|all|my|t
 _SPEAK = "(?:speak|talk|read|go|say things|reply|answer)"
 _BIT = "(?: (?:a (?:bit|little|little bit|tad)|much|way|even|somewhat|more|slightly))*"
 
-RULES: tuple[Rule, ...] = (
+# --- everyday skills (issue 16): durations and clock times are cut loosely here and parsed by
+# the skills (assistant/skills/timers.py), which ask again when they cannot read them.
+_UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)"
+_DUR = rf"(?P<v>(?:[\w.']+ ){{1,5}}?{_UNIT}(?: (?:and )?(?:a half|a quarter|(?:[\w.']+ ){{1,3}}?{_UNIT}))?)"
+_DUR_ADJ = rf"(?P<v>(?:[\w.']+ ){{1,3}}?(?:second|sec|minute|min|hour|hr))"  # "a five minute timer"
+_NAME = r"(?P<p>[\w']+(?: [\w']+)?)"
+_CALLED = r"(?: (?:called|named|labell?ed|for|to|on)(?: the| my)? (?P<p>.+))?"
+_SET = r"(?:set|start|make|create|put on|add|begin|give me|run)(?: me| up)?(?: (?:a|an|the|another|one more|one|new|a new))?"
+_TIMERS = r"(?:timers?|alarms?|timers and alarms|reminders?)"
+_PICTURE = r"(?:picture|image|drawing|photo|one|version|painting|edit)"
+
+EVERYDAY: tuple[Rule, ...] = (
+    # --- timers and alarms (before stop: "stop the alarm", "cancel the pasta timer") ---
+    Rule("timer_cancel", rf"(?:cancel|stop|delete|remove|clear|turn off|kill|end|switch off|get rid of) (?:all|every)(?: (?:the|my|of the|of my))? {_TIMERS}", value="all"),
+    Rule("timer_cancel", rf"(?:cancel|stop|delete|remove|clear|turn off|kill|end|switch off|get rid of)(?: (?:the|my|that))?(?: {_NAME})? {_TIMERS}"),
+    Rule("timer_list", rf"(?:what|which|how many) {_TIMERS}(?: (?:do i have|have i got|are (?:there|running|set|on|left)|did i set|is (?:there|running|set)))?(?: (?:running|set|going|left|now|at the moment))?|"
+                       rf"(?:list|show|tell me|read|check)(?: me)?(?: all)?(?: (?:my|the|all|all my|all the))? {_TIMERS}|"
+                       rf"do i have any {_TIMERS}(?: (?:running|set|going|left))?|any {_TIMERS}(?: (?:running|set|left))?|"
+                       rf"how (?:much|long)(?: time)?(?: is)? left(?: on (?:the |my )?(?:{_NAME} )?(?:timer|alarm))?"),
+    Rule("timer_set", rf"{_SET}(?: new)? timer (?:for|of|on|at) {_DUR}{_CALLED}"),
+    Rule("timer_set", rf"{_SET}(?: new)? {_NAME} timer (?:for|of|on) {_DUR}"),
+    Rule("timer_set", rf"{_SET} {_DUR_ADJ}(?: long)?(?: {_NAME})? timer"),
+    Rule("timer_set", rf"{_SET} {_DUR_ADJ}(?: long)? timer{_CALLED}"),
+    Rule("timer_set", rf"(?:a |one )?{_DUR_ADJ} timer{_CALLED}"),
+    Rule("timer_set", rf"timer(?: for)? {_DUR}{_CALLED}"),
+    Rule("timer_set", rf"(?:remind me|tell me|let me know|ping me|alert me)(?: (?:in|after)) {_DUR}(?: (?:to|that|about|for) (?P<p>.+))?"),
+    Rule("alarm_set", rf"{_SET}(?: {_NAME})? alarm (?:for|at|to) (?P<v>.+)"),
+    Rule("alarm_set", r"(?:wake me(?: up)?|alarm) (?:at|for) (?P<v>.+)"),
+    # --- time and date ---
+    Rule("clock", r"(?:what|what's|whats) (?:is )?the time(?: (?:now|right now|here|please))?|what time is it(?: (?:now|right now|here|please))?|"
+                  r"(?:tell|give) me the time|(?:do you know|can you tell me|could you tell me) (?:what time it is|the time)|"
+                  r"(?:the |current )?time(?: please)?|what time do you have|how late is it", value="time"),
+    Rule("clock", r"(?:what|what's|whats) (?:is )?(?:the |today's |todays )?date(?: today)?|what(?:'s| is)? today(?:'s date)?|"
+                  r"what day is (?:it|today)(?: today)?|which day is (?:it|today)|what(?:'s| is) the day(?: today)?|"
+                  r"(?:tell|give) me the date|what's today|today's date|(?:the )?date(?: please)?", value="date"),
+    # --- volume ---
+    Rule("volume", rf"(?:(?:speak|talk|be|say it|play|make it|go){_BIT} )?(?:louder|more loudly)|(?:turn|crank|pump)(?: (?:it|the volume|the sound|yourself))? up{_BIT}|"
+                   r"(?:volume|sound) up|(?:increase|raise|boost) (?:the )?(?:volume|sound)|speak up|i can't hear you|you're too quiet|too quiet", value="louder"),
+    Rule("volume", rf"(?:(?:speak|talk|be|say it|play|make it|go){_BIT} )?(?:quieter|softer|more quietly|more softly|less loud(?:ly)?)|(?:turn|bring)(?: (?:it|the volume|the sound|yourself))? down{_BIT}|"
+                   r"(?:volume|sound) down|(?:decrease|lower|reduce) (?:the )?(?:volume|sound)|(?:you're |it's )?too loud", value="quieter"),
+    Rule("volume", r"(?:normal|default|regular|usual) volume|reset (?:the )?volume|(?:volume|sound) (?:back )?to normal", value="normal"),
+    # --- the pictures so far ---
+    Rule("undo", rf"undo(?: (?:that|it|this|the (?:last )?(?:edit|change)))?|revert(?: (?:that|it|the (?:last )?(?:edit|change)))?|take (?:that|it) back|"
+                 rf"go back(?: to (?:the )?(?:previous|last|old|original|earlier) {_PICTURE})?|back to the (?:previous|original|old) {_PICTURE}"),
+    Rule("show_image", rf"show(?: me)? (?:the |my |your )?(?:last|latest|current|newest|most recent)? ?{_PICTURE}(?: (?:again|you (?:just )?(?:made|drew)))?|"
+                       r"(?:which|what) (?:picture|image) is (?:this|that|it|the last one)|what did you (?:just )?(?:draw|make|paint)|show it(?: (?:to me|again))?|let me see it"),
+    Rule("previous_image", rf"(?:use|take|pick|choose|go to|go with|edit|switch to)(?: the)? (?:{_PICTURE} )?before(?: (?:that|it|this|the last one))?|"
+                           rf"(?:use|take|pick|choose|go to|go with|edit|switch to) the (?:previous|earlier|one before|other) {_PICTURE}|the one before(?: that| it)?"),
+)
+
+RULES: tuple[Rule, ...] = EVERYDAY + (
     # --- stop (whole utterance) ---
     Rule("stop", r"(?:stop|cancel|abort|halt|pause|quiet|silence|hush|shush|enough|stop stop|no no)"
                  r"(?: (?:it|that|this|now|talking|speaking|everything|all|drawing|the drawing|the job|the jobs|it all|right now|already|please))*"),

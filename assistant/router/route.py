@@ -17,7 +17,9 @@ from . import patterns_en, patterns_ko
 from .intents import OPTION_KEYS, Intent, Rule
 from .normalize import compile_pattern, detect_language, has_batchim, mask, normalize, prepare, tidy
 
-_SIMPLE = ("stop", "translate_off", "translate_on", "help", "repeat", "say", "setting", "variation")
+_EVERYDAY = ("clock", "timer_set", "alarm_set", "timer_list", "timer_cancel", "volume",
+             "undo", "show_image", "previous_image")
+_SIMPLE = ("stop", "translate_off", "translate_on", "help", "repeat", "say", "setting", "variation", *_EVERYDAY)
 _NO_TAIL_STRIP = {"say"}  # "say thank you" keeps its words
 _SEGMENT_SPLIT = re.compile(r"[,;.!?:]")
 _KO_TRAILERS = re.compile(r"(?:\s*(?:좀|하나|한\s*장|한\s*개|하나만))+\s*$")
@@ -241,6 +243,9 @@ def route(text: str, language: str | None = None) -> Intent:
             spoken = m.group("v") if _group_span(m, "v") else None
             value = rule.value or (table.values.get(spoken, spoken) if spoken else None)
             return Intent("setting", lang, text, setting=rule.setting, value=value)
+        if rule.kind in _EVERYDAY:  # ``p``: a name ("pasta"); ``v``: a duration or clock time (user's text)
+            value = rule.value or _text(view, _group_span(m, "v")) or None
+            return Intent(rule.kind, lang, text, prompt=_text(view, _group_span(m, "p")), value=value)
         return Intent(rule.kind, lang, text)
 
     start, end = view.core()

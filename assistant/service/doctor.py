@@ -426,4 +426,7 @@ def format_checks(checks: Sequence[Check]) -> str:
 
 
 def exit_code(checks: Sequence[Check]) -> int:
+    """2 for an invalid config (as `run` and `config show` exit), 1 for any other failure, else 0."""
+    if any(c.name == "config" and c.status == "fail" for c in checks):
+        return 2
     return 1 if any(c.status == "fail" for c in checks) else 0

@@ -14,8 +14,8 @@ from typing import Callable, Sequence
 
 from ..config import Config
 from ..errors import AssistantError, UserError
-from ..paths import atomic_path, ensure_private_dir
-from .units import SYSUSERS, USER_WRITABLE, Scope, UnitSpec, extra_write_paths, render_unit, unit_name
+from ..paths import atomic_path, ensure_private_dir, missing_dirs
+from .units import SERVICE_USER, SYSUSERS, USER_WRITABLE, Scope, UnitSpec, extra_write_paths, render_unit, unit_name
 
 # The system unit sees none of these (ProtectHome=yes).
 _HIDDEN_FROM_SYSTEM = ("/home/", "/root/", "/run/user/")
@@ -44,6 +44,7 @@ class Plan:
     writes: tuple[FileWrite, ...] = ()
     removes: tuple[Path, ...] = ()
     dirs: tuple[Path, ...] = ()  # created 0700
+    owner: str = ""  # the service user the created dirs are given to (system unit), "" = us
     commands: tuple[tuple[str, ...], ...] = ()
     notes: tuple[str, ...] = field(default=())
 
@@ -112,6 +113,7 @@ def plan_install(
     dirs: list[Path] = []
     commands: list[tuple[str, ...]] = []
     notes: list[str] = []
+    owner = ""
     if scope == "user":
         dirs = [Path(p.replace("%h", str(home))) for p in USER_WRITABLE]
         dirs += [Path(p) for p in extra]
@@ -125,9 +127,10 @@ def plan_install(
         commands.append(("systemd-sysusers", str(sysusers)))
         dirs = [Path(p) for p in extra]
         notes.append("API key (optional): install -m 0600 key.txt /etc/credstore/openai_api_key")
+        owner = SERVICE_USER
     commands.append(systemctl(scope, "daemon-reload"))
     commands.append(systemctl(scope, "enable", "--now", unit_name(command)))
-    return Plan(scope, unit_path, tuple(writes), (), tuple(dirs), tuple(commands), tuple(notes))
+    return Plan(scope, unit_path, tuple(writes), (), tuple(dirs), owner, tuple(commands), tuple(notes))
 
 
 def plan_uninstall(scope: Scope, *, unit_dir: Path | None = None, command: str = "run") -> Plan:
@@ -142,7 +145,8 @@ def plan_uninstall(scope: Scope, *, unit_dir: Path | None = None, command: str =
 def describe(plan: Plan) -> str:
     lines = []
     for d in plan.dirs:
-        lines.append(f"create directory {d} (0700)" + (" [exists]" if d.is_dir() else ""))
+        owned = f", owned by {plan.owner}" if plan.owner else ""
+        lines.append(f"create directory {d} (0700{owned})" + (" [exists]" if d.is_dir() else ""))
     for w in plan.writes:
         lines.append(f"write {w.path} ({w.state()})")
     for r in plan.removes:
@@ -161,23 +165,33 @@ def _run(cmd: Sequence[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(cmd), capture_output=True, text=True, timeout=60, check=False)
 
 
-def apply(plan: Plan, *, run: Runner = _run, echo: Callable[[str], None] = print) -> None:
-    """Create dirs, write files atomically, remove files, then run the commands in order."""
+def apply(plan: Plan, *, run: Runner = _run, echo: Callable[[str], None] = print,
+          chown: Callable[[Path, int, int], None] = os.chown,
+          lookup: Callable[[str], tuple[int, int]] | None = None) -> None:
+    """Create dirs, write files atomically, remove files, then run the commands in order.
+
+    With ``plan.owner`` (the system unit) the directories this created are given to that user
+    once `systemd-sysusers` has made it, before the service is started."""
+    created: list[Path] = []
     for d in plan.dirs:
+        created += [p for p in missing_dirs(d) if p not in created]
         ensure_private_dir(d)
         os.chmod(d, 0o700)
     for w in plan.writes:
         if w.state() == "unchanged":
             continue
         w.path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(w.path) as tmp:
+        with atomic_path(w.path, mode=w.mode) as tmp:
             tmp.write_text(w.text, "utf-8")
-            os.chmod(tmp, w.mode)
         echo(f"wrote {w.path}")
     for r in plan.removes:
         r.unlink(missing_ok=True)
         echo(f"removed {r}")
+    pending_chown = bool(plan.owner and created)
     for cmd in plan.commands:
+        if pending_chown and cmd[0] == "systemctl":
+            _give(created, plan.owner, chown, lookup or _user_ids, echo)
+            pending_chown = False
         if shutil.which(cmd[0]) is None:
             raise AssistantError(f"{cmd[0]} not found: systemd is not available here; the files are written, "
                                  f"run `{' '.join(cmd)}` where systemd runs")
@@ -189,6 +203,30 @@ def apply(plan: Plan, *, run: Runner = _run, echo: Callable[[str], None] = print
             why = (result.stderr or result.stdout or "").strip().splitlines()
             raise AssistantError(f"`{' '.join(cmd)}` failed (exit {result.returncode})" + (f": {why[-1]}" if why else ""))
         echo("ran   " + " ".join(cmd))
+    if pending_chown:
+        _give(created, plan.owner, chown, lookup or _user_ids, echo)
+
+
+def _user_ids(name: str) -> tuple[int, int]:
+    import pwd  # noqa: PLC0415 - POSIX only
+
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        raise AssistantError(f"user {name!r} does not exist (systemd-sysusers should have made it); "
+                             "the directories are left to root") from None
+    return entry.pw_uid, entry.pw_gid
+
+
+def _give(dirs: list[Path], owner: str, chown: Callable[[Path, int, int], None],
+          lookup: Callable[[str], tuple[int, int]], echo: Callable[[str], None]) -> None:
+    uid, gid = lookup(owner)
+    for d in dirs:
+        try:
+            chown(d, uid, gid)
+        except OSError as exc:
+            raise AssistantError(f"cannot give {d} to {owner}: {exc.strerror or exc}") from None
+        echo(f"chown {owner} {d}")
 
 
 _NO_SYSTEMD = ("has not been booted with systemd", "Failed to connect to bus", "Failed to connect to user scope bus",

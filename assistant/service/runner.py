@@ -81,7 +81,7 @@ def run_assistant(
     history_paths = [default_history_path(cfg.service.history)]
     if output_dir is not None:
         history_paths.append(output_dir / "turns.jsonl")
-    history = _history_writer(history_paths)
+    history = _history_writer(history_paths, cfg)
     source_factory = _source_factory(cfg, input_path, input_format, rate, realtime)
     wake_gate = None
     if wake_word:
@@ -112,10 +112,10 @@ def run_assistant(
     return asyncio.run(_main(assistant, source_factory, config_path, faces))
 
 
-def _history_writer(paths: list[Path]) -> Any:
-    """The history writer; a state dir that cannot be created is reported, not fatal."""
+def _history_writer(paths: list[Path], cfg: Config) -> Any:
+    """The history writer (rotated per [service]); a state dir that cannot be created is reported, not fatal."""
     try:
-        return HistoryWriter(paths)
+        return HistoryWriter(paths, max_bytes=int(cfg.service.history_max_mb * 2**20), keep=cfg.service.history_keep)
     except (OSError, AssistantError) as exc:
         log.warning("history is not kept (%s)", getattr(exc, "strerror", None) or exc)
         return None

@@ -24,6 +24,7 @@ REPO_FILES = {"user": "assistant.service", "system": "assistant-system.service",
 USER_WRITABLE = ("%h/.local/share/assistant", "%h/.local/state/assistant", "%h/.cache/assistant")
 SYSTEM_WRITABLE = ("/var/lib/assistant", "/var/cache/assistant")
 
+SERVICE_USER = "assistant"  # the system unit's account (SYSUSERS below)
 SYSUSERS = """\
 # systemd-sysusers(8): the dedicated account of assistant-system.service, in group audio (ALSA).
 u assistant - "Voice assistant daemon" /var/lib/assistant

@@ -6,8 +6,9 @@ transcriber the translate skill calls.
 """
 from __future__ import annotations
 
+import dataclasses
 import inspect
-from typing import Awaitable, Callable, Union
+from typing import TYPE_CHECKING, Awaitable, Callable, Union
 
 from ..errors import AssistantError
 from ..router.intents import IntentKind
@@ -16,12 +17,19 @@ from .images import IMAGE_KINDS, ImageJobs
 from .messages import message
 from .translate import COMMANDS_IN_TRANSLATE_MODE, Translate
 
+if TYPE_CHECKING:
+    from .chat import ChatSkill
+    from .everyday import Everyday
+
 Skill = Callable[[Request], Union[Outcome, Awaitable[Outcome]]]
 
 
 class Skills:
-    def __init__(self, jobs: ImageJobs, validate_voice: Callable[[str, float], None], translate: Translate | None = None):
+    def __init__(self, jobs: ImageJobs, validate_voice: Callable[[str, float], None], translate: Translate | None = None,
+                 *, everyday: "Everyday | None" = None, chat: "ChatSkill | None" = None):
         self.jobs = jobs
+        self.everyday = everyday
+        self.chat = chat
         self._validate_voice = validate_voice
         self._table: dict[str, Skill] = {
             **{kind: jobs.handle for kind in IMAGE_KINDS},
@@ -36,22 +44,37 @@ class Skills:
         }
         if translate is not None:
             self._table[IntentKind.TRANSLATION] = translate.handle
+        if everyday is not None:  # time, timers, volume, what-can-you-do, pictures so far, own sentences
+            self._table.update(everyday.table())
+        if chat is not None:
+            self._table[IntentKind.CHAT] = chat.handle
 
     def kind_for(self, request: Request) -> str:
         """The skill that answers: in translate mode everything but a few commands is translated."""
         kind = str(request.intent.kind)
+        if self.everyday is not None and self.everyday.own_sentence(request) is not None:
+            return IntentKind.SENTENCE.value  # the user's own sentences come before the built-in intents
+        if kind == IntentKind.UNKNOWN and not request.state.translate and self.chat is not None and self.chat.available():
+            return IntentKind.CHAT.value
         if request.state.translate and kind not in COMMANDS_IN_TRANSLATE_MODE and IntentKind.TRANSLATION in self._table:
             return IntentKind.TRANSLATION.value
         return kind
 
     async def handle(self, request: Request, kind: str | None = None) -> Outcome:
-        skill = self._table.get(kind or self.kind_for(request), self._table[IntentKind.UNKNOWN])
-        outcome = skill(request)
-        return await outcome if inspect.isawaitable(outcome) else outcome
+        kind = kind or self.kind_for(request)
+        skill = self._table.get(kind, self._table[IntentKind.UNKNOWN])
+        resolved = self.chat.resolve(request) if kind == IntentKind.DRAW and self.chat is not None else request
+        outcome = skill(resolved)
+        outcome = await outcome if inspect.isawaitable(outcome) else outcome
+        if resolved is not request:  # "draw what you just described": the prompt drawn is the answer
+            outcome = dataclasses.replace(outcome, slots={**outcome.slots, "prompt": resolved.intent.prompt})
+        return outcome
 
     # skills that need the loop's services
     def stop(self, request: Request) -> Outcome:
         self.jobs.cancel_all()
+        if self.chat is not None:
+            self.chat.cancel_all()
         return say(request, "stopped")
 
     def setting(self, request: Request) -> Outcome:

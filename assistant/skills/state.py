@@ -13,6 +13,7 @@ class SessionState:
     speed: float
     reply_language: str = "auto"  # auto = the language the user spoke
     translate: bool = False
+    volume: float = 1.0  # playback gain ("louder" / "quieter"), see skills/volume.py
     last_reply: str = ""
     last_reply_language: str = "en"
     last_reply_at: float = float("-inf")

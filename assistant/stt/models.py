@@ -41,6 +41,9 @@ DIARIZE = ModelRules("gpt-4o-transcribe-diarize", frozenset({"json", "text", "di
                      False, False, True, chunking_auto=True)
 
 TRANSLATION_MODELS = frozenset({"whisper-1"})
+# CreateTranscriptionRequest.model's enum: the ids the OpenAI API takes (config validation).
+TRANSCRIPTION_MODELS = ("whisper-1", "gpt-transcribe", "gpt-4o-transcribe", "gpt-4o-mini-transcribe",
+                        "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe-diarize")
 
 # `language` must be ISO-639-1. Whisper's own codes that are not: "jw" is Javanese ("jv");
 # Hawaiian ("haw") and Cantonese ("yue") have no ISO-639-1 code, so no hint is sent for them.

@@ -76,6 +76,8 @@ def is_transient(pcm: np.ndarray, frame: int = 480, block: int = 32, decay_db: f
     jumps from quiet to within 10 dB of its peak in <= 2 blocks of 2 ms, peaks within three frames,
     and then only decays (``decay_db`` per frame, 3 dB of slack). Speech rises over tens of ms,
     or, after a plosive burst, its vowel holds its level."""
+    if len(pcm) < 2 * frame:  # no lead-in frame (pre_roll_ms = 0 after a cut): nothing to compare
+        return False
     x = pcm[: len(pcm) // frame * frame].astype(np.float64)
     x -= x.mean()
     level = 10.0 * np.log10((x.reshape(-1, frame) ** 2).mean(axis=1) + _EPS)

@@ -265,7 +265,7 @@ def test_real_loop_draws_a_red_fox(browser, tmp_path, monkeypatch):
             asyncio.run_coroutine_threadsafe(server.assistant.handle_utterance(audio), server.loop).result(10)
             wait_for(browser, lambda d: "Help." in d.find_element("css selector", "#turns li").text, what="the spoken turn")
             type_command(browser, "뭘 할 수 있어?")
-            wait_for(browser, lambda d: "이렇게 말해 보세요" in d.find_element("css selector", "#turns li").text, what="the Korean reply")
+            wait_for(browser, lambda d: "제가 할 수 있는 건" in d.find_element("css selector", "#turns li").text, what="the Korean reply")
             wait_for(browser, lambda d: len(d.find_elements("css selector", "#plot circle")) == 5, what="every turn on the plot")
             assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
             browser.set_window_size(1280, 1500)

@@ -10,7 +10,7 @@ from assistant.cli import main
 
 def test_stats_lists_turns_per_room(tmp_path):
     history = tmp_path / "history.jsonl"
-    lines = [{"turn": 1, "session": "local", "result": "done", "timings": {"eos_to_first_audio": 0.8}},
+    lines = [{"turn": 1, "result": "done", "timings": {"eos_to_first_audio": 0.8}},
              {"turn": 2, "session": "Kitchen", "result": "done", "timings": {"eos_to_first_audio": 1.2}},
              {"turn": 3, "session": "Kitchen", "result": "ignored", "timings": {}}]
     history.write_text("".join(json.dumps(r) + "\n" for r in lines))

@@ -233,3 +233,57 @@ def test_a_dropped_satellite_is_reconnected(sat_python, spoken_command, standin,
         assert asyncio.run(main()) == 2
     finally:
         kill(proc)
+
+
+def test_run_satellite_from_the_command_line(sat_python, spoken_command, standin, tmp_path):
+    """`assistant run --satellite` (the microphone replaced by a silent stdin) against the real satellite."""
+    out, flag = tmp_path / "played.raw", tmp_path / "go"
+    images, history = tmp_path / "images", tmp_path / "history.jsonl"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[stt]\nbackend = "local"\n[tts]\nbackend = "local"\ndeterministic = true\n'
+                      f'[images]\nbackend = "openai"\nbase_url = "{standin.base_url}"\nmax_retries = 0\n'
+                      f'output_dir = "{images}"\n[service]\nhistory = "{history}"\nfallback_local = false\n')
+    sat_port = free_port()
+    sat = start_satellite(sat_python, sat_port, spoken_command, flag, out)
+    env = {**os.environ, "ASSISTANT_CONFIG": str(config)}
+    run = subprocess.Popen([sys.executable, "-m", "assistant", "-v", "run", "--input", "-", "--input-format", "raw",
+                            "--rate", "16000", "--quiet", "--satellite", f"tcp://127.0.0.1:{sat_port}"],
+                           stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                           cwd=str(HERE.parents[1]))
+    try:
+        deadline = time.monotonic() + 60
+        while not b"connected" in (log := _peek(run)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        flag.touch()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (list(images.glob("*.png")) and out.exists()
+                                                   and out.stat().st_size > 44100 and history.exists()
+                                                   and "Kitchen" in history.read_text()):
+            time.sleep(0.2)
+    finally:
+        run.send_signal(signal.SIGTERM)
+        try:
+            run.wait(10)
+        except subprocess.TimeoutExpired:
+            run.kill()
+        kill(sat)
+    assert list(images.glob("*.png")), _peek(run).decode(errors="replace")[-2000:]
+    assert out.stat().st_size > 44100  # the reply was played in the room
+    assert any(r.get("session") == "Kitchen" and r.get("intent") == "draw" for r in read_history(history))
+
+
+_PEEKED: dict[int, bytes] = {}
+
+
+def _peek(proc) -> bytes:
+    """What the process logged so far (non-blocking)."""
+    import fcntl
+
+    fd = proc.stderr.fileno()
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+    try:
+        chunk = proc.stderr.read() or b""
+    except (BlockingIOError, ValueError):
+        chunk = b""
+    _PEEKED[proc.pid] = _PEEKED.get(proc.pid, b"") + chunk
+    return _PEEKED[proc.pid]

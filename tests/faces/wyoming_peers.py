@@ -75,4 +75,4 @@ def faster_whisper_args(port: int, download_dir: Path) -> list[str]:
 
     return [sys.executable, "-m", "wyoming_faster_whisper", "--uri", f"tcp://127.0.0.1:{port}",
             "--data-dir", str(download_dir), "--model", str(base_dir()), "--stt-library", "faster-whisper",
-            "--local-files-only", "--cpu-threads", "2", "--beam-size", "1"]
+            "--local-files-only", "--cpu-threads", "2", "--beam-size", "1", "--compute-type", "int8"]

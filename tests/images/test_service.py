@@ -277,3 +277,34 @@ def test_gpt_edit_with_reference_images(server, tmp_path):
     assert Image.open(io.BytesIO(images[1][3])).size == (2048, 683)
     with pytest.raises(UserError, match="at most 1 input"):
         make_image_service(_cfg(server, model="dall-e-2")).edit(refs[0], "x", region="left", references=refs[:1])
+
+
+def test_region_edit_of_a_big_photo_keeps_size_and_every_outside_pixel(server, tmp_path):
+    """Issue 16's check: a 3000x2000 photo's top-left edited against the stand-in (which, like GPT
+    image models, repaints everything at its own resolution) is saved at 3000x2000 and every
+    pixel outside the region equals the original's."""
+    rng = np.random.default_rng(16)
+    photo = Image.fromarray(rng.integers(0, 256, (2000, 3000, 3), dtype=np.uint8))
+    src = tmp_path / "big.png"
+    photo.save(src)
+    service = make_image_service(_cfg(server))
+    result = service.edit(src, "add a kite", region="top left")
+    assert server.requests[-1].form["size"] != "3000x2000"  # the model worked at its own size
+    out = np.asarray(Image.open(result.paths[0]).convert("RGB"))
+    assert out.shape == (2000, 3000, 3)
+    orig = np.asarray(photo)
+    keep = np.ones((2000, 3000), bool)
+    keep[:1000, :1500] = False
+    assert np.array_equal(out[keep], orig[keep])
+    assert not np.array_equal(out[:1000, :1500], orig[:1000, :1500])
+    row = json.loads((store.output_dir(service.cfg) / store.INDEX).read_text().splitlines()[-1])
+    assert row["kind"] == "edit" and row["parent"] == str(src.resolve())
+
+
+def test_edit_of_last_records_its_parent_by_name(server):
+    service = make_image_service(_cfg(server))
+    first = service.generate("a quiet harbour", size="1024x1024")
+    second = service.edit("last", "add a boat", region="left")
+    rows = [json.loads(line) for line in (store.output_dir(service.cfg) / store.INDEX).read_text().splitlines()]
+    assert rows[-1]["file"] == second.paths[0].name and rows[-1]["parent"] == first.paths[0].name
+    assert "parent" not in rows[-2]

@@ -98,3 +98,44 @@ def test_index_and_last(tmp_path):
     assert store.last_image(cfg) is None
     with pytest.raises(UserError, match="no last image"):
         store.resolve_image(cfg, "last")
+
+
+# ------------------------------------------------------------------ secure files (issue 17 #6)
+def test_images_are_published_0644_index_and_last_private(tmp_path):
+    cfg = with_overrides(load_config(), images={"output_dir": str(tmp_path / "imgs")})
+    (target,) = store.target_paths(cfg, "a cat", 1, "png", None, now=0)
+    saved = store.save_image(target, _png(), {"prompt": "a cat"})
+    store.record(cfg, saved, {"prompt": "a cat"})
+    d = tmp_path / "imgs"
+    assert stat.S_IMODE(d.stat().st_mode) == 0o700
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o644
+    assert stat.S_IMODE((d / store.INDEX).stat().st_mode) == 0o600
+    assert stat.S_IMODE((d / store.LAST).stat().st_mode) == 0o600
+
+
+def test_symlinked_index_is_refused_with_one_line(tmp_path):
+    d = tmp_path / "shared"
+    d.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (d / store.INDEX).symlink_to(victim)
+    cfg = with_overrides(load_config(), images={"output_dir": str(d)})
+    (target,) = store.target_paths(cfg, "a cat", 1, "png", None, now=0)
+    saved = store.save_image(target, _png(), {"prompt": "a cat"})
+    with pytest.raises(UserError) as err:
+        store.record(cfg, saved, {"prompt": "a cat"})
+    assert "symbolic link" in str(err.value) and "\n" not in str(err.value)
+    assert victim.read_text() == "precious\n"
+
+
+def test_symlink_planted_at_the_image_name_is_not_written_through(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    target = tmp_path / "x.png"
+    target.symlink_to(victim)
+    saved = store.save_image(target, _png(), {"prompt": "p"})
+    assert saved == tmp_path / "x-2.png" and victim.read_text() == "precious"
+    dangling = tmp_path / "y.png"
+    dangling.symlink_to(tmp_path / "nowhere.png")
+    assert store.save_image(dangling, _png(), {"prompt": "p"}) == tmp_path / "y-2.png"
+    assert not (tmp_path / "nowhere.png").exists()

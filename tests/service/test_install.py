@@ -190,3 +190,44 @@ def test_real_command_renders_its_own_path(tmp_path):
     r = subprocess.run([EXE, "service", "install", "--dry-run", "--unit-dir", str(tmp_path)], capture_output=True, text=True, env=env, timeout=60)
     assert r.returncode == 0, r.stderr
     assert f"ExecStart={EXE} run" in r.stdout
+
+
+def test_system_install_gives_created_dirs_to_the_service_user(tmp_path, fake_systemctl):
+    """Issue 17 #7: a custom images.output_dir was left to root 0700, unwritable for `assistant`."""
+    from assistant.service.install import apply, describe
+
+    pictures = tmp_path / "srv" / "assistant" / "pictures"
+    cfg = Config(images=ImagesConfig(output_dir=str(pictures)))
+    plan = plan_install("system", cfg, exec_path="/opt/assistant/bin/assistant", unit_dir=tmp_path / "units")
+    assert plan.owner == "assistant"
+    assert f"create directory {pictures} (0700, owned by assistant)" in describe(plan)
+    events = []
+    apply(plan, run=lambda cmd: (events.append(("run", cmd[0], cmd[-1])), subprocess.CompletedProcess(cmd, 0, "", ""))[1],
+          echo=lambda line: None, chown=lambda p, uid, gid: events.append(("chown", p, uid, gid)),
+          lookup=lambda name: {"assistant": (981, 29)}[name])
+    chowned = [e[1] for e in events if e[0] == "chown"]
+    assert chowned == [tmp_path / "srv", tmp_path / "srv" / "assistant", pictures]  # all it created, no more
+    assert all(e[2:] == (981, 29) for e in events if e[0] == "chown")
+    order = [e[0] if e[0] == "chown" else e[1] for e in events]
+    # after systemd-sysusers made the user, before systemctl starts the service
+    assert order.index("systemd-sysusers") < order.index("chown") < order.index("systemctl")
+    assert stat.S_IMODE(pictures.stat().st_mode) == 0o700
+
+
+def test_system_install_leaves_existing_dirs_alone(tmp_path, fake_systemctl):
+    from assistant.service.install import apply
+
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    plan = plan_install("system", Config(images=ImagesConfig(output_dir=str(pictures))),
+                        exec_path="/opt/assistant/bin/assistant", unit_dir=tmp_path / "units")
+    calls = []
+    apply(plan, run=lambda cmd: subprocess.CompletedProcess(cmd, 0, "", ""), echo=lambda line: None,
+          chown=lambda *a: calls.append(a), lookup=lambda name: (981, 29))
+    assert calls == []
+
+
+def test_user_install_chowns_nothing(tmp_path, fake_systemctl, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    plan = plan_install("user", Config(), exec_path=EXE, unit_dir=tmp_path / "units", home=tmp_path / "home")
+    assert plan.owner == ""

@@ -23,6 +23,7 @@ from typing import Any
 
 from wyoming.asr import Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
+from wyoming.error import Error
 from wyoming.event import Event, async_read_event, async_write_event
 from wyoming.info import Describe, Info
 from wyoming.ping import Ping, Pong
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 5.0
 DESCRIBE_TIMEOUT_S = 5.0
 BACKOFF = (1.0, 30.0)  # first wait and cap between reconnects (doubling in between)
+WAKE_SILENCE_S = 8.0  # after the satellite's wake word: no speech this long -> back to its wake word
 
 
 class SatelliteLink:
@@ -134,6 +136,7 @@ class _Conversation:
         self.audio_open = False
         self.audio_rate = 0
         self.audio_ms = 0
+        self.silent_frames = 0  # frames since the pipeline started without speech (wake mode)
 
     async def run(self) -> None:
         await async_write_event(Describe().event(), self.writer)
@@ -189,6 +192,7 @@ class _Conversation:
                 self.segmenter.reset()
                 self.buffer = b""
             self.streaming = True
+            self.silent_frames = 0
         elif AudioStop.is_type(event.type):
             await self._segments(self.segmenter.flush())
             self.streaming = False
@@ -208,10 +212,17 @@ class _Conversation:
             await self._segments(self.segmenter.process(frame))
             if not self.streaming:
                 return
+            if self.wake_mode and not self.segmenter.in_speech:
+                self.silent_frames += 1
+                if self.silent_frames * FRAME_BYTES / 32000 >= WAKE_SILENCE_S:  # nothing said after the wake word
+                    self.streaming = False
+                    self.out.put_nowait(Transcript(text="").event())
+                    return
 
     async def _segments(self, events: list[Any]) -> None:
         for event in events:
             if isinstance(event, SpeechStarted):
+                self.silent_frames = 0
                 self.out.put_nowait(VoiceStarted(timestamp=int(event.start * 1000)).event())
             elif isinstance(event, Utterance):
                 self.out.put_nowait(VoiceStopped(timestamp=int(event.end * 1000)).event())
@@ -263,6 +274,8 @@ class _Conversation:
                 self.audio_open = False
         elif kind == EventType.TURN_FINISHED:
             self.turns.discard(event.turn)
+            if data.get("result") == "failed":  # the satellite's --error-command, as Home Assistant's errors
+                self.out.put_nowait(Error(text=str(data.get("reason") or "failed"), code="turn-failed").event())
 
     async def _send_out(self) -> None:
         while True:

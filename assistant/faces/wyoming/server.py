@@ -197,7 +197,7 @@ class _Handler(AsyncEventHandler):
         elif Synthesize.is_type(event.type):
             if self._stream is None:  # inside a stream it only repeats the text (compatibility)
                 synth = Synthesize.from_event(event)
-                await self._speak(synth.text, synth, start=True, stop=True)
+                await self._speak(synth.text, synth)
         elif SynthesizeStart.is_type(event.type):
             start = SynthesizeStart.from_event(event)
             self._stream, self._stream_text, self._stream_started = Synthesize(text="", voice=start.voice), "", False
@@ -209,7 +209,7 @@ class _Handler(AsyncEventHandler):
             if self._stream is not None:
                 rest, self._stream_text = self._stream_text.strip(), ""
                 if rest:
-                    await self._speak(rest, self._stream, start=True, stop=True)
+                    await self._speak(rest, self._stream)
                 self._stream = None
             await self.write_event(SynthesizeStopped().event())
         elif Transcript.is_type(event.type):
@@ -235,9 +235,10 @@ class _Handler(AsyncEventHandler):
         cut = matches[-1].end()
         done, self._stream_text = self._stream_text[:cut], self._stream_text[cut:]
         for sentence in sentences(done):
-            await self._speak(sentence, self._stream, start=True, stop=True)
+            await self._speak(sentence, self._stream)
 
-    async def _speak(self, text: str, request: Synthesize, *, start: bool, stop: bool) -> None:
+    async def _speak(self, text: str, request: Synthesize) -> None:
+        """One text -> AudioStart, AudioChunk*, AudioStop (chunks sent as the engine yields them)."""
         server = self.server
         voice_req = request.voice
         voice = server.voice_for(voice_req.name if voice_req else None)
