@@ -424,8 +424,11 @@ class Assistant:
                 await self._handle(item)
             except AssistantError as exc:
                 log.warning("turn %d failed: %s", item.turn, exc)
+                language = session.state.reply_language_for(self._heard_language(item))
                 if isinstance(exc, ApiError) and exc.status == 401:
-                    self._say_key_rejected(session, session.state.reply_language_for(self._heard_language(item)), item.turn)
+                    self._say_key_rejected(session, language, item.turn)
+                else:  # a failed turn is never silent (issue 17)
+                    self._say(session, Reply(message("turn_failed", language), language, item.turn, "error"))
                 self.ledger.fail(item.turn, str(exc))
             except Exception as exc:  # never let one input kill the loop
                 log.exception("turn %d failed", item.turn)
@@ -579,6 +582,8 @@ class Assistant:
         if reason:
             if reply.turn is not None:
                 self.ledger.fail(reply.turn, f"reply not spoken: {reason}")
+            if reply.kind != "error" and not self._stopping:  # say why (the fallback voice may take over)
+                self._say(session, Reply(message("turn_failed", reply.language), reply.language, reply.turn, "error"))
         elif session.cut:
             reason = "barge-in"
         self._emit(EventType.REPLY_FINISHED, reply.turn, session, {"text": reply.text, "spoken": not reason, **({"reason": reason} if reason else {})})

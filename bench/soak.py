@@ -80,6 +80,7 @@ class FaultyApi:
         self.srv, self.rng, self.rate = srv, random.Random(seed), rate
         self.texts = itertools.cycle(TEXTS + [("draw a small red fox", "en")])
         self.injected: dict[str, int] = {}
+        self.requests = 0
         service = {"base_url": srv.base_url, "timeout": 3.0, "max_retries": 1}
         self.cfg = with_overrides(load_config(), stt={**service, "backend": "openai"},
                                   tts={**service, "backend": "openai"},
@@ -97,6 +98,8 @@ class FaultyApi:
         self.srv.transcript_text = text
         with self.srv._lock:
             self.srv._scripts.clear()
+            self.requests += len(self.srv.requests)
+            self.srv.requests.clear()          # the stand-in's record, not the assistant's memory
         if self.rng.random() < self.rate:
             op = self.rng.choice(self.OPERATIONS)
             kind = self.rng.choice([k for k in kinds_for(op) if k != "trickle"])
@@ -145,6 +148,19 @@ def main() -> int:
     return 0
 
 
+class _Unexpected(__import__("logging").Handler):
+    """Prints the first few unexpected exceptions (log.exception) that the loop survived."""
+
+    seen = 0
+
+    def emit(self, record) -> None:
+        if record.exc_info and _Unexpected.seen < 3:
+            _Unexpected.seen += 1
+            import traceback
+
+            print("unexpected:", record.getMessage(), "".join(traceback.format_exception(*record.exc_info))[-1500:])
+
+
 def soak_with_faults(args) -> int:
     import collections
     import json
@@ -157,6 +173,7 @@ def soak_with_faults(args) -> int:
     from tests.standin import StandIn
 
     logging.disable(logging.WARNING)           # thousands of expected "turn failed" lines
+    logging.getLogger("assistant").addHandler(_Unexpected())
     sdk.INITIAL_RETRY_DELAY = 0.02             # the SDK's backoff, not what is soaked
     os.environ.setdefault("OPENAI_API_KEY", "sk-soak-0123456789")
     samples: list[tuple[float, float]] = []
@@ -181,9 +198,12 @@ def soak_with_faults(args) -> int:
         check_outputs(tmp)                                      # every .wav / image decodes
         files = sum(1 for p in tmp.rglob("*") if p.suffix in (".wav", ".png"))
         violations = list(srv.violations)
-        requests = len(srv.requests)
+        requests = api.requests + len(srv.requests)
     results = collections.Counter(r["result"] for r in records)
     reasons = collections.Counter(r["reason"].split(":")[0][:50] for r in records if r["result"] == "failed")
+    odd = [r["reason"] for r in records if r["reason"].startswith(("TypeError", "AttributeError", "KeyError", "ValueError"))]
+    if odd:
+        print("unexpected errors:", odd[:3])
     warm, last = samples[min(1, len(samples) - 1)], samples[-1]
     print(f"audio {args.minutes:.0f} min in {wall:.1f} s, {len(turns)} turns, {requests} API requests, "
           f"{sum(api.injected.values())} faults injected ({len(api.injected)} kinds)")

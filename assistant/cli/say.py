@@ -30,7 +30,7 @@ def say(text: str, voice: str | None, model: str | None, speed: float | None, fm
     from ..audio.playback import Speaker
     from ..paths import atomic_write_bytes
     from ..tts.base import format_for
-    from ..tts.speak import default_output, fetch_encoded, plan, render
+    from ..tts.speak import default_output, fetch_encoded, plan, render, stream_to_file
 
     if text == "-":
         text = read_stdin_text()
@@ -72,6 +72,9 @@ def say(text: str, voice: str | None, model: str | None, speed: float | None, fm
         data = fetch_encoded(p, fmt)
         if data is not None:
             atomic_write_bytes(out, data, overwrite=force)
+            click.echo(str(out))
+            return
+        if stream_to_file(p, out, fmt, overwrite=force):  # flat memory for any length of text
             click.echo(str(out))
             return
     speech, finished = render(p, speaker)

@@ -95,10 +95,10 @@ class ImageJobs:
     async def _run(self, kind: str, service: Any, prompt: str, request: Request) -> JobResult:
         turn, language = request.turn, request.language
 
-        def failed(reason: str, key: str | None = None, **kw: Any) -> JobResult:
-            self._emit(EventType.IMAGE_FAILED, turn, {"reason": reason})
+        def failed(why: str, key: str | None = None, **kw: Any) -> JobResult:  # kw may hold `reason`
+            self._emit(EventType.IMAGE_FAILED, turn, {"reason": why})
             reply = request.reply(message(key, language, **kw), kind="announce") if key else None
-            return JobResult(reply, failure=reason)
+            return JobResult(reply, failure=why)
 
         async with self._slots:
             self._waiting -= 1

@@ -102,6 +102,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Sorry, that request was refused by the content policy. Try describing it differently.",
         "ko": "죄송해요, 콘텐츠 정책 때문에 거절됐어요. 다르게 설명해 주세요.",
     },
+    "turn_failed": {
+        "en": "Sorry, something went wrong, so I couldn't answer that. Please try again.",
+        "ko": "죄송해요, 문제가 생겨서 대답하지 못했어요. 다시 말씀해 주세요.",
+    },
     "api_unreachable_local_fallback": {
         "en": "I can't reach the server, so I'm using the local engine for now.",
         "ko": "서버에 연결할 수 없어서 지금은 내장 엔진을 쓸게요.",

@@ -18,9 +18,23 @@ def normalize(text: str) -> str:
     return " ".join(_PUNCT.sub(" ", text).split())
 
 
+# What Whisper says over silence or noise. Real words too, so they are dropped only when Whisper
+# itself thinks there was no speech (no_speech_prob above the threshold); said clearly, they stay.
+FILLERS = frozenset({"you", "thank you", "thanks", "thank you very much", "bye", "bye bye", "okay",
+                     "감사합니다", "고맙습니다", "네", "아"})
+
+
+def is_filler(text: str) -> bool:
+    """Only a filler, possibly repeated: "you you", "Thank you. Thank you.", "감사합니다"."""
+    norm = normalize(text)
+    return bool(norm) and any(not norm.replace(p, " ").strip() for p in FILLERS)
+
+
 def is_silent(seg: Segment, no_speech_threshold: float, logprob_threshold: float) -> bool:
-    return (seg.no_speech_prob is not None and seg.avg_logprob is not None
-            and seg.no_speech_prob > no_speech_threshold and seg.avg_logprob < logprob_threshold)
+    if seg.no_speech_prob is None or seg.no_speech_prob <= no_speech_threshold:
+        return False
+    # "you you" with no_speech_prob 0.95 is silence however sure the decoder is of it
+    return is_filler(seg.text) or (seg.avg_logprob is not None and seg.avg_logprob < logprob_threshold)
 
 
 def is_hallucination(text: str, phrases: Iterable[str]) -> bool:

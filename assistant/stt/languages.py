@@ -55,3 +55,37 @@ def check_code(value: str) -> str:
     if code not in LANGUAGES:
         raise ValueError(f"unknown language {value!r}; use an ISO-639-1 code such as en or ko")
     return code
+
+
+# ------------------------------------------------------------------ the language prior
+LAST_TURN_WEIGHT = 0.6  # the last turn's (or wake word's) language gets this much of the prior mass
+
+
+def prior(languages: tuple[str, ...] | list[str], *, last: str | None = None, wake: str | None = None,
+          weight: float = LAST_TURN_WEIGHT) -> dict[str, float]:
+    """What the assistant expects before hearing: uniform over ``stt.languages``, with ``weight`` of
+    the mass on the wake word's language (else the last turn's) when it is one of them.
+
+    A weak prior on purpose: it only decides when the audio itself is ambiguous (short commands),
+    never against clear evidence (Whisper gives Korean speech P(ko) / P(en) > 40 on our corpus)."""
+    langs = [c for c in dict.fromkeys(to_code(x) for x in languages) if c]
+    if not langs:
+        return {}
+    favoured = next((c for c in (to_code(wake), to_code(last)) if c in langs), None)
+    if favoured is None or len(langs) == 1:
+        return {c: 1.0 / len(langs) for c in langs}
+    rest = (1.0 - weight) / (len(langs) - 1)
+    return {c: (weight if c == favoured else rest) for c in langs}
+
+
+def posterior(probs: dict[str, float], prior_: dict[str, float] | None) -> dict[str, float]:
+    """Bayes: the model's language probabilities times the prior, renormalized over the prior's
+    languages (all of ``probs`` when there is no prior). Empty when nothing has any mass."""
+    if prior_:
+        scores = {c: probs.get(c, 0.0) * w for c, w in prior_.items() if w > 0}
+    else:
+        scores = dict(probs)
+    total = sum(scores.values())
+    if total <= 0:
+        return {}
+    return {c: s / total for c, s in sorted(scores.items(), key=lambda kv: -kv[1])}

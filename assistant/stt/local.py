@@ -21,7 +21,8 @@ import logging
 import threading
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from ..audio.format import SAMPLE_RATE, to_float32
 from ..config import SttConfig
 from ..errors import UserError
 from ..paths import atomic_path, cache_dir, ensure_private_dir
-from . import guard
+from . import guard, languages, speech, whisper
 from .audio import as_pcm
 from .base import Audio, Segment, Task, Transcript
 from .languages import check_code
@@ -138,10 +139,26 @@ def is_multilingual(model: Any) -> bool:
 
 
 # ------------------------------------------------------------------ transcriber
+WINDOW_SAMPLES = 30 * SAMPLE_RATE  # one Whisper window; longer inputs are cut at speech pauses
+DETECT_CONFIDENCE = 0.9  # posterior of the best language from the short evidence pass needed to decide
+
+
+@dataclass(frozen=True)
+class Route:
+    """How the last utterance was heard (for bench/stt.py and logs)."""
+    language: str | None
+    probability: float | None
+    evidence: str  # "given" | "english-only" | "short" | "full" | "no-speech"
+    decoder: str  # "tiny.en" | "base" | a model directory | ""
+    encodes: float  # encoder passes, in full windows (a short evidence pass counts its fraction)
+
+
 class LocalTranscriber:
     def __init__(self, cfg: SttConfig, *, vad_filter: bool = False):
         self.cfg = cfg
-        self.vad_filter = vad_filter  # we segment ourselves; the CLI may enable it for whole files
+        self.vad_filter = vad_filter  # cut whole files at speech pauses even when they are short
+        self.last_language: str | None = None  # the last heard language: the default prior
+        self.last_route: Route | None = None
 
     def model_for(self, task: Task, language: str | None) -> tuple[str, Any]:
         name = choose_model(self.cfg.local_model, task, language, self.cfg.languages)
@@ -152,7 +169,11 @@ class LocalTranscriber:
         return name, model
 
     def transcribe(self, audio: Audio, *, task: Task = "transcribe", language: str | None = None,
-                   prompt: str | None = None, want_timestamps: bool = False) -> Transcript:
+                   prompt: str | None = None, want_timestamps: bool = False,
+                   prior: Mapping[str, float] | None = None) -> Transcript:
+        """``prior``: what the caller expects, e.g. ``languages.prior(cfg.languages, last="ko")``
+        (the loop: the session's last language or the wake word's); by default the last language
+        this transcriber heard. It only decides when Whisper's own evidence is ambiguous."""
         if task not in ("transcribe", "translate"):
             raise UserError(f"unknown task {task!r}")
         lang = None
@@ -161,53 +182,134 @@ class LocalTranscriber:
                 lang = check_code(language)
             except ValueError as exc:
                 raise UserError(str(exc)) from None
+        self.model_for(task, lang)  # a bad setting is an error even for silent input
         pcm = as_pcm(audio)
-        if task == "transcribe" and lang is None and self._english_first():
-            # Fast path: most commands are English, and tiny.en is ~4x faster than base. Its
-            # confidence separates English from other speech well (bench/stt.py), so only
-            # speech it is unsure of pays for the multilingual model.
-            fast = self._decode(pcm, load_model(model_dir("tiny.en"), self.cfg.local_compute_type,
-                                                self.cfg.local_threads), task, "en", prompt, None,
-                                temperatures=(0.0,))  # greedy only: its confidence is the signal
-            if not fast.text or (_mean_logprob(fast) >= self.cfg.english_first_logprob
-                                 and not _repetitive(fast.text)):
-                return fast
-        _name, model = self.model_for(task, lang)
-        prob = None
-        if lang is None and is_multilingual(model) and self.cfg.languages:
-            lang, prob = self.detect(to_float32(pcm), model)
-        return self._decode(pcm, model, task, lang, prompt, prob)
+        if prior is None:
+            prior = languages.prior(self.cfg.languages, last=self.last_language)
+        if len(pcm) > WINDOW_SAMPLES or self.vad_filter:
+            t = self._long(pcm, task, lang, prompt, dict(prior))
+        elif not speech.has_speech(pcm):
+            # Whisper "hears" "you" or "Thank you." in silence and noise: never show it any
+            self.last_route = Route(None, None, "no-speech", "", 0.0)
+            t = Transcript("", None, None, len(pcm) / SAMPLE_RATE, (), task)
+        else:
+            t = self._window(pcm, task, lang, prompt, dict(prior))
+        if t.text and t.language:
+            self.last_language = t.language
+        return t
+
+    def _long(self, pcm: np.ndarray, task: Task, lang: str | None, prompt: str | None,
+              prior: dict[str, float]) -> Transcript:
+        """Inputs over one window: Silero cuts them at pauses, block by block (bounded memory),
+        and each piece is one window; silence between pieces is never decoded."""
+        duration = len(pcm) / SAMPLE_RATE
+        segments: list[Segment] = []
+        spoken: dict[str, float] = {}
+        probs: dict[str, float] = {}
+        for start, end in speech.pieces(pcm):
+            part = self._window(pcm[start:end], task, lang, prompt, prior).shifted(start / SAMPLE_RATE)
+            segments.extend(part.segments)
+            if part.text and part.language:
+                spoken[part.language] = spoken.get(part.language, 0.0) + (end - start)
+                probs[part.language] = part.language_probability or 0.0
+                if lang is None and self.cfg.languages:  # the next piece expects this language
+                    prior = languages.prior(self.cfg.languages, last=part.language)
+        best = max(spoken, key=spoken.__getitem__) if spoken else lang
+        text = " ".join(s.text for s in segments if s.text)
+        return Transcript(text, best, probs.get(best) if best else None, duration, tuple(segments), task)
+
+    def _window(self, pcm: np.ndarray, task: Task, lang: str | None, prompt: str | None,
+                prior: dict[str, float]) -> Transcript:
+        """One window: decide the language on the multilingual encoder's evidence (times the
+        prior), then decode reusing that encoder output (or with tiny.en for English)."""
+        samples = to_float32(pcm)
+        cfg = self.cfg
+        prob: float | None = None
+        if lang is not None or not self._detects():
+            name, model = self.model_for(task, lang)
+            feats = whisper.features(model, samples)
+            evidence = "given" if lang is not None else "english-only"
+            if lang is None and not is_multilingual(model):
+                lang = "en"
+            elif lang is None:  # a fixed multilingual model with detection among all languages
+                encoded = whisper.encode(model, feats)
+                post = _posterior(whisper.language_probs(model, encoded), prior or None)
+                lang, prob = _best(post)
+                evidence = "full"
+                return self._finish(pcm, model, name, feats, encoded, task, lang, prompt, prob, evidence, 1.0)
+            return self._finish(pcm, model, name, feats, None, task, lang, prompt, 1.0 if evidence == "given" else None,
+                                evidence, 1.0)
+        name, model = self.model_for(task, None)  # multilingual: base (or the configured one)
+        feats = whisper.features(model, samples)
+        frames = whisper.evidence_frames(feats)
+        encoded, spent, evidence = None, 0.0, "full"
+        if frames < whisper.WINDOW_FRAMES and cfg.local_model == "auto":
+            # short pass: the speech plus 1 s of padding, ~1/10 of a window for a command
+            post = _posterior(whisper.language_probs(model, whisper.encode(model, feats, frames)), prior)
+            spent, evidence = frames / whisper.WINDOW_FRAMES, "short"
+            lang, prob = _best(post)
+        if prob is None or prob < DETECT_CONFIDENCE:
+            encoded = whisper.encode(model, feats)  # the full window, reused for decoding below
+            post = _posterior(whisper.language_probs(model, encoded), prior)
+            lang, prob = _best(post)
+            spent, evidence = spent + 1.0, "full"
+        if lang == "en" and task == "transcribe" and encoded is None and self._english_first():
+            tiny = load_model(model_dir("tiny.en"), cfg.local_compute_type, cfg.local_threads)
+            return self._finish(pcm, tiny, "tiny.en", whisper.features(tiny, samples), None, task, "en", prompt,
+                                prob, evidence, spent + 1.0)
+        if encoded is None:
+            encoded = whisper.encode(model, feats)
+            spent += 1.0
+        return self._finish(pcm, model, name, feats, encoded, task, lang, prompt, prob, evidence, spent)
+
+    def _finish(self, pcm: np.ndarray, model: Any, name: str, feats: np.ndarray, encoded: Any, task: Task,
+                lang: str | None, prompt: str | None, prob: float | None, evidence: str, spent: float) -> Transcript:
+        if encoded is None:
+            encoded = whisper.encode(model, feats)
+        duration = len(pcm) / SAMPLE_RATE
+        _seed_sampling()
+        found = whisper.decode(model, feats, encoded, task=task, language=lang if is_multilingual(model) else None,
+                               prompt=prompt, temperatures=TEMPERATURES, max_new_tokens=max_tokens(duration),
+                               no_speech_threshold=self.cfg.no_speech_threshold,
+                               logprob_threshold=self.cfg.logprob_threshold, beam_size=BEAM_SIZE)
+        segs = tuple(Segment(min(s.start, duration), min(s.end, duration), s.text.strip(), s.avg_logprob,
+                             s.no_speech_prob) for s in found)
+        text = " ".join(s.text for s in segs if s.text)
+        self.last_route = Route(lang, prob, evidence, name, spent)
+        return guard.apply(Transcript(text, lang, prob, duration, segs, task), self.cfg)
 
     def warm_up(self) -> None:
-        """Load every model this configuration may use (the loop calls it before listening)."""
+        """Load and run every model this configuration may use (the loop calls it before READY):
+        the multilingual one too when ``stt.languages`` has more than English."""
+        quiet = np.zeros(SAMPLE_RATE // 2, np.int16)
+        speech.has_speech(quiet)  # loads Silero
+        names = {choose_model(self.cfg.local_model, "transcribe", None, self.cfg.languages)}
         if self._english_first():
-            load_model(model_dir("tiny.en"), self.cfg.local_compute_type, self.cfg.local_threads)
-        _name, model = self.model_for("transcribe", None)
-        segments, _info = model.transcribe(np.zeros(SAMPLE_RATE // 2, np.float32), beam_size=1, language="en")
-        list(segments)  # decoding is lazy: run it once so every kernel is ready
+            names.add("tiny.en")
+        for name in names:
+            model = load_model(model_dir(name), self.cfg.local_compute_type, self.cfg.local_threads)
+            feats = whisper.features(model, to_float32(quiet))
+            encoded = whisper.encode(model, feats)
+            if is_multilingual(model):
+                whisper.language_probs(model, encoded)
+                whisper.encode(model, feats, whisper.evidence_frames(feats))
+            whisper.decode(model, feats, encoded, task="transcribe", language="en" if is_multilingual(model) else None,
+                           prompt=None, temperatures=(0.0,), max_new_tokens=8, no_speech_threshold=1.0,
+                           logprob_threshold=-10.0)
+
+    def _detects(self) -> bool:
+        """Is the language decided here (multilingual model, more than one language possible)?"""
+        name = choose_model(self.cfg.local_model, "transcribe", None, self.cfg.languages)
+        if name == "tiny.en":
+            return False
+        return len(self.cfg.languages) != 1
 
     def _english_first(self) -> bool:
-        languages = self.cfg.languages
+        """English (as decided by the multilingual model) is decoded by tiny.en, which is ~2x
+        faster than base and as accurate on English (bench/stt.py)."""
+        langs = self.cfg.languages
         return (self.cfg.local_model == "auto" and self.cfg.english_first
-                and "en" in languages and len(languages) > 1)
-
-    def _decode(self, pcm: np.ndarray, model: Any, task: Task, lang: str | None, prompt: str | None,
-                prob: float | None, temperatures: tuple[float, ...] = TEMPERATURES) -> Transcript:
-        samples = to_float32(pcm)
-        _seed_sampling()
-        segments, info = model.transcribe(
-            samples, language=lang if is_multilingual(model) else None, task=task,
-            initial_prompt=prompt or None, beam_size=BEAM_SIZE, vad_filter=self.vad_filter,
-            condition_on_previous_text=False, temperature=list(temperatures),
-            max_new_tokens=max_tokens(len(pcm) / SAMPLE_RATE), no_speech_threshold=self.cfg.no_speech_threshold,
-            log_prob_threshold=self.cfg.logprob_threshold)
-        duration = len(pcm) / SAMPLE_RATE
-        segs = tuple(Segment(min(s.start, duration), min(s.end, duration), s.text.strip(), s.avg_logprob,
-                             s.no_speech_prob) for s in segments)
-        text = " ".join(s.text for s in segs if s.text)
-        prob = float(info.language_probability) if prob is None else prob
-        t = Transcript(text, info.language, prob, duration, segs, task)
-        return guard.apply(t, self.cfg)
+                and "en" in langs and len(langs) > 1)
 
     def detect_language(self, audio: Audio) -> tuple[str, float]:
         """(code, probability) of the speech's language, without transcribing it."""
@@ -215,19 +317,18 @@ class LocalTranscriber:
         _name, model = self.model_for("transcribe", None)
         if not is_multilingual(model):
             return "en", 1.0
-        if self.cfg.languages:
-            return self.detect(samples, model)
-        lang, prob, _all = model.detect_language(samples)
-        return lang, float(prob)
+        feats = whisper.features(model, samples)
+        probs = whisper.language_probs(model, whisper.encode(model, feats))
+        post = _posterior(probs, languages.prior(self.cfg.languages) or None)
+        code, prob = _best(post)
+        return code, float(prob)
 
     def detect(self, samples: np.ndarray, model: Any) -> tuple[str, float]:
         """The most probable of ``stt.languages`` and its probability renormalized over that set."""
-        _lang, _p, all_probs = model.detect_language(samples)
-        allowed = {c: p for c, p in all_probs if c in self.cfg.languages}
-        if not allowed:
-            return _lang, float(_p)
-        best = max(allowed, key=allowed.__getitem__)
-        return best, float(allowed[best] / sum(allowed.values()))
+        probs = whisper.language_probs(model, whisper.encode(model, whisper.features(model, samples)))
+        post = _posterior(probs, languages.prior(self.cfg.languages) or None)
+        code, prob = _best(post)
+        return code, float(prob)
 
 
 _STUTTER = re.compile(r"\b(\w+)(?:[\s,.\-]+\1\b){3,}", re.IGNORECASE)
@@ -250,9 +351,14 @@ def _seed_sampling() -> None:
         pass
 
 
-def _mean_logprob(t: Transcript) -> float:
-    values = [s.avg_logprob for s in t.segments if s.avg_logprob is not None]
-    return sum(values) / len(values) if values else float("-inf")
+def _posterior(probs: dict[str, float], prior: Mapping[str, float] | None) -> dict[str, float]:
+    """Whisper's probabilities times the prior; Whisper's alone if the prior's languages have none."""
+    return languages.posterior(probs, prior) or languages.posterior(probs, None)
+
+
+def _best(post: dict[str, float]) -> tuple[str, float]:
+    code, prob = next(iter(post.items()))
+    return code, float(prob)
 
 
 def preload(cfg: SttConfig, task: Task = "transcribe", language: str | None = None) -> None:

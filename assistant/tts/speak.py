@@ -74,6 +74,26 @@ def render(p: Plan, speaker: object | None = None) -> tuple[Speech, bool]:
     return Speech.from_chunks(kept, p.synthesizer.sample_rate), finished
 
 
+def stream_to_file(p: Plan, out: Path, fmt: str, *, overwrite: bool) -> bool:
+    """Synthesize straight into ``out`` chunk by chunk (atomically), so memory stays flat for any
+    length of text. False (nothing written) when ``fmt`` needs the whole clip (opus resampling)."""
+    import soundfile as sf
+
+    from ..paths import atomic_path
+    from .base import SAVE_FORMATS, encode
+
+    rate = p.synthesizer.sample_rate
+    if fmt not in SAVE_FORMATS or (fmt == "opus" and rate not in (8000, 12000, 16000, 24000, 48000)):
+        return False
+    encode(np.zeros(1, np.int16), rate, fmt)  # a one-line UserError when libsndfile cannot write it
+    container, subtype = SAVE_FORMATS[fmt]
+    with atomic_path(out, overwrite=overwrite) as tmp:
+        with sf.SoundFile(str(tmp), "w", samplerate=rate, channels=1, format=container, subtype=subtype) as f:
+            for chunk in chunks(p):
+                f.write(np.asarray(chunk, dtype=np.int16))
+    return True
+
+
 def fetch_encoded(p: Plan, fmt: str) -> bytes | None:
     """openai only: the whole clip in ``fmt`` straight from the API when one request can carry it."""
     fetch = getattr(p.synthesizer, "fetch", None)

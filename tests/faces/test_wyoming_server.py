@@ -168,7 +168,8 @@ def test_transcript_draw_a_red_fox_is_handled_and_the_picture_saved(tmp_path, mo
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-handle-0123456789")
     with StandIn() as standin:
         cfg = with_overrides(local_config(), images={"backend": "openai", "base_url": standin.base_url,
-                                                     "output_dir": str(tmp_path / "images"), "max_retries": 0})
+                                                     "output_dir": str(tmp_path / "images"), "max_retries": 0},
+                             chat={"backend": "off"})  # a question is then not handled (no chat model)
         engines = build_engines(cfg, speaker=NullSpeaker())
 
         async def main():

@@ -194,6 +194,9 @@ class Case:
             json.loads(line)                      # whole JSON (run() parsed them too)
         turns = sorted(r["turn"] for r in self.records)
         assert turns == list(range(1, len(self.commands) + 1)), (turns, self.records)
+        for r in self.records:   # an exception the code did not expect is a bug, even if survived
+            assert not r["reason"].startswith(("TypeError", "AttributeError", "KeyError", "NameError",
+                                               "IndexError", "ValueError")), r
         last = max(self.records, key=lambda r: r["turn"])
         assert last["result"] == "done" and last["intent"] != "unknown", last
         for i in range(len(self.commands)):

@@ -82,3 +82,23 @@ def test_2000_unpunctuated_words_stay_under_1_gb():
     samples, peak_mb = map(int, run.stdout.split())
     assert samples > 22050 * 60 * 5          # minutes of speech came out
     assert peak_mb <= 1024, f"peak RSS {peak_mb} MB"
+
+
+def test_say_out_streams_into_the_file(tmp_path, monkeypatch):
+    """`say --out` without playing never gathers the whole clip (render() is not used)."""
+    pytest.importorskip("espeakng_loader")
+    import soundfile as sf
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+    from assistant.tts import speak
+
+    monkeypatch.setattr(speak, "render", lambda *a, **k: (_ for _ in ()).throw(AssertionError("gathered")))
+    conf = tmp_path / "c.toml"
+    conf.write_text('[tts]\nlocal_engine = "espeak"\n')
+    for fmt in ("wav", "flac"):
+        out = tmp_path / f"x.{fmt}"
+        r = CliRunner().invoke(main, ["--config", str(conf), "say", unpunctuated(120), "--backend", "local",
+                                      "--no-play", "--out", str(out)])
+        assert r.exit_code == 0, r.output
+        assert sf.info(str(out)).frames > 22050 * 10

@@ -11,9 +11,7 @@ from tests.standin import StandIn, kinds_for
 AUDIO = utterance_audio()
 CASES = [(op, kind) for op in COMMANDS for kind in kinds_for(op)
          if not (kind == "random" and op == "speech")]   # random even-length bytes are valid pcm
-# A request the API refuses (4xx) fails the turn; saying why is the loop's part (issue 17 item 1
-# and the loop refactor): until then these cases are expected to end with nothing said.
-NEEDS_LOOP_EXPLANATION = {("transcription", s) for s in (400, 403, 413, 415, 422)} | {("speech", "truncated")}
+NEEDS_LOOP_EXPLANATION: set = set()   # cases where the loop does not yet say why a turn failed
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +43,7 @@ def test_without_fallback_the_turn_fails_and_the_next_is_answered(srv, tmp_path,
     case = Case(srv, tmp_path, "transcription", kind, fallback=False).run(AUDIO)
     first, second = sorted(case.records, key=lambda r: r["turn"])
     assert first["result"] == "failed" and "speech API" in first["reason"]
+    assert any("went wrong" in text for text in case.spoken[0])      # said why, not silent
     assert second["result"] == "done" and case.spoken.get(1)
     transcriptions = [r for r in srv.requests if r.endpoint == "/audio/transcriptions"]
     assert len(transcriptions) == 3    # the fault and its one retry (max_retries = 1), then turn 2
