@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo keeps its own history and state under demo-out/, apart from the user's.
 demo: $(STAMP)
-	$(BIN)/assistant run --input assistant/data/recordings/demo.wav --output-dir demo-out --force
+	XDG_STATE_HOME=$(CURDIR)/demo-out/state $(BIN)/assistant run --input assistant/data/recordings/demo.wav --output-dir demo-out --force
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,85 +1,97 @@
-"""Local STT: real-time factor (tiny.en, base; greedy vs beam 5) and WER of the VAD-segmented
-pipeline (segmenter -> one call per utterance) vs one whole-file call, on tests/fixtures/speech.
+"""Local STT on real recordings (../shared/corpus): the language cascade against direct calls.
 
-    .venv/bin/python bench/stt.py
+    .venv/bin/python bench/stt.py [--rounds N]
 
-RTF = processing seconds / audio seconds (lower is faster; < 1 is faster than real time).
+Rows:
+- cascade: the default (`stt.local_model = "auto"`, languages en+ko, no hint, uniform prior):
+  a short multilingual evidence pass, the full window only when unsure; English decoded by
+  tiny.en, everything else by base from the same full encoder output.
+- one full pass: base encodes the full window once, detects and decodes from it (English too).
+- base, right language: the multilingual model told the language (the accuracy reference).
+- tiny.en, English: the English-only model told "en" (English clips only).
+Columns: clips heard in the right language (an empty text counts as not heard), WER on the
+English clips with text, CER on the Korean clips with text, seconds per utterance p50/p95
+(model load excluded), and full-window encoder passes per utterance. Absolute seconds depend on
+the machine's load (8 helpers shared 2 cores when the README's figures were taken): compare rows.
 """
 from __future__ import annotations
 
-import json
+import argparse
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import p50_p95, row  # noqa: F401  (sets sys.path)
 
-from assistant.audio.format import SAMPLE_RATE, split_frames  # noqa: E402
-from assistant.config import load_config, with_overrides  # noqa: E402
-from assistant.events import Utterance  # noqa: E402
-from assistant.stt import local  # noqa: E402
-from assistant.stt.audio import load_audio  # noqa: E402
-from assistant.stt.local import LocalTranscriber  # noqa: E402
-from assistant.stt.metrics import wer  # noqa: E402
-from assistant.vad.segmenter import Segmenter  # noqa: E402
-
-SPEECH = ROOT / "tests" / "fixtures" / "speech"
+from assistant.config import load_config, with_overrides
+from assistant.stt.local import LocalTranscriber
+from assistant.stt.metrics import wer
+from tests import corpus
 
 
-def utterances(pcm, vad_cfg) -> list[Utterance]:
-    seg = Segmenter(vad_cfg)
-    events = [e for f in split_frames(pcm) for e in seg.process(f)] + seg.flush()
-    return [e for e in events if isinstance(e, Utterance)]
+def cer(ref: str, hyp: str) -> float:
+    """Character error rate: the WER of the characters, spaces and punctuation ignored."""
+    strip = lambda s: " ".join(ch for ch in s if ch.isalnum())  # noqa: E731
+    return wer(strip(ref), strip(hyp))
 
 
-def timed(fn):
-    t0 = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - t0
+def systems(cfg):
+    stt = cfg.stt
+    return [
+        ("cascade (default)", LocalTranscriber(stt), lambda c: None, ("en", "ko")),
+        ("one full pass (base)", LocalTranscriber(with_overrides(cfg, stt={"local_model": "base"}).stt),
+         lambda c: None, ("en", "ko")),
+        ("base, right language", LocalTranscriber(with_overrides(cfg, stt={"local_model": "base"}).stt),
+         lambda c: c.language, ("en", "ko")),
+        ("tiny.en, English", LocalTranscriber(with_overrides(cfg, stt={"local_model": "tiny.en"}).stt),
+         lambda c: "en", ("en",)),
+    ]
 
 
-def main() -> None:
+def measure(tr, hint, langs, clips, rounds):
+    right, heard, times, encodes = 0, 0, [], []
+    en_ref, en_hyp, ko_ref, ko_hyp = [], [], [], []
+    for c in clips:
+        if c.language not in langs:
+            continue
+        heard += 1
+        for r in range(rounds):
+            tr.last_language = None  # each clip on its own: the uniform prior
+            t0 = time.perf_counter()
+            t = tr.transcribe(c.pcm(), language=hint(c))
+            times.append(time.perf_counter() - t0)
+            encodes.append(tr.last_route.encodes if tr.last_route else 0.0)
+        right += bool(t.text) and t.language == c.language
+        if c.text and c.language == "en":
+            en_ref.append(c.text), en_hyp.append(t.text)
+        elif c.text and c.language == "ko":
+            ko_ref.append(c.text), ko_hyp.append(t.text)
+    p50, p95 = p50_p95(times)
+    w = wer(" ".join(en_ref), " ".join(en_hyp)) if en_ref else float("nan")
+    ce = cer(" ".join(ko_ref), " ".join(ko_hyp)) if ko_ref else float("nan")
+    return right, heard, w, ce, p50, p95, sum(encodes) / max(1, len(encodes))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=1)
+    args = ap.parse_args()
+    if not corpus.available():
+        print(corpus.SKIP_REASON)
+        return 0
     cfg = load_config()
-    manifest = json.loads((SPEECH / "manifest.json").read_text("utf-8"))
-    english = [m for m in manifest if m["language"] == "en"]
-    clips = {m["file"]: load_audio(SPEECH / m["file"]) for m in manifest}
-    total_en = sum(len(clips[m["file"]]) for m in english) / SAMPLE_RATE
-    print(f"fixtures: {len(manifest)} files, English {total_en:.1f} s; cpu_threads={cfg.stt.local_threads}")
-
-    print("\n== real-time factor (English fixtures, whole-file calls; model load excluded)")
-    for model, lang in (("tiny.en", "en"), ("base", "en"), ("base", None)):
-        for beam in (1, 5):
-            local.BEAM_SIZE = beam
-            tr = LocalTranscriber(with_overrides(cfg, stt={"local_model": model}).stt)
-            tr.model_for("transcribe", lang)  # load outside the timing
-            hyp, ref, spent = [], [], 0.0
-            for m in english:
-                t, dt = timed(lambda: tr.transcribe(clips[m["file"]], language=lang))
-                spent += dt
-                hyp.append(t.text)
-                ref.append(m["text"])
-            print(f"{model:8s} language={lang or 'detect':6s} beam={beam}: RTF {spent / total_en:.3f}  "
-                  f"WER {wer(' '.join(ref), ' '.join(hyp)):.1%}")
-    local.BEAM_SIZE = 1
-
-    print("\n== segmented pipeline vs whole file (default config: auto model, detection among stt.languages)")
-    tr = LocalTranscriber(cfg.stt)
-    for m in manifest:
-        pcm = clips[m["file"]]
-        whole, t_whole = timed(lambda: tr.transcribe(pcm))
-        utts = utterances(pcm, cfg.vad)
-        parts, t_seg = timed(lambda: [tr.transcribe(u.audio) for u in utts])
-        seg_text = " ".join(p.text for p in parts if p.text)
-        if m["language"] == "en":
-            score = f"WER whole {wer(m['text'], whole.text):.1%}  segmented {wer(m['text'], seg_text):.1%}"
-        else:  # character error rate is more telling for Korean
-            ref, a, b = (" ".join(s.replace(" ", "")) for s in (m["text"], whole.text, seg_text))
-            score = f"CER whole {wer(ref, a):.1%}  segmented {wer(ref, b):.1%}"
-        langs = ",".join(sorted({p.language or '?' for p in parts}))
-        print(f"{m['file']:22s} {len(utts)} utterances  {score}  "
-              f"time whole {t_whole:.2f}s segmented {t_seg:.2f}s  lang whole={whole.language} segs={langs}")
+    clips = [c for c in corpus.select() if c.language in ("en", "ko")]
+    n_en = sum(c.language == "en" for c in clips)
+    print(f"real recordings: {n_en} English, {len(clips) - n_en} Korean (../shared/corpus); "
+          f"cpu_threads={cfg.stt.local_threads}, {cfg.stt.local_compute_type}, greedy")
+    widths = (24, 14, 8, 8, 9, 9, 9)
+    print(row("system", "language right", "WER en", "CER ko", "p50 s", "p95 s", "encodes", widths=widths))
+    for name, tr, hint, langs in systems(cfg):
+        tr.warm_up()
+        right, n, w, ce, p50, p95, enc = measure(tr, hint, langs, clips, args.rounds)
+        print(row(name, f"{right}/{n}", f"{w:.1%}", "-" if ce != ce else f"{ce:.1%}", f"{p50:.2f}", f"{p95:.2f}",
+                  f"{enc:.2f}", widths=widths), flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -215,6 +215,7 @@ class LocalTranscriber:
                 if lang is None and self.cfg.languages:  # the next piece expects this language
                     prior = languages.prior(self.cfg.languages, last=part.language)
         best = max(spoken, key=spoken.__getitem__) if spoken else lang
+        release_memory()
         text = " ".join(s.text for s in segments if s.text)
         return Transcript(text, best, probs.get(best) if best else None, duration, tuple(segments), task)
 
@@ -296,6 +297,7 @@ class LocalTranscriber:
             whisper.decode(model, feats, encoded, task="transcribe", language="en" if is_multilingual(model) else None,
                            prompt=None, temperatures=(0.0,), max_new_tokens=8, no_speech_threshold=1.0,
                            logprob_threshold=-10.0)
+        release_memory()
 
     def _detects(self) -> bool:
         """Is the language decided here (multilingual model, more than one language possible)?"""
@@ -348,6 +350,17 @@ def _seed_sampling() -> None:
 
         ctranslate2.set_random_seed(SAMPLING_SEED)
     except (ImportError, AttributeError):
+        pass
+
+
+def release_memory() -> None:
+    """Give the heap's freed pages back to the system (glibc): after warm-up the encoders'
+    scratch buffers stay mapped otherwise, ~90 MB of idle RSS here. No-op elsewhere."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
         pass
 
 

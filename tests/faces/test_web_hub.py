@@ -20,8 +20,11 @@ def test_edit_item_names_its_original_and_region_box(tmp_path):
               "region": "top-left", "model": "gpt-image-2", "size": "1024x1024", "time": "2026-11-30T21:00:00+0000"}
     item = gallery.item(tmp_path, record)
     assert item["url"] == "/api/images/b.png" and item["source"] == "a.png" and item["source_url"] == "/api/images/a.png"
-    assert item["mask"] == {"region": "top-left", "box": [0.0, 0.0, 0.5, 0.5], "inverted": False}
-    assert gallery.item(tmp_path, dict(record, region="outside-center"))["mask"]["inverted"] is True
+    assert item["mask"] == {"region": "top-left", "boxes": [[0.0, 0.0, 0.5, 0.5]]}
+    assert gallery.region_overlay("all~top-left")["boxes"] == [[0.5, 0.0, 1.0, 0.5], [0.0, 0.5, 1.0, 1.0]]
+    assert gallery.region_overlay("top-left+bottom-right")["boxes"] == [[0.0, 0.0, 0.5, 0.5], [0.5, 0.5, 1.0, 1.0]]
+    ring = gallery.region_overlay("outside-center")["boxes"]  # everything but the centre: 4 boxes
+    assert len(ring) == 4 and [0.0, 0.0, 1.0, 0.25] in ring and [0.25, 0.25, 0.75, 0.75] not in ring
     assert gallery.item(tmp_path, dict(record, region="nonsense"))["mask"] is None
     elsewhere = gallery.item(tmp_path, dict(record, file="/elsewhere/c.png", source="/elsewhere/a.png"))
     assert elsewhere["url"] is None and elsewhere["source_url"] is None

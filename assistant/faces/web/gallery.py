@@ -18,6 +18,7 @@ from ...config import Config
 from ...paths import data_dir
 
 MAX_ITEMS = 500
+GRID = 12  # region edges are multiples of 1/12 (images.regions)
 _SAFE_NAME = re.compile(r"^[^/\\\x00]+\.(png|jpg|jpeg|webp)$", re.IGNORECASE)
 TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 
@@ -43,16 +44,42 @@ def _store_id(directory: Path, name: str) -> str | None:
 
 
 def region_overlay(region: str | None) -> dict[str, Any] | None:
-    """{"region", "box": [x0, y0, x1, y1] as fractions, "inverted"} for a known region name."""
+    """{"region", "boxes": [[x0, y0, x1, y1], ...] as fractions} covering the edited area of a
+    region name or expression ("top-left", "all~top-left", "left+right-third"); None if unknown.
+    Region edges fall on a 12 x 12 grid, so the mask drawn at 12 x 12 pixels is exact."""
     if not region:
         return None
-    from ...images.regions import region_box
+    from ...images.regions import region_mask
 
     try:
-        (x0, y0, x1, y1), inverted = region_box(region, (10000, 10000))
+        mask = region_mask(region, (GRID, GRID))
     except Exception:  # noqa: BLE001 - an unknown name in a hand-edited index
         return None
-    return {"region": region, "box": [x0 / 10000, y0 / 10000, x1 / 10000, y1 / 10000], "inverted": inverted}
+    pixels = mask.load()
+    runs: list[list[int]] = []  # [x0, y0, x1, y1] in cells; a run grows downwards while rows repeat
+    open_runs: dict[tuple[int, int], list[int]] = {}
+    for y in range(GRID):
+        row: dict[tuple[int, int], list[int]] = {}
+        x = 0
+        while x < GRID:
+            if pixels[x, y] >= 128:
+                x1 = x
+                while x1 < GRID and pixels[x1, y] >= 128:
+                    x1 += 1
+                run = open_runs.get((x, x1))
+                if run is not None and run[3] == y:
+                    run[3] = y + 1
+                else:
+                    run = [x, y, x1, y + 1]
+                    runs.append(run)
+                row[(x, x1)] = run
+                x = x1
+            else:
+                x += 1
+        open_runs = row
+    if not runs:
+        return None
+    return {"region": region, "boxes": [[round(v / GRID, 4) for v in run] for run in runs]}
 
 
 def item(directory: Path, record: dict[str, Any]) -> dict[str, Any] | None:

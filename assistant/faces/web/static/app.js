@@ -96,13 +96,14 @@ $("turns").addEventListener("click", (e) => {
 });
 
 // ------------------------------------------------------------------ gallery
-function overlay(mask) {
-  if (!mask || !Array.isArray(mask.box)) return null;
-  const [x0, y0, x1, y1] = mask.box;
-  const box = el("div", {class: mask.inverted ? "mask inverted" : "mask", title: `edited: ${mask.region}`});
-  box.style.left = `${x0 * 100}%`; box.style.top = `${y0 * 100}%`;
-  box.style.width = `${(x1 - x0) * 100}%`; box.style.height = `${(y1 - y0) * 100}%`;
-  return box;
+function overlay(mask) {  // the edited area as boxes over the picture (fractions of its size)
+  if (!mask || !Array.isArray(mask.boxes)) return null;
+  return mask.boxes.map(([x0, y0, x1, y1]) => {
+    const box = el("div", {class: "mask", title: `edited: ${mask.region}`});
+    box.style.left = `${x0 * 100}%`; box.style.top = `${y0 * 100}%`;
+    box.style.width = `${(x1 - x0) * 100}%`; box.style.height = `${(y1 - y0) * 100}%`;
+    return box;
+  });
 }
 
 function imageNode(item) {
