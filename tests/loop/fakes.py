@@ -52,7 +52,8 @@ class FakeSynthesizer:
 
 
 class FakeSpeaker:
-    """Records what it played; with ``block=True`` play() waits until stop() (barge-in tests)."""
+    """Records what it played; with ``block=True`` play() waits until stop() (barge-in tests):
+    the reply being cut blocks, the replies after the cut play at once."""
 
     def __init__(self, block: bool = False):
         self.block = block
@@ -77,6 +78,7 @@ class FakeSpeaker:
 
     def stop(self) -> None:
         self.stopped += 1
+        self.block = False
         self._stop.set()
 
 
