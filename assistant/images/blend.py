@@ -40,7 +40,7 @@ def finish(blob: bytes, prepared: Prepared, fmt: str = "png") -> bytes:
     """``finish_image`` on encoded bytes, answered in the format the model answered in."""
     img = decode(blob, "the returned image")
     out = finish_image(img, prepared)
-    kind = _format_of(blob, fmt)
+    kind = format_of(blob, fmt)
     buf = io.BytesIO()
     if kind == "jpeg":
         out.convert("RGB").save(buf, "JPEG", quality=95)
@@ -51,7 +51,8 @@ def finish(blob: bytes, prepared: Prepared, fmt: str = "png") -> bytes:
     return buf.getvalue()
 
 
-def _format_of(blob: bytes, requested: str) -> str:
+def format_of(blob: bytes, requested: str) -> str:
+    """The format an answer really is (by its magic bytes), else the one asked for."""
     if blob.startswith(b"\x89PNG"):
         return "png"
     if blob.startswith(b"\xff\xd8"):

@@ -285,7 +285,7 @@ class ImageService:
             blobs = [blend.finish(b, prepared, fmt) for b in blobs]  # input's size; outside the mask kept
         revised = next((i.revised_prompt for i in answer.items if i.revised_prompt), None)
         targets = store.target_paths(self.cfg, prompt or (source.stem if source else "image"), len(blobs),
-                                     _format_of(blobs[0], fmt), out)
+                                     blend.format_of(blobs[0], fmt), out)
         saved: list[Path] = []
         size_text = None
         for blob, target in zip(blobs, targets):
@@ -398,14 +398,6 @@ def _size_of(blob: bytes) -> str | None:
         return None
 
 
-def _format_of(blob: bytes, requested: str) -> str:
-    if blob.startswith(b"\x89PNG"):
-        return "png"
-    if blob.startswith(b"\xff\xd8"):
-        return "jpeg"
-    if blob[:4] == b"RIFF" and blob[8:12] == b"WEBP":
-        return "webp"
-    return requested
 
 
 def download(url: str, timeout: float, limit: int) -> bytes:

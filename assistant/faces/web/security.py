@@ -9,11 +9,11 @@ clients send ``Authorization: Bearer …``.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import os
 from pathlib import Path
 
 from ...errors import UserError
+from ..net import is_loopback  # noqa: F401  (server.py uses security.is_loopback)
 
 TOKEN_ENV = "ASSISTANT_HTTP_TOKEN"
 CREDENTIAL_NAME = "http_token"
@@ -41,13 +41,6 @@ def parse_address(text: str) -> tuple[str, int]:
     return host, int(port_text)
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # a host name could resolve anywhere
 
 
 def token_from_environment() -> str | None:

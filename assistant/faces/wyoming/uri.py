@@ -1,11 +1,11 @@
 """tcp://HOST:PORT addresses of Wyoming peers, with our defaults and the bind warning."""
 from __future__ import annotations
 
-import ipaddress
 import logging
 from urllib.parse import urlparse
 
 from ...errors import UserError
+from ..net import is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +35,6 @@ def parse_uri(uri: str, default_port: int, *, what: str = "wyoming address",
     return host, default_port if port is None else port
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def warn_if_exposed(host: str, port: int) -> bool:
