@@ -10,20 +10,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from PIL import Image
 
 from assistant.cli import main
 from assistant.errors import ApiError
 from assistant.images.service import check_image
-from tests.standin import ERROR_STATUSES, StandIn, image_bytes
+from tests.standin import ERROR_STATUSES, image_bytes
 
 BROKEN = ["html", "json", "badjson", "empty", "random", "notimage", "truncated", "reset"]
-
-
-@pytest.fixture(scope="module")
-def srv():
-    with StandIn() as s:
-        yield s
 
 
 @pytest.fixture

@@ -6,18 +6,12 @@ from __future__ import annotations
 import pytest
 
 from tests.faults.harness import COMMANDS, Case, utterance_audio
-from tests.standin import StandIn, kinds_for
+from tests.standin import kinds_for
 
 AUDIO = utterance_audio()
 CASES = [(op, kind) for op in COMMANDS for kind in kinds_for(op)
          if not (kind == "random" and op == "speech")]   # random even-length bytes are valid pcm
 NEEDS_LOOP_EXPLANATION: set = set()   # cases where the loop does not yet say why a turn failed
-
-
-@pytest.fixture(scope="module")
-def srv():
-    with StandIn() as server:
-        yield server
 
 
 @pytest.fixture(autouse=True)

@@ -8,15 +8,9 @@ import pytest
 from assistant.config import Config, with_overrides
 from assistant.errors import ApiError
 from assistant.stt.openai import OpenAITranscriber
-from tests.standin import StandIn, kinds_for
+from tests.standin import kinds_for
 
 AUDIO = (np.random.default_rng(1).standard_normal(16000) * 500).astype(np.int16)
-
-
-@pytest.fixture(scope="module")
-def srv():
-    with StandIn() as server:
-        yield server
 
 
 @pytest.fixture(autouse=True)

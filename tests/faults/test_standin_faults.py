@@ -10,13 +10,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from tests.standin import ERROR_STATUSES, FAULT_KINDS, OPERATIONS, StandIn, kinds_for, speech_bytes
-
-
-@pytest.fixture(scope="module")
-def srv():
-    with StandIn() as server:
-        yield server
+from tests.standin import ERROR_STATUSES, FAULT_KINDS, OPERATIONS, kinds_for, speech_bytes
 
 
 @pytest.fixture

@@ -11,13 +11,7 @@ from assistant.cli import main
 from assistant.config import Config, with_overrides
 from assistant.errors import ApiError
 from assistant.tts.openai import OpenAISynthesizer, check_audio
-from tests.standin import GARBAGE_KINDS, StandIn, speech_bytes
-
-
-@pytest.fixture(scope="module")
-def srv():
-    with StandIn() as server:
-        yield server
+from tests.standin import GARBAGE_KINDS, speech_bytes
 
 
 @pytest.fixture(autouse=True)
