@@ -7,7 +7,7 @@ import numpy as np
 
 from assistant.config import load_config
 from assistant.events import SpeechPaused, Utterance
-from assistant.loop import Assistant
+from assistant.loop import Assistant, CutSource
 
 from .fakes import engines
 
@@ -16,7 +16,7 @@ def utterance(index: int, end: float) -> Utterance:
     return Utterance(0.5, end, np.array([index] * 10, np.int16), 16000, 0.2)
 
 
-class PauseSource:
+class PauseSource(CutSource):
     """A pause (SpeechPaused) and, a moment later, the utterance the hangover cuts."""
 
     def __init__(self, paused: Utterance, final: Utterance):
