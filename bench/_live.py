@@ -203,12 +203,13 @@ async def _tts(port: int, text: str) -> float:
 
 
 # ----------------------------------------------------------------------- cold start, idle RSS
-def cold_start(settle_s: float = 3.0) -> tuple[float, float]:
+def cold_start(settle_s: float = 10.0, extra: str = "") -> tuple[float, float]:
     """(seconds to the "listening" state, idle RSS in MB settle_s later) of ``assistant run``
-    (local engines, stdin input, every model warmed before READY)."""
+    (local engines, stdin input, every model warmed before READY; settle_s leaves time for the
+    fixed replies prepared in the background)."""
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.toml"
-        config.write_text('[stt]\nbackend = "local"\n[tts]\nbackend = "local"\n')
+        config.write_text(f'[stt]\nbackend = "local"\n[tts]\nbackend = "local"\n{extra}\n')
         env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
         env.update(XDG_STATE_HOME=f"{tmp}/state", PYTHONPATH=str(ROOT))
         args = [sys.executable, "-m", "assistant", "--config", str(config), "run", "--input", "-",
