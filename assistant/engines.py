@@ -8,16 +8,18 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Protocol
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
 
 import numpy as np
 
 from .config import Config
 from .errors import ApiError
-from .stt.base import Transcriber
+from .stt.base import Transcriber, Transcript
 from .tts.base import Synthesizer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Speaker(Protocol):
@@ -69,6 +71,11 @@ class _Fallback:
         self._active = primary
         self._lock = threading.Lock()
 
+    @property
+    def switched(self) -> bool:
+        """Has the local engine taken over?"""
+        return self._active is not self._primary
+
     def _switch(self, exc: BaseException) -> Any:
         with self._lock:
             if self._active is self._primary:
@@ -77,27 +84,47 @@ class _Fallback:
                 self._on_switch(self._what)
             return self._active
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._active, name)
-
 
 class FallbackTranscriber(_Fallback):
-    def transcribe(self, audio: Any, **kwargs: Any) -> Any:
+    def __init__(self, primary: Transcriber, fallback_factory: Callable[[], Transcriber],
+                 on_switch: Callable[[str], None], what: str):
+        super().__init__(primary, fallback_factory, on_switch, what)
+
+    def _call(self, run: Callable[[Transcriber], T]) -> T:
         active = self._active
         try:
-            return active.transcribe(audio, **kwargs)
+            return run(active)
         except ApiError as exc:
             if active is not self._primary or not should_fall_back(exc):
                 raise
-            return self._switch(exc).transcribe(audio, **kwargs)
+            return run(self._switch(exc))
+
+    def transcribe(self, pcm: Any, **kwargs: Any) -> Transcript:
+        return self._call(lambda engine: engine.transcribe(pcm, **kwargs))
+
+    def transcribe_file(self, path: Path, **kwargs: Any) -> Transcript | None:
+        return self._call(lambda engine: engine.transcribe_file(path, **kwargs))
+
+    def warm_up(self) -> None:
+        self._active.warm_up()  # the API's: nothing; after a switch, the local models
 
 
 class FallbackSynthesizer(_Fallback):
+    def __init__(self, primary: Synthesizer, fallback_factory: Callable[[], Synthesizer],
+                 on_switch: Callable[[str], None], what: str):
+        super().__init__(primary, fallback_factory, on_switch, what)
+
     @property
     def sample_rate(self) -> int:
         return self._active.sample_rate
 
-    def synthesize(self, text: str, **kwargs: Any):
+    def validate(self, voice: str, speed: float, instructions: str | None) -> None:
+        self._active.validate(voice, speed, instructions)
+
+    def warm_up(self, voice: str) -> None:
+        self._active.warm_up(voice)
+
+    def synthesize(self, text: str, **kwargs: Any) -> Iterator[np.ndarray]:
         active = self._active
         try:
             iterator = iter(active.synthesize(text, **kwargs))
@@ -171,12 +198,5 @@ def audio_needs_restart(old: Config, new: Config) -> list[str]:
 def warm_up(engines: Engines, voice: str) -> None:
     """Load models before the first utterance (blocking): READY=1 is sent only after this, and
     the first command is not slowed by a model load."""
-    transcriber = getattr(engines.transcriber, "_active", engines.transcriber)
-    preload = getattr(transcriber, "warm_up", None)
-    if callable(preload):
-        preload()
-    synthesizer = getattr(engines.synthesizer, "_active", engines.synthesizer)
-    if type(synthesizer).__name__ == "LocalSynthesizer":
-        for language in ("en", "ko"):
-            for _chunk in synthesizer.synthesize("OK." if language == "en" else "네.", voice=voice, language=language):
-                pass
+    engines.transcriber.warm_up()
+    engines.synthesizer.warm_up(voice)

@@ -239,3 +239,9 @@ class LocalSynthesizer:
             if len(audio):
                 yield audio
             piece = following
+
+    def warm_up(self, voice: str) -> None:
+        """Load the voices of both languages (piper, espeak-ng) by saying a word in each."""
+        for language, word in (("en", "OK."), ("ko", "네.")):
+            for _chunk in self.synthesize(word, voice=voice, language=language):
+                pass
