@@ -9,12 +9,14 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import numpy as np
 
 from .config import Config
 from .errors import ApiError
+from .audio.speaker import Speaker
+from .images.base import ImageService
 from .stt.base import Transcriber, Transcript
 from .tts.base import Synthesizer
 
@@ -22,25 +24,19 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class Speaker(Protocol):
-    """Plays int16 mono chunk streams; ``stop()`` (any thread) cuts the one playing."""
-
-    def play(self, chunks: Iterable[np.ndarray], sample_rate: int) -> bool: ...
-    def stop(self) -> None: ...
-
-
 @dataclass
 class Engines:
     transcriber: Transcriber
     synthesizer: Synthesizer
     speaker: Speaker
-    image_service: Callable[[], Any]
+    image_service: Callable[[], ImageService]  # raises UserError when there is no image backend
     cfg: Config | None = None  # what they were built from (a rebuild keeps what did not change)
     on_fallback: Callable[[str], None] = lambda _what: None  # "API unreachable, using local"
 
 
-# [audio] keys a running loop cannot apply (the microphone stays open as it was).
-AUDIO_RESTART_KEYS = ("input_device", "mic_rate", "realtime")
+# [audio] keys a running loop cannot apply: the microphone (and its echo canceller) stays open as
+# it was. The others apply at once: output_device moves the speaker, earcons are read per tone.
+AUDIO_RESTART_KEYS = ("input_device", "mic_rate", "realtime", "echo_cancel", "noise_suppression", "auto_gain")
 
 
 def is_unreachable(exc: BaseException) -> bool:
@@ -165,19 +161,28 @@ def build_engines(cfg: Config, previous: Engines | None = None, *, speaker: Spea
             synthesizer = FallbackSynthesizer(synthesizer, lambda: make_synthesizer(cfg, "local"), notify, "speech")
     if speaker is None and previous is not None:
         speaker = previous.speaker
-        if old is not None and old.audio.output_device != cfg.audio.output_device and type(speaker).__name__ == "Speaker":
-            speaker = _default_speaker(cfg)
+        if old is not None and old.audio.output_device != cfg.audio.output_device:
+            _move(speaker, cfg.audio.output_device)
     if speaker is None:
         speaker = _default_speaker(cfg)
     if old is not None and old.images == cfg.images:
         image_service = previous.image_service
     else:
-        def image_service() -> Any:
+        def image_service() -> ImageService:
             from .images.factory import make_image_service
 
             return make_image_service(cfg)
 
     return Engines(transcriber, synthesizer, speaker, image_service, cfg, notify)
+
+
+def _move(speaker: Speaker, device: str) -> None:
+    """A reload's new ``audio.output_device``: the sound card speaker plays the next reply there
+    (its echo-canceller tap stays); a speaker chosen by the caller (none, a face's) has no device."""
+    from .audio.playback import Speaker as DeviceSpeaker
+
+    if isinstance(speaker, DeviceSpeaker):
+        speaker.use_device(device or None)
 
 
 def _default_speaker(cfg: Config) -> Speaker:

@@ -26,7 +26,8 @@ import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Protocol
+from abc import ABC, abstractmethod
+from typing import Any, AsyncIterator, Callable, Protocol, Union
 
 import numpy as np
 
@@ -34,7 +35,8 @@ from . import gate
 from .audio import earcons
 from .chat.conversation import Conversation
 from .config import Config
-from .engines import Engines, Speaker
+from .audio.speaker import Speaker
+from .engines import Engines
 from .errors import ApiError, AssistantError
 from .events import EventType, Reply, SpeechStarted, TurnEvent, Utterance
 from .history import HistoryWriter, Turn
@@ -51,7 +53,7 @@ from .skills.messages import message
 from .skills.state import SessionState
 from .skills.translate import Translate
 from .turns import MAX_TURNS_KEPT, Result, TurnLedger, TurnTicket
-from .vad.segmenter import Segmenter
+from .vad.segmenter import Event as SpeechEvent, Segmenter
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,19 @@ Listener = Callable[[TurnEvent], None]
 
 
 class FrameSource(Protocol):
+    """Raw 30 ms int16 frames (microphone, file, stdin): the loop cuts them into utterances."""
+
     def frames(self) -> AsyncIterator[bytes]: ...
+
+
+class CutSource(ABC):
+    """Utterances that are already cut (replays, tests): no segmenter, no wake gate."""
+
+    @abstractmethod
+    def events(self) -> AsyncIterator[SpeechEvent]: ...
+
+
+Source = Union[FrameSource, CutSource]
 
 
 class Notifier(Protocol):
@@ -230,7 +244,7 @@ class Assistant:
         await self._stop_requested.wait()
         await self._wind_down()
 
-    async def run(self, source_factory: Callable[[], FrameSource]) -> list[Turn]:
+    async def run(self, source_factory: Callable[[], Source]) -> list[Turn]:
         """Listen until the source ends (or ``stop()``), then finish pending jobs and replies."""
         await self._start()
         self._audio_task = asyncio.create_task(self._audio(source_factory), name="audio")
@@ -332,7 +346,7 @@ class Assistant:
         self._stop_requested.set()
 
     # ------------------------------------------------------------------ audio
-    async def _audio(self, source_factory: Callable[[], FrameSource]) -> None:
+    async def _audio(self, source_factory: Callable[[], Source]) -> None:
         backoff = self.reopen_backoff[0]
         while not self._stopping:
             segmenter = Segmenter(self.cfg.vad)
@@ -341,7 +355,7 @@ class Assistant:
                 source = source_factory()
                 self.notifier.status("listening")
                 self.notifier.ready()
-                if hasattr(source, "events"):  # a source that is already cut (tests, replays)
+                if isinstance(source, CutSource):
                     async for event in source.events():
                         await self._on_event(event)
                     return

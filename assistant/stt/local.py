@@ -34,7 +34,7 @@ from ..audio.format import SAMPLE_RATE, to_float32
 from ..config import SttConfig
 from ..errors import UserError
 from ..paths import atomic_path, cache_dir, ensure_private_dir
-from . import guard, languages, speech, whisper
+from . import guard, languages, whisper
 from .base import Segment, Task, Transcript
 from .languages import check_code
 
