@@ -19,6 +19,12 @@ a pause does not count). Utterances shorter than ``min_speech_ms``, or short one
 slam or a click (abrupt onset, steady decay, no pitch), are dropped (their SpeechStarted was
 already sent); speech longer than ``max_utterance_s`` is cut there and
 continues as a new utterance (with a new SpeechStarted).
+
+Speculation (``speculate_ms`` > 0): once that much silence followed the last speech, a
+``SpeechPaused`` carries the utterance as it would be cut now (the same audio once
+``speculate_ms`` >= ``padding_ms``; else its padding is cut short), so a live loop can transcribe
+it while the hangover still waits; the final ``Utterance`` with the same edges confirms it, other
+edges (speech resumed, a consonant joined the end) void it.
 """
 from __future__ import annotations
 
@@ -28,11 +34,11 @@ import numpy as np
 
 from ..audio.format import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 from ..config import VadConfig
-from ..events import SpeechStarted, Utterance
+from ..events import SpeechPaused, SpeechStarted, Utterance
 from . import detectors
 from .noise import LevelMeter, NoiseFloor, has_dc, is_transient, periodicity
 
-Event = SpeechStarted | Utterance
+Event = SpeechStarted | SpeechPaused | Utterance
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 _HYSTERESIS = 0.7  # inside speech the energy threshold is relaxed to this fraction
 _SURE_DB = 10.0  # inside speech, this far above the threshold counts as voiced without webrtcvad
@@ -59,6 +65,7 @@ class Segmenter:
         self._need = max(1, int(np.ceil(cfg.start_ratio * self._window - 1e-9)))
         self._pre_roll = round(cfg.pre_roll_ms / 1000 / _FRAME_S)
         self._hangover = _frames(cfg.hangover_ms)
+        self._speculate = _frames(cfg.speculate_ms) if 0 < cfg.speculate_ms < cfg.hangover_ms else 0
         self._padding = round(cfg.padding_ms / 1000 / _FRAME_S)
         self._min_speech = cfg.min_speech_ms / 1000
         self._min_word = min(cfg.min_word_ms, cfg.min_speech_ms) / 1000
@@ -258,7 +265,16 @@ class Segmenter:
             return self._finish()
         if i + 1 - self._start >= self._max_frames:
             return self._cut(i)
+        if self._speculate and i - max(self._last_voiced, self._last_loud) == self._speculate:
+            return self._paused(i)
         return []
+
+    def _paused(self, i: int) -> list[Event]:
+        """The utterance as ``_finish`` would cut it now (for speculation; see the module doc)."""
+        end = max(self._last_voiced, self._last_loud) + 1
+        if (end - self._start) * _FRAME_S < self._min_word:
+            return []
+        return [SpeechPaused(self._utterance(self._start, end, min(end + self._padding, i + 1)))]
 
     def _utterance(self, start: int, end: int, audio_end: int) -> Utterance:
         """Edges are frame indexes [start, end); the audio runs to frame ``audio_end`` (exclusive)."""
