@@ -141,6 +141,8 @@ _STALE_DB = 3.0  # dB: a floor this far under a steady noise is stale (less: its
 _STEADY_DB = 9.0  # frame levels within this range for a whole window: steady noise, not speech
 _BLOCK = 4  # frames per block of the steady-noise window
 _BLOCKS = 4  # blocks in the window (~0.5 s at 30 ms; checked at every block's end)
+_SURE_BLOCKS = 8  # steady this long (~1 s), it is the room whatever its pitch (a hum, a gain change)
+STEADY_FRAMES = _BLOCK * _BLOCKS  # frames in the steady-noise window
 
 
 class NoiseFloor:
@@ -158,7 +160,9 @@ class NoiseFloor:
     that is stale (the last ~0.5 s of frames all lie within ``_STEADY_DB`` of each other and above
     it: a fan switched on, the gain turned up, a gate that opened) jumps to that steady level, in
     speech or not (speech is never that steady; if a held vowel were, the floor falls back fast
-    at the next quieter frame).
+    at the next quieter frame). Steady for ~1 s (``sure``), it re-converges whatever its pitch;
+    when one band jumps the other ``follow``s (a gain change moves both), and a floor lifted
+    during speech ``relearn``s the noise's statistics from the steady window.
     """
 
     def __init__(self, frame_s: float = 0.03, *, fall: float = 0.3, rise_db_s: float = 4.0,
@@ -174,6 +178,7 @@ class NoiseFloor:
         self._los: list[float] = []  # the last blocks' minimum levels
         self._his: list[float] = []  # ... and maximum levels
         self.candidate: float | None = None  # a steady level above the floor, seen this frame
+        self.sure = False  # ... and steady for ~1 s (``_SURE_BLOCKS``): no held vowel is that long
         self.unknown = False  # the floor is only "silence so far": one steady block is the room
 
     def update(self, db: float, speech: bool) -> float | None:
@@ -189,6 +194,31 @@ class NoiseFloor:
             self.level, self.candidate = self.candidate, None
             self.unknown = False
 
+    def follow(self, rise: float) -> None:
+        """The other band's floor was just lifted by ``rise`` dB (a gain change moves both bands;
+        a fan, less so here): rise as much, but not above the lowest level of the last blocks."""
+        if self.level is not None and self._los:
+            target = min(self.level + rise, min(self._los[-_BLOCKS:]))
+            if target > self.level:  # the noise moved as a whole: its mean keeps its place above the floor
+                if self.mean is not None:
+                    self.mean = min(self.mean + target - self.level, target + _MEAN_CAP)
+                self.level = target
+
+    def threshold(self, margin_db: float, k: float = 3.0) -> float:
+        """The level (dB) a frame must exceed to be louder than the noise (see ``excess``)."""
+        noisy = (self.mean if self.mean is not None else self.level) + k * self.spread - self.level
+        return self.level + (margin_db if margin_db > noisy else noisy)
+
+    def relearn(self, levels: list[float]) -> None:
+        """The floor was just lifted: ``levels`` (the steady window's frames) were that noise;
+        its statistics start from them (they were not learnt while it passed for speech)."""
+        levels = [x for x in levels if x >= SILENT_DB]
+        if self.level is None or not levels:
+            return
+        mean = sum(levels) / len(levels)
+        mean = self.mean = min(max(mean, self.level), self.level + _MEAN_CAP)
+        self.spread = min(_SPREAD_CAP, sum(abs(x - mean) for x in levels) / len(levels))
+
     def _block_end(self, level: float) -> float | None:
         """A block is complete: the window's minimum when the floor is stale, else None."""
         los, his, block = self._los, self._his, self._block
@@ -196,13 +226,17 @@ class NoiseFloor:
         los.append(lo)
         his.append(max(block))
         block.clear()
-        if len(los) > _BLOCKS:
+        if len(los) > _SURE_BLOCKS:
             del los[0], his[0]
         need = 1 if self.unknown else _BLOCKS
+        self.sure = False
         if len(los) < need or lo <= level + _STALE_DB:  # (the window's minimum is at most this block's)
             return None
         lo = min(los[-need:])
         if lo > level + _STALE_DB and max(his[-need:]) - lo <= _STEADY_DB:
+            if len(los) == _SURE_BLOCKS:
+                low = min(los)
+                self.sure = low > level + _STALE_DB and max(his) - low <= _STEADY_DB
             return lo
         return None
 

@@ -36,7 +36,7 @@ from ..audio.format import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 from ..config import VadConfig
 from ..events import SpeechPaused, SpeechStarted, Utterance
 from . import detectors
-from .noise import LevelMeter, NoiseFloor, has_dc, is_transient, periodicity
+from .noise import STEADY_FRAMES, LevelMeter, NoiseFloor, has_dc, is_transient, periodicity
 
 Event = SpeechStarted | SpeechPaused | Utterance
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
@@ -125,13 +125,14 @@ class Segmenter:
         self._history.append(levels)
         full, hp = levels
         speech = self._speech
+        i = self._n
         relax = _HYSTERESIS if speech else 1.0
         floor, floor_hp = self._floor, self._floor_hp
         over_full = floor.excess(full, speech, self._margin, relax)
         over_hp = floor_hp.excess(hp, speech, self._margin, relax)
         over = over_full if over_full > over_hp else over_hp
-        i = self._n
-        if (floor.candidate is not None or floor_hp.candidate is not None) and i >= self._stale_next:
+        if (floor.candidate is not None or floor_hp.candidate is not None) and (
+                i >= self._stale_next or floor.sure or floor_hp.sure):
             over, speech = self._stale(i, frame, over, speech)
         # inside speech a frame far above the noise needs no second opinion (saves half the cost)
         if self._every:  # silero keeps context: it hears every frame
@@ -153,7 +154,9 @@ class Segmenter:
         stale floor, or a held vowel? Noise has no pitch at two block ends in a row (webrtcvad is
         no judge here: it calls loud fan or rumble noise speech); then the floors take it.
         Returns this frame's (excess, in speech) after that."""
-        if periodicity(np.diff(np.frombuffer(frame, np.int16).astype(np.float64))) >= _NOISE_PITCH:
+        if self._floor.sure or self._floor_hp.sure:  # steady for a second: the room, pitch or not
+            self._stale_votes = 2
+        elif periodicity(np.diff(np.frombuffer(frame, np.int16).astype(np.float64))) >= _NOISE_PITCH:
             self._stale_votes = 0
             if not self._floor.unknown:
                 self._stale_next = i + _STALE_BACKOFF  # pitched: look again a bit later
@@ -161,8 +164,7 @@ class Segmenter:
             self._stale_votes += 1
         if self._stale_votes >= (1 if self._floor.unknown else 2):
             self._stale_votes = 0
-            self._floor.lift()
-            self._floor_hp.lift()
+            self._lift(speech)
             over = -1.0  # this frame is that noise
             if speech and self._restate(i):
                 speech = self._speech = False  # it was that noise: forget it (no Utterance)
@@ -170,7 +172,27 @@ class Segmenter:
             if not speech:  # what the start window counted as voiced was judged on the stale floor
                 self._recent = deque(((j, f, False) for j, f, _ in self._recent), maxlen=self._recent.maxlen)
                 self._voiced_in_window = 0
+                self._loud.clear()  # ... and so was what it called loud (a start edge moves back over that)
         return over, speech
+
+    def _lift(self, speech: bool) -> None:
+        """The floors take the steady level; a band without one follows the other's jump (a gain
+        change moves both), and in speech, where nothing was learnt, the noise's statistics start
+        from the steady window (not when the floor was only silence so far: that window may be
+        the first word)."""
+        full, hp = self._floor, self._floor_hp
+        before, unknown = (full.level, hp.level), full.unknown
+        lifted = full.candidate is not None, hp.candidate is not None
+        full.lift()
+        hp.lift()
+        if lifted[0] and not lifted[1]:
+            hp.follow(full.level - before[0])
+        elif lifted[1] and not lifted[0]:
+            full.follow(hp.level - before[1])
+        if speech and not unknown:
+            window = list(self._history)[-STEADY_FRAMES:]
+            full.relearn([f for f, _ in window])
+            hp.relearn([h for _, h in window])
 
     def flush(self) -> list[Event]:
         """End of stream: close an utterance in progress."""
@@ -221,8 +243,7 @@ class Segmenter:
         what passed for speech since may only have been that noise. Move the last voiced frame
         back to the last one that still stands above the new floor. True when none since the
         start does: the utterance was the noise itself (the caller drops it)."""
-        full_at = self._floor.level + self._margin
-        hp_at = self._floor_hp.level + self._margin
+        full_at, hp_at = self._floor.threshold(self._margin), self._floor_hp.threshold(self._margin)
         levels = self._history
         first = i - len(levels) + 1  # frame index of levels[0]
         last = next((first + k for k in range(len(levels) - 1, -1, -1)
