@@ -48,6 +48,7 @@ class VadConfig:
     max_utterance_s: float = 30.0
     noise_margin_db: float = 6.0
     engine: str = "webrtc"
+    speculate_ms: int = 150  # silence after which the loop starts transcribing before the hangover ends; 0 = off
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ RULES: dict[str, Rule] = {
     "audio.input_device": Rule(), "audio.output_device": Rule(),
     "audio.mic_rate": Rule(lo=1000, hi=384_000, also=(0,)), "audio.realtime": Rule(),
     "vad.aggressiveness": Rule(lo=0, hi=3), "vad.start_window_ms": Rule(lo=30, hi=3000),
-    "vad.start_ratio": Rule(above=0, hi=1), "vad.pre_roll_ms": _MS, "vad.hangover_ms": _MS,
+    "vad.start_ratio": Rule(above=0, hi=1), "vad.pre_roll_ms": _MS, "vad.hangover_ms": _MS, "vad.speculate_ms": _MS,
     "vad.padding_ms": _MS, "vad.min_speech_ms": Rule(lo=30, hi=10_000), "vad.min_word_ms": Rule(lo=30, hi=10_000),
     "vad.max_utterance_s": Rule(above=0, hi=600), "vad.noise_margin_db": Rule(lo=-60, hi=60),
     "vad.engine": Rule(choices=("webrtc", "silero", "both")),

@@ -7,6 +7,8 @@
 - audio: frames from the source into the segmenter (pure, cheap) -> utterances (``_audio``);
 - turns: each input is transcribed (in a thread), passed through the gate (pure: accept, ignore,
   barge-in), routed (pure) and answered by a skill (``_turn_worker`` -> ``_handle``);
+- speculation (live input): when speech pauses, its transcription starts while the hangover still
+  waits; the utterance cut with the same edges takes that result (``_speculate``, ``_confirmed``);
 - replies: each session's replies are synthesized and played (in a thread) one at a time, in
   order; a session without a speaker still emits them as ``reply.audio`` events (``_speak``).
 
@@ -38,7 +40,7 @@ from .config import Config
 from .audio.speaker import Speaker
 from .engines import Engines
 from .errors import ApiError, AssistantError
-from .events import EventType, Reply, SpeechStarted, TurnEvent, Utterance
+from .events import EventType, Reply, SpeechPaused, SpeechStarted, TurnEvent, Utterance
 from .history import HistoryWriter, Turn
 from .listeners import ConsoleListener, HistoryListener, StatusListener
 from .router.normalize import detect_language
@@ -130,6 +132,16 @@ class _Input:
     language: str | None = None
     from_source: bool = False  # cut from the audio source (the wake word applies)
     hearing: gate.Hearing = gate.Hearing()  # the session as it was when the input arrived
+    transcript: asyncio.Future | None = None  # its transcription, started speculatively at the pause
+
+
+@dataclass(frozen=True, eq=False)
+class _Speculation:
+    """A transcription started when speech paused (``SpeechPaused``), kept if the utterance cut
+    after the hangover has the same edges."""
+    start: float
+    end: float
+    transcript: asyncio.Future
 
 
 @dataclass(frozen=True)
@@ -187,6 +199,9 @@ class Assistant:
         self.overflowed = 0  # utterances dropped past the backlog
         self.conversation = Conversation(cfg.chat)  # one memory for the assistant (all sessions)
         self._heard_turns: set[int] = set()
+        self._speculation: _Speculation | None = None  # the candidate awaiting the hangover's verdict
+        self._speculating: asyncio.Future | None = None  # the last one started (one runs at a time)
+        self.speculated = [0, 0]  # speculative transcriptions kept, dropped (bench/loop.py)
         self.subscribe(self._remember)
 
     # ------------------------------------------------------------ the contract
@@ -401,10 +416,42 @@ class Assistant:
         elif isinstance(event, SpeechStarted):
             self.local.hearing = True
             self._set_state(self.local)
+        elif isinstance(event, SpeechPaused):
+            self._speculate(event.utterance)
+
+    def _speculate(self, utterance: Utterance) -> None:
+        """Speech paused: transcribe what was said so far while the hangover waits (live input
+        only, one at a time, and only when no turn is being handled: it must not slow one)."""
+        running = self._speculating is not None and not self._speculating.done()
+        if (self.turn_based or running or self._stopping or self.local.thinking or not self._inputs.empty()
+                or (self.wake_gate is not None and not self._wake_accepts(utterance))):
+            return
+        if self._speculation is not None:
+            self.speculated[1] += 1  # the last one was not confirmed
+        future = asyncio.ensure_future(asyncio.to_thread(self._transcribe, utterance.audio))
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())  # a dropped one's error is not lost noise
+        self._speculation = _Speculation(utterance.start, utterance.end, future)
+        self._speculating = future
+
+    def _confirmed(self, utterance: Utterance) -> asyncio.Future | None:
+        """The speculative transcription of ``utterance`` (same edges), or None."""
+        spec, self._speculation = self._speculation, None
+        if spec is None:
+            return None
+        if spec.start == utterance.start and spec.end == utterance.end:
+            self.speculated[0] += 1
+            return spec.transcript
+        self.speculated[1] += 1
+        return None
+
+    def _transcribe(self, audio: np.ndarray) -> Any:
+        """Blocking (a worker thread)."""
+        return self.engines.transcriber.transcribe(audio, language=self.cfg.stt.language or None)
 
     async def _submit(self, utterance: Utterance, session: Session, *, from_source: bool) -> TurnTicket:
         ticket = self.ledger.open(utterance.start, utterance.end, self.cfg.vad.hangover_ms / 1000, session=session.name)
-        item = _Input(ticket.id, session, utterance, from_source=from_source, hearing=self._hearing(session, heard=True))
+        item = _Input(ticket.id, session, utterance, from_source=from_source, hearing=self._hearing(session, heard=True),
+                      transcript=self._confirmed(utterance) if from_source else None)
         if from_source:
             self._heard_turns.add(ticket.id)  # the "done" earcon is for turns heard by the microphone
         if not self.turn_based and self._backlog_s + utterance.duration > BACKLOG_S:
@@ -461,7 +508,10 @@ class Assistant:
             self._emit(EventType.HEARD, turn, session, _edges(utterance))
             if item.from_source and self.wake_gate is not None and not self._wake_accepts(utterance):
                 return self._ignore(turn, session, "no wake word")
-            transcript = await asyncio.to_thread(self.engines.transcriber.transcribe, utterance.audio, language=self.cfg.stt.language or None)
+            if item.transcript is not None:  # started speculatively when the speech paused
+                transcript = await item.transcript
+            else:
+                transcript = await asyncio.to_thread(self._transcribe, utterance.audio)
             text, language = transcript.text.strip(), transcript.language or ""
             self._emit(EventType.TRANSCRIBED, turn, session, {"text": text, "language": language})
         else:

@@ -49,35 +49,98 @@ def local_engines() -> dict[str, tuple[float, float]]:
     return out
 
 
-def corpus_engines() -> dict[str, tuple[float, float, int]]:
-    """End of speech -> first reply audio per language, over the real corpus clips."""
-    import tempfile
+CORPUS_MAX_S = 12.0
 
-    import numpy as np
-    import soundfile as sf
 
+def corpus_clips(language: str, limit: int) -> list:
+    from tests import corpus
+
+    clips = [c for c in corpus.select(language=language) if c.kind in ("command", "sentence") and c.duration_s <= CORPUS_MAX_S]
+    return clips[:limit] if limit else clips
+
+
+def real_speech(args) -> None:
+    """Ours live at microphone pace (each lever on and off) against Home Assistant's local stack."""
+    import _live
     from assistant.audio.playback import NullSpeaker
-    from assistant.engines import build_engines
-    from assistant.service.runner import run_assistant
+    from assistant.config import with_overrides
+    from assistant.engines import build_engines, warm_up
     from tests import corpus
 
     if not corpus.available():
-        return {}
-    out: dict[str, tuple[float, float, int]] = {}
-    cfg = load_config()
+        print("real speech: skipped (no ../shared/corpus)")
+        return
+    cfg = with_overrides(load_config(), stt={"backend": "local"}, tts={"backend": "local"})
     eng = build_engines(cfg, speaker=NullSpeaker())
-    gap = np.zeros(24000, np.int16)
-    for language in ("en", "ko"):
-        clips = [c for c in corpus.select(language=language) if c.kind in ("command", "sentence") and c.duration_s <= 12]
-        stream = np.concatenate([part for c in clips for part in (c.pcm(), gap)])
-        with tempfile.TemporaryDirectory() as tmp:
-            path = f"{tmp}/{language}.wav"
-            sf.write(path, stream, 16000, subtype="PCM_16")
-            turns = run_assistant(cfg, input_path=path, engines=eng, echo=lambda _l: None)
-        values = [t.timings()["eos_to_first_audio"] for t in turns if "eos_to_first_audio" in t.timings()]
-        p50, p95 = p50_p95(values)
-        out[language] = (p50, p95, len(values))
-    return out
+    warm_up(eng, cfg.tts.voice)
+    variants = {"ours": cfg}
+    for lever in args.levers:
+        variants[f"ours, {lever}"] = LEVERS[lever](cfg)
+    languages = [x for x in args.languages.split(",") if x]
+    runs: dict[str, dict[str, tuple[list, _live.LiveRun]]] = {name: {} for name in variants}
+    for language in languages:
+        pcms = [c.pcm() for c in corpus_clips(language, args.clips)]
+        for name, variant in variants.items():
+            eng_v = build_engines(variant, speaker=NullSpeaker()) if variant is not cfg else eng
+            runs[name][language] = (pcms, _live.live(variant, eng_v, pcms))
+    ha = {} if args.skip_ha else _live.ha_stack(runs["ours"], eng.synthesizer)
+    widths = (46, 5, 8, 8, 8)
+    counts = ", ".join(f"{lang}: {len(runs['ours'][lang][0])} clips" for lang in languages)
+    print(f"\nreal speech at microphone pace: end of speech -> first reply audio (s); {counts}")
+    print(row("", "n", "p50", "p95", "ratio", widths=widths))
+    for language in languages:
+        ours = p50_p95(runs["ours"][language][1].latencies())
+        for name in variants:
+            values = runs[name][language][1].latencies()
+            p50, p95 = p50_p95(values)
+            ratio = "" if name == "ours" else f"{p50 / ours[0]:.2f}"
+            kept, dropped = runs[name][language][1].speculated
+            if kept or dropped:
+                name = f"{name} (speculation kept {kept}, dropped {dropped})"
+            print(row(f"{language} {name}", len(values), f"{p50:.2f}", f"{p95:.2f}", ratio, widths=widths))
+        if language in ha:
+            p50, p95 = p50_p95(ha[language])
+            print(row(f"{language} Home Assistant local stack", len(ha[language]), f"{p50:.2f}", f"{p95:.2f}",
+                      f"{p50 / ours[0]:.2f}", widths=widths))
+        goal = GOALS.get(language)
+        if goal:
+            print(f"   goal p50 <= {goal[0]} s, p95 <= {goal[1]} s: "
+                  f"{'met' if ours[0] <= goal[0] and ours[1] <= goal[1] else 'MISSED'}")
+    print("(ratio: p50 over ours; Home Assistant: 0.7 s end-of-speech silence + wyoming-faster-whisper "
+          "(tiny.en for en, base for ko, language given) + wyoming-piper first chunk (ko: espeak-ng, piper has no "
+          "Korean voice))")
+    if args.verbose:
+        for name in variants:
+            for language in languages:
+                for t in runs[name][language][1].turns:
+                    print(f"  {name} {language} clip {t.clip}: {t.latency if t.latency is None else round(t.latency, 2)} "
+                          f"{t.text!r} -> {t.reply!r}")
+
+
+GOALS = {"en": (0.45, 0.7), "ko": (0.9, 1.4)}
+
+def _off(**sections):
+    def make(cfg):
+        from assistant.config import with_overrides
+
+        return with_overrides(cfg, **sections)
+    return make
+
+
+# each variant of ours against the default (bench/loop.py --levers NAME,...)
+LEVERS: dict = {
+    "no-speculation": _off(vad={"speculate_ms": 0}),
+    "speculate-30ms": _off(vad={"speculate_ms": 30}),  # at the first silent frame (padding cut short)
+}
+
+
+def startup() -> None:
+    import _live
+
+    ready, rss = _live.cold_start()
+    print(f"\ncold start to listening (every model warmed): {ready:.2f} s (goal <= 3 s: "
+          f"{'met' if ready <= 3 else 'MISSED'})")
+    print(f"idle RSS after warm-up: {rss:.0f} MB (goal <= 350 MB: {'met' if rss <= 350 else 'MISSED'})")
 
 
 def main() -> int:
@@ -85,6 +148,13 @@ def main() -> int:
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--skip-local", action="store_true")
     parser.add_argument("--skip-corpus", action="store_true")
+    parser.add_argument("--skip-ha", action="store_true", help="leave out Home Assistant's stack")
+    parser.add_argument("--skip-start", action="store_true", help="leave out cold start and idle RSS")
+    parser.add_argument("--languages", default="en,ko")
+    parser.add_argument("--clips", type=int, default=0, help="first N clips per language (0: all)")
+    parser.add_argument("--levers", default=",".join(LEVERS), type=lambda v: [x for x in v.split(",") if x],
+                        help=f"variants run beside the default: {', '.join(LEVERS)}")
+    parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
     print(row("measure", "p50 ms", "p95 ms", widths=(44, 10, 10)))
     p50, p95 = overhead(args.turns)
@@ -95,9 +165,9 @@ def main() -> int:
             print(row(f"local: {key}", f"{p50 * 1000:.0f}", f"{p95 * 1000:.0f}", widths=(44, 10, 10)))
         print(f"(local run took {time.perf_counter() - t0:.1f} s)")
     if not args.skip_corpus:
-        for language, (p50, p95, n) in corpus_engines().items():
-            print(row(f"real speech, {language}: eos -> first audio (n={n})", f"{p50 * 1000:.0f}",
-                      f"{p95 * 1000:.0f}", widths=(44, 10, 10)))
+        real_speech(args)
+    if not args.skip_start:
+        startup()
     return 0
 
 
