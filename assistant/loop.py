@@ -328,7 +328,7 @@ class Assistant:
         self.timer_book = timers.TimerBook(timers.default_path())
         self.chat = ChatSkill(self.conversation, lambda reply: self._say(self._session_of(reply.turn), reply))
         everyday = Everyday(lambda: self.cfg, self.timer_book, can=self._can)
-        self.skills = Skills(self.jobs, self._validate_voice, Translate(lambda: self.engines.transcriber),
+        self.skills = Skills(self.jobs, self.validate_voice, Translate(lambda: self.engines.transcriber),
                              everyday=everyday, chat=self.chat)
         self._ringer = asyncio.create_task(timers.ring(self.timer_book, self._ring), name="timers")
         try:
@@ -606,7 +606,8 @@ class Assistant:
     def _heard_language(item: _Input) -> str:
         return item.language or "en"
 
-    def _validate_voice(self, voice: str, speed: float) -> None:
+    def validate_voice(self, voice: str, speed: float) -> None:
+        """UserError (one line) when the current synthesizer cannot speak with ``voice`` at ``speed``."""
         self.engines.synthesizer.validate(voice, speed, None)  # engines change on reload
 
     # ---------------------------------------------------------------- replies

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Mapping, Protocol
 
 import numpy as np
 
 from .base import Task, Transcript
+
+if TYPE_CHECKING:
+    from .local import Guess, Route
 
 DETECT_CONFIDENCE = 0.9  # the short pass's posterior needed to decide without a full window
 
@@ -18,10 +21,10 @@ DETECT_CONFIDENCE = 0.9  # the short pass's posterior needed to decide without a
 class Detecting(Protocol):
     """The multilingual side: ``local.WhisperTranscriber``."""
 
-    last_route: Any
+    last_route: Route | None
 
     def check(self, task: Task, language: str | None) -> str | None: ...
-    def guess_language(self, pcm: np.ndarray, prior: Mapping[str, float] | None) -> Any: ...
+    def guess_language(self, pcm: np.ndarray, prior: Mapping[str, float] | None) -> Guess | None: ...
     def transcribe(self, pcm: np.ndarray, *, task: Task = "transcribe", language: str | None = None,
                    prompt: str | None = None, want_timestamps: bool = False,
                    prior: Mapping[str, float] | None = None) -> Transcript: ...
@@ -32,7 +35,7 @@ class EnglishFirst:
     def __init__(self, general: Detecting, english: Detecting):
         self.general = general
         self.english = english
-        self.last_route: Any = None
+        self.last_route: Route | None = None
 
     def check(self, task: Task, language: str | None) -> str | None:
         return self.general.check(task, language)

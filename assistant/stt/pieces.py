@@ -4,7 +4,7 @@ most one window each, and the language heard last is the prior for the next utte
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Mapping, Protocol
 
 import numpy as np
 
@@ -14,13 +14,16 @@ from . import languages, speech
 from .audio import as_pcm
 from .base import Segment, Task, Transcript
 
+if TYPE_CHECKING:
+    from .local import Route
+
 WINDOW_SAMPLES = 30 * SAMPLE_RATE
 
 
 class Window(Protocol):
     """A transcriber of at most one Whisper window (``local.WhisperTranscriber``, ``cascade.EnglishFirst``)."""
 
-    last_route: Any
+    last_route: Route | None
 
     def check(self, task: Task, language: str | None) -> str | None: ...
     def transcribe(self, pcm: np.ndarray, *, task: Task = "transcribe", language: str | None = None,
@@ -35,7 +38,7 @@ class SpeechPieces:
         self.cfg = cfg
         self.vad_filter = vad_filter  # cut whole files at speech pauses even when they are short
         self.last_language: str | None = None  # the last heard language: the default prior
-        self.last_route: Any = None  # local.Route of the last utterance
+        self.last_route: Route | None = None  # how the last utterance was heard
 
     def transcribe(self, pcm: np.ndarray, *, task: Task = "transcribe", language: str | None = None,
                    prompt: str | None = None, want_timestamps: bool = False,

@@ -186,3 +186,18 @@ def test_fallback_forwards_warm_up_and_switches_once():
     fb.warm_up()
     fb.transcribe(PCM)
     assert local.warmed == 1 and notices == ["speech recognition"]
+
+
+def test_every_backend_reads_m4a_through_ffmpeg(tmp_path):
+    """The local and Wyoming engines get what libsndfile cannot read, as the API upload does."""
+    import shutil
+    import subprocess
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg not installed")
+    path = tmp_path / "memo.m4a"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=2", "-ac", "2",
+                    "-ar", "44100", "-c:a", "aac", str(path)], check=True)
+    inner = FakeWindow()
+    FileInput(inner).transcribe(path)
+    assert abs(inner.calls[0]["n"] - 32000) < 1600  # 2 s at 16 kHz mono (plus the encoder's priming)

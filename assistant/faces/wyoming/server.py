@@ -96,11 +96,10 @@ class WyomingServer:
 
     async def handle(self, text: str, language: str | None, context: dict | None) -> Event:
         assistant = self.assistant
-        if assistant is None or not hasattr(assistant, "handle_text"):
+        if assistant is None:  # served without the loop (asr and tts only)
             return NotHandled(text="the assistant loop is not running").event()
         session = _session_name(context)
-        if hasattr(assistant, "session"):
-            assistant.session(session, room=session)
+        assistant.session(session, room=session)
         seen: list[Any] = []
         unsubscribe = assistant.subscribe(lambda e: seen.append(e) if e.session == session else None)
         try:
