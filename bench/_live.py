@@ -246,3 +246,19 @@ def _rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+# ----------------------------------------------------------------------- the first sentence streamed
+def streaming(synthesizer, replies: list[tuple[str, str]], voice: str) -> tuple[list[float], list[float]]:
+    """Seconds to the first chunk (sentence 1, played while the rest is made) and to the whole
+    reply, per (language, text), with a synthesizer that has nothing prepared."""
+    firsts, wholes = [], []
+    for language, text in replies:
+        t0 = time.perf_counter()
+        chunks = iter(synthesizer.synthesize(text, voice=voice, language=language))
+        next(chunks)
+        firsts.append(time.perf_counter() - t0)
+        for _chunk in chunks:
+            pass
+        wholes.append(time.perf_counter() - t0)
+    return firsts, wholes

@@ -72,6 +72,7 @@ def real_speech(args) -> None:
     from assistant.audio.playback import NullSpeaker
     from assistant.config import with_overrides
     from assistant.engines import build_engines, warm_up
+    from assistant.tts.text import sentences
     from tests import corpus
 
     if not corpus.available():
@@ -136,6 +137,14 @@ def real_speech(args) -> None:
           "same: clips with the same text as ours. Home Assistant: 0.7 s end-of-speech silence + "
           "wyoming-faster-whisper (tiny.en for en, base for ko, the language given) + wyoming-piper's first "
           "chunk (ko: espeak-ng, piper has no Korean voice); its intent step is not counted)")
+    replies = sorted({(t.language or "en", t.reply) for lang in languages for t in runs["ours"][lang][1].turns
+                      if t.reply and len(list(sentences(t.reply))) > 1})
+    if replies:
+        plain = build_engines(with_overrides(cfg, tts={"cache_phrases": False}), speaker=NullSpeaker()).synthesizer
+        firsts, wholes = _live.streaming(plain, replies, cfg.tts.voice)
+        print(f"streaming the first sentence ({len(replies)} replies of 2+ sentences, nothing prepared): first audio "
+              f"p50 {p50_p95(firsts)[0]:.2f} s, whole reply p50 {p50_p95(wholes)[0]:.2f} s "
+              f"(ratio {p50_p95(firsts)[0] / p50_p95(wholes)[0]:.2f})")
     if args.verbose:
         for name in variants:
             for language in languages:
