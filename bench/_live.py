@@ -194,12 +194,15 @@ async def _tts(port: int, text: str) -> float:
     from wyoming.tts import Synthesize
 
     t0 = time.perf_counter()
+    first = None
     async with AsyncTcpClient("127.0.0.1", port) as client:
         await client.write_event(Synthesize(text=text).event())
-        while True:
+        while True:  # read to the end: a connection closed mid-reply can stall wyoming-piper
             event = await client.read_event()
-            if event is None or AudioChunk.is_type(event.type) or AudioStop.is_type(event.type):
-                return time.perf_counter() - t0
+            if event is not None and AudioChunk.is_type(event.type) and first is None:
+                first = time.perf_counter() - t0
+            if event is None or AudioStop.is_type(event.type):
+                return first if first is not None else time.perf_counter() - t0
 
 
 # ----------------------------------------------------------------------- cold start, idle RSS

@@ -193,7 +193,7 @@ def main() -> int:
     parser.add_argument("--clips", type=int, default=0, help="first N clips per language (0: all)")
     parser.add_argument("--levers", default=",".join(LEVERS), type=lambda v: [x for x in v.split(",") if x],
                         help=f"variants run beside the default: {', '.join(LEVERS)}")
-    parser.add_argument("--lever-clips", type=int, default=12, help="clips per language for each lever (0: all)")
+    parser.add_argument("--lever-clips", type=int, default=8, help="clips per language for each lever (0: all)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
     import os
