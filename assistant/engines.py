@@ -180,3 +180,6 @@ def warm_up(engines: Engines, voice: str) -> None:
         for language in ("en", "ko"):
             for _chunk in synthesizer.synthesize("OK." if language == "en" else "네.", voice=voice, language=language):
                 pass
+    from .memory import release
+
+    release()  # after every warm-up: what the models used only to start is given back
