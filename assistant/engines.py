@@ -8,23 +8,20 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Protocol
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
 
 import numpy as np
 
 from .config import Config
 from .errors import ApiError
-from .stt.base import Transcriber
+from .audio.speaker import Speaker
+from .images.base import ImageService
+from .stt.base import Transcriber, Transcript
 from .tts.base import Synthesizer
 
 log = logging.getLogger(__name__)
-
-
-class Speaker(Protocol):
-    """Plays int16 mono chunk streams; ``stop()`` (any thread) cuts the one playing."""
-
-    def play(self, chunks: Iterable[np.ndarray], sample_rate: int) -> bool: ...
-    def stop(self) -> None: ...
+T = TypeVar("T")
 
 
 @dataclass
@@ -32,13 +29,14 @@ class Engines:
     transcriber: Transcriber
     synthesizer: Synthesizer
     speaker: Speaker
-    image_service: Callable[[], Any]
+    image_service: Callable[[], ImageService]  # raises UserError when there is no image backend
     cfg: Config | None = None  # what they were built from (a rebuild keeps what did not change)
     on_fallback: Callable[[str], None] = lambda _what: None  # "API unreachable, using local"
 
 
-# [audio] keys a running loop cannot apply (the microphone stays open as it was).
-AUDIO_RESTART_KEYS = ("input_device", "mic_rate", "realtime")
+# [audio] keys a running loop cannot apply: the microphone (and its echo canceller) stays open as
+# it was. The others apply at once: output_device moves the speaker, earcons are read per tone.
+AUDIO_RESTART_KEYS = ("input_device", "mic_rate", "realtime", "echo_cancel", "noise_suppression", "auto_gain")
 
 
 def is_unreachable(exc: BaseException) -> bool:
@@ -69,6 +67,11 @@ class _Fallback:
         self._active = primary
         self._lock = threading.Lock()
 
+    @property
+    def switched(self) -> bool:
+        """Has the local engine taken over?"""
+        return self._active is not self._primary
+
     def _switch(self, exc: BaseException) -> Any:
         with self._lock:
             if self._active is self._primary:
@@ -77,27 +80,47 @@ class _Fallback:
                 self._on_switch(self._what)
             return self._active
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._active, name)
-
 
 class FallbackTranscriber(_Fallback):
-    def transcribe(self, audio: Any, **kwargs: Any) -> Any:
+    def __init__(self, primary: Transcriber, fallback_factory: Callable[[], Transcriber],
+                 on_switch: Callable[[str], None], what: str):
+        super().__init__(primary, fallback_factory, on_switch, what)
+
+    def _call(self, run: Callable[[Transcriber], T]) -> T:
         active = self._active
         try:
-            return active.transcribe(audio, **kwargs)
+            return run(active)
         except ApiError as exc:
             if active is not self._primary or not should_fall_back(exc):
                 raise
-            return self._switch(exc).transcribe(audio, **kwargs)
+            return run(self._switch(exc))
+
+    def transcribe(self, pcm: Any, **kwargs: Any) -> Transcript:
+        return self._call(lambda engine: engine.transcribe(pcm, **kwargs))
+
+    def transcribe_file(self, path: Path, **kwargs: Any) -> Transcript | None:
+        return self._call(lambda engine: engine.transcribe_file(path, **kwargs))
+
+    def warm_up(self) -> None:
+        self._active.warm_up()  # the API's: nothing; after a switch, the local models
 
 
 class FallbackSynthesizer(_Fallback):
+    def __init__(self, primary: Synthesizer, fallback_factory: Callable[[], Synthesizer],
+                 on_switch: Callable[[str], None], what: str):
+        super().__init__(primary, fallback_factory, on_switch, what)
+
     @property
     def sample_rate(self) -> int:
         return self._active.sample_rate
 
-    def synthesize(self, text: str, **kwargs: Any):
+    def validate(self, voice: str, speed: float, instructions: str | None) -> None:
+        self._active.validate(voice, speed, instructions)
+
+    def warm_up(self, voice: str) -> None:
+        self._active.warm_up(voice)
+
+    def synthesize(self, text: str, **kwargs: Any) -> Iterator[np.ndarray]:
         active = self._active
         try:
             iterator = iter(active.synthesize(text, **kwargs))
@@ -117,6 +140,7 @@ def build_engines(cfg: Config, previous: Engines | None = None, *, speaker: Spea
     """The engines for ``cfg``. With ``previous`` (a SIGHUP reload) the engines whose section did
     not change are kept, and so are the fallback notice and a speaker chosen by the caller."""
     from .secrets import resolve_backend
+    from .skills.messages import fixed_replies
     from .stt.factory import make_transcriber
     from .tts.factory import make_synthesizer
 
@@ -133,24 +157,34 @@ def build_engines(cfg: Config, previous: Engines | None = None, *, speaker: Spea
     if same_service and old.tts == cfg.tts:
         synthesizer = previous.synthesizer
     else:
-        synthesizer = make_synthesizer(cfg)
+        phrases = fixed_replies() if cfg.tts.cache_phrases else ()
+        synthesizer = make_synthesizer(cfg, phrases=phrases)
         if cfg.service.fallback_local and resolve_backend(cfg.tts.backend, cfg.tts.base_url) in ("openai", "wyoming"):
-            synthesizer = FallbackSynthesizer(synthesizer, lambda: make_synthesizer(cfg, "local"), notify, "speech")
+            synthesizer = FallbackSynthesizer(synthesizer, lambda: make_synthesizer(cfg, "local", phrases), notify, "speech")
     if speaker is None and previous is not None:
         speaker = previous.speaker
-        if old is not None and old.audio.output_device != cfg.audio.output_device and type(speaker).__name__ == "Speaker":
-            speaker = _default_speaker(cfg)
+        if old is not None and old.audio.output_device != cfg.audio.output_device:
+            _move(speaker, cfg.audio.output_device)
     if speaker is None:
         speaker = _default_speaker(cfg)
     if old is not None and old.images == cfg.images:
         image_service = previous.image_service
     else:
-        def image_service() -> Any:
+        def image_service() -> ImageService:
             from .images.factory import make_image_service
 
             return make_image_service(cfg)
 
     return Engines(transcriber, synthesizer, speaker, image_service, cfg, notify)
+
+
+def _move(speaker: Speaker, device: str) -> None:
+    """A reload's new ``audio.output_device``: the sound card speaker plays the next reply there
+    (its echo-canceller tap stays); a speaker chosen by the caller (none, a face's) has no device."""
+    from .audio.playback import Speaker as DeviceSpeaker
+
+    if isinstance(speaker, DeviceSpeaker):
+        speaker.use_device(device or None)
 
 
 def _default_speaker(cfg: Config) -> Speaker:
@@ -171,15 +205,8 @@ def audio_needs_restart(old: Config, new: Config) -> list[str]:
 def warm_up(engines: Engines, voice: str) -> None:
     """Load models before the first utterance (blocking): READY=1 is sent only after this, and
     the first command is not slowed by a model load."""
-    transcriber = getattr(engines.transcriber, "_active", engines.transcriber)
-    preload = getattr(transcriber, "warm_up", None)
-    if callable(preload):
-        preload()
-    synthesizer = getattr(engines.synthesizer, "_active", engines.synthesizer)
-    if type(synthesizer).__name__ == "LocalSynthesizer":
-        for language in ("en", "ko"):
-            for _chunk in synthesizer.synthesize("OK." if language == "en" else "네.", voice=voice, language=language):
-                pass
+    engines.transcriber.warm_up()
+    engines.synthesizer.warm_up(voice)
     from .memory import release
 
     release()  # after every warm-up: what the models used only to start is given back

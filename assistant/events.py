@@ -30,6 +30,15 @@ class Utterance:
         return self.end - self.start
 
 
+@dataclass(frozen=True, eq=False)
+class SpeechPaused:
+    """Speech paused (the hangover has begun): ``utterance`` is what would be cut if it does not
+    resume. A live loop may start transcribing it; the final ``Utterance`` with the same edges
+    confirms it."""
+
+    utterance: Utterance
+
+
 @dataclass(frozen=True)
 class Reply:
     """Something to say aloud, in ``language`` ("en" | "ko"). ``turn`` links it to its turn id."""

@@ -7,6 +7,8 @@
 - audio: frames from the source into the segmenter (pure, cheap) -> utterances (``_audio``);
 - turns: each input is transcribed (in a thread), passed through the gate (pure: accept, ignore,
   barge-in), routed (pure) and answered by a skill (``_turn_worker`` -> ``_handle``);
+- speculation (live input): when speech pauses, its transcription starts while the hangover still
+  waits; the utterance cut with the same edges takes that result (``_speculate``, ``_confirmed``);
 - replies: each session's replies are synthesized and played (in a thread) one at a time, in
   order; a session without a speaker still emits them as ``reply.audio`` events (``_speak``).
 
@@ -26,7 +28,8 @@ import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Protocol
+from abc import ABC, abstractmethod
+from typing import Any, AsyncIterator, Callable, Protocol, Union
 
 import numpy as np
 
@@ -34,9 +37,10 @@ from . import gate
 from .audio import earcons
 from .chat.conversation import Conversation
 from .config import Config
-from .engines import Engines, Speaker
+from .audio.speaker import Speaker
+from .engines import Engines
 from .errors import ApiError, AssistantError
-from .events import EventType, Reply, SpeechStarted, TurnEvent, Utterance
+from .events import EventType, Reply, SpeechPaused, SpeechStarted, TurnEvent, Utterance
 from .history import HistoryWriter, Turn
 from .listeners import ConsoleListener, HistoryListener, StatusListener
 from .router.normalize import detect_language
@@ -50,8 +54,9 @@ from .skills.images import ImageJobs
 from .skills.messages import message
 from .skills.state import SessionState
 from .skills.translate import Translate
+from .stt import languages
 from .turns import MAX_TURNS_KEPT, Result, TurnLedger, TurnTicket
-from .vad.segmenter import Segmenter
+from .vad.segmenter import Event as SpeechEvent, Segmenter
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +69,19 @@ Listener = Callable[[TurnEvent], None]
 
 
 class FrameSource(Protocol):
+    """Raw 30 ms int16 frames (microphone, file, stdin): the loop cuts them into utterances."""
+
     def frames(self) -> AsyncIterator[bytes]: ...
+
+
+class CutSource(ABC):
+    """Utterances that are already cut (replays, tests): no segmenter, no wake gate."""
+
+    @abstractmethod
+    def events(self) -> AsyncIterator[SpeechEvent]: ...
+
+
+Source = Union[FrameSource, CutSource]
 
 
 class Notifier(Protocol):
@@ -105,6 +122,7 @@ class Session:
         self.thinking = 0
         self.streaming = 0  # chat answers still arriving: the session is not idle yet
         self.shown = ""  # the last state event sent
+        self.heard_language: str | None = None  # the language of its last transcribed turn (the STT prior)
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,6 +134,16 @@ class _Input:
     language: str | None = None
     from_source: bool = False  # cut from the audio source (the wake word applies)
     hearing: gate.Hearing = gate.Hearing()  # the session as it was when the input arrived
+    transcript: asyncio.Future | None = None  # its transcription, started speculatively at the pause
+
+
+@dataclass(frozen=True, eq=False)
+class _Speculation:
+    """A transcription started when speech paused (``SpeechPaused``), kept if the utterance cut
+    after the hangover has the same edges."""
+    start: float
+    end: float
+    transcript: asyncio.Future
 
 
 @dataclass(frozen=True)
@@ -173,6 +201,9 @@ class Assistant:
         self.overflowed = 0  # utterances dropped past the backlog
         self.conversation = Conversation(cfg.chat)  # one memory for the assistant (all sessions)
         self._heard_turns: set[int] = set()
+        self._speculation: _Speculation | None = None  # the candidate awaiting the hangover's verdict
+        self._speculating: asyncio.Future | None = None  # the last one started (one runs at a time)
+        self.speculated = [0, 0]  # speculative transcriptions kept, dropped (bench/loop.py)
         self.subscribe(self._remember)
 
     # ------------------------------------------------------------ the contract
@@ -230,7 +261,7 @@ class Assistant:
         await self._stop_requested.wait()
         await self._wind_down()
 
-    async def run(self, source_factory: Callable[[], FrameSource]) -> list[Turn]:
+    async def run(self, source_factory: Callable[[], Source]) -> list[Turn]:
         """Listen until the source ends (or ``stop()``), then finish pending jobs and replies."""
         await self._start()
         self._audio_task = asyncio.create_task(self._audio(source_factory), name="audio")
@@ -297,7 +328,7 @@ class Assistant:
         self.timer_book = timers.TimerBook(timers.default_path())
         self.chat = ChatSkill(self.conversation, lambda reply: self._say(self._session_of(reply.turn), reply))
         everyday = Everyday(lambda: self.cfg, self.timer_book, can=self._can)
-        self.skills = Skills(self.jobs, self._validate_voice, Translate(lambda: self.engines.transcriber),
+        self.skills = Skills(self.jobs, self.validate_voice, Translate(lambda: self.engines.transcriber),
                              everyday=everyday, chat=self.chat)
         self._ringer = asyncio.create_task(timers.ring(self.timer_book, self._ring), name="timers")
         try:
@@ -332,7 +363,7 @@ class Assistant:
         self._stop_requested.set()
 
     # ------------------------------------------------------------------ audio
-    async def _audio(self, source_factory: Callable[[], FrameSource]) -> None:
+    async def _audio(self, source_factory: Callable[[], Source]) -> None:
         backoff = self.reopen_backoff[0]
         while not self._stopping:
             segmenter = Segmenter(self.cfg.vad)
@@ -341,7 +372,7 @@ class Assistant:
                 source = source_factory()
                 self.notifier.status("listening")
                 self.notifier.ready()
-                if hasattr(source, "events"):  # a source that is already cut (tests, replays)
+                if isinstance(source, CutSource):
                     async for event in source.events():
                         await self._on_event(event)
                     return
@@ -387,10 +418,46 @@ class Assistant:
         elif isinstance(event, SpeechStarted):
             self.local.hearing = True
             self._set_state(self.local)
+        elif isinstance(event, SpeechPaused):
+            self._speculate(event.utterance)
+
+    def _speculate(self, utterance: Utterance) -> None:
+        """Speech paused: transcribe what was said so far while the hangover waits (live input
+        only, one at a time, and only when no turn is being handled: it must not slow one)."""
+        running = self._speculating is not None and not self._speculating.done()
+        if (self.turn_based or running or self._stopping or self.local.thinking or not self._inputs.empty()
+                or (self.wake_gate is not None and not self._wake_accepts(utterance))):
+            return
+        if self._speculation is not None:
+            self.speculated[1] += 1  # the last one was not confirmed
+        future = asyncio.ensure_future(asyncio.to_thread(self._transcribe, utterance.audio, self.local))
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())  # a dropped one's error is not lost noise
+        self._speculation = _Speculation(utterance.start, utterance.end, future)
+        self._speculating = future
+
+    def _confirmed(self, utterance: Utterance) -> asyncio.Future | None:
+        """The speculative transcription of ``utterance`` (same edges), or None."""
+        spec, self._speculation = self._speculation, None
+        if spec is None:
+            return None
+        if spec.start == utterance.start and spec.end == utterance.end:
+            self.speculated[0] += 1
+            return spec.transcript
+        self.speculated[1] += 1
+        return None
+
+    def _transcribe(self, audio: np.ndarray, session: Session) -> Any:
+        """Blocking (a worker thread). The prior: the session's last heard language (uniform over
+        ``stt.languages`` until it has one), not whatever another session said last."""
+        stt = self.cfg.stt
+        last = session.heard_language if stt.last_language_weight > 0 else None
+        prior = languages.prior(stt.languages, last=last, weight=stt.last_language_weight)
+        return self.engines.transcriber.transcribe(audio, language=stt.language or None, prior=prior or None)
 
     async def _submit(self, utterance: Utterance, session: Session, *, from_source: bool) -> TurnTicket:
         ticket = self.ledger.open(utterance.start, utterance.end, self.cfg.vad.hangover_ms / 1000, session=session.name)
-        item = _Input(ticket.id, session, utterance, from_source=from_source, hearing=self._hearing(session, heard=True))
+        item = _Input(ticket.id, session, utterance, from_source=from_source, hearing=self._hearing(session, heard=True),
+                      transcript=self._confirmed(utterance) if from_source else None)
         if from_source:
             self._heard_turns.add(ticket.id)  # the "done" earcon is for turns heard by the microphone
         if not self.turn_based and self._backlog_s + utterance.duration > BACKLOG_S:
@@ -447,8 +514,13 @@ class Assistant:
             self._emit(EventType.HEARD, turn, session, _edges(utterance))
             if item.from_source and self.wake_gate is not None and not self._wake_accepts(utterance):
                 return self._ignore(turn, session, "no wake word")
-            transcript = await asyncio.to_thread(self.engines.transcriber.transcribe, utterance.audio, language=self.cfg.stt.language or None)
+            if item.transcript is not None:  # started speculatively when the speech paused
+                transcript = await item.transcript
+            else:
+                transcript = await asyncio.to_thread(self._transcribe, utterance.audio, session)
             text, language = transcript.text.strip(), transcript.language or ""
+            if text and language:
+                session.heard_language = language
             self._emit(EventType.TRANSCRIBED, turn, session, {"text": text, "language": language})
         else:
             text = item.text.strip()
@@ -534,7 +606,8 @@ class Assistant:
     def _heard_language(item: _Input) -> str:
         return item.language or "en"
 
-    def _validate_voice(self, voice: str, speed: float) -> None:
+    def validate_voice(self, voice: str, speed: float) -> None:
+        """UserError (one line) when the current synthesizer cannot speak with ``voice`` at ``speed``."""
         self.engines.synthesizer.validate(voice, speed, None)  # engines change on reload
 
     # ---------------------------------------------------------------- replies

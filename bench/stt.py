@@ -23,7 +23,7 @@ import time
 from _common import p50_p95, row  # noqa: F401  (sets sys.path)
 
 from assistant.config import load_config, with_overrides
-from assistant.stt.local import LocalTranscriber
+from assistant.stt.local import build
 from assistant.stt.metrics import wer
 from tests import corpus
 
@@ -37,12 +37,12 @@ def cer(ref: str, hyp: str) -> float:
 def systems(cfg):
     stt = cfg.stt
     return [
-        ("cascade (default)", LocalTranscriber(stt), lambda c: None, ("en", "ko")),
-        ("one full pass (base)", LocalTranscriber(with_overrides(cfg, stt={"local_model": "base"}).stt),
+        ("cascade (default)", build(stt), lambda c: None, ("en", "ko")),
+        ("one full pass (base)", build(with_overrides(cfg, stt={"local_model": "base"}).stt),
          lambda c: None, ("en", "ko")),
-        ("base, right language", LocalTranscriber(with_overrides(cfg, stt={"local_model": "base"}).stt),
+        ("base, right language", build(with_overrides(cfg, stt={"local_model": "base"}).stt),
          lambda c: c.language, ("en", "ko")),
-        ("tiny.en, English", LocalTranscriber(with_overrides(cfg, stt={"local_model": "tiny.en"}).stt),
+        ("tiny.en, English", build(with_overrides(cfg, stt={"local_model": "tiny.en"}).stt),
          lambda c: "en", ("en",)),
     ]
 

@@ -54,7 +54,7 @@ def fake_transcribe(monkeypatch):
         seen.append(audio)
         return Transcript("ok", "en")
 
-    monkeypatch.setattr("assistant.stt.local.LocalTranscriber.transcribe", transcribe)
+    monkeypatch.setattr("assistant.stt.pieces.SpeechPieces.transcribe", transcribe)
     return seen
 
 

@@ -259,6 +259,20 @@ def test_issue_cases_are_errors_everywhere(tmp_path, text, key):
         assert lines and str(f) in lines[0], (args, result.output)
         if args[0] == "doctor":
             assert "config: valid" not in result.output
+    assert not _reloaded(f), "SIGHUP took a config run refuses"
+
+
+def _reloaded(path) -> bool:
+    """What SIGHUP does with ``path`` (service.runner.reload) on a loop with fake engines."""
+    from assistant.loop import Assistant
+    from assistant.service.runner import reload
+    from tests.loop.fakes import engines
+
+    assistant = Assistant(load_config(), engines([]))
+    before = assistant.cfg
+    ok = reload(assistant, str(path))
+    assert ok or assistant.cfg is before
+    return ok
 
 
 def test_a_wyoming_peer_names_its_own_voices(tmp_path):

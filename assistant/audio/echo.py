@@ -17,13 +17,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from typing import Any, AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
 import numpy as np
 
 from ..errors import ConfigError
 from .format import FRAME_SAMPLES, SAMPLE_RATE
 from .resample import StreamResampler
+
+if TYPE_CHECKING:
+    from .speaker import Speaker
 
 log = logging.getLogger(__name__)
 MODES = ("auto", "on", "off")
@@ -107,16 +110,12 @@ class EchoCancelledSource:
         async for frame in self.source.frames():
             yield process(frame) if len(frame) == FRAME_SAMPLES * 2 else frame
 
-    def __getattr__(self, name: str) -> Any:  # close(), stream_rate, ... of the wrapped source
-        return getattr(self.source, name)
 
-
-def wrap_factory(factory: Callable[[], Any], cfg: Any, *, microphone: bool, speaker: Any) -> Callable[[], Any]:
+def wrap_factory(factory: Callable[[], Any], cfg: Any, *, microphone: bool,
+                 speaker: "Speaker | None") -> Callable[[], Any]:
     """``factory`` (makes the input source), wrapped so its frames are echo-cancelled against
     what ``speaker`` plays when ``cfg.audio.echo_cancel`` wants it; else ``factory`` itself."""
-    from .playback import NullSpeaker
-
-    plays = speaker is not None and not isinstance(speaker, NullSpeaker) and hasattr(speaker, "add_tap")
+    plays = microphone and speaker is not None and speaker.audible
     if not wanted(cfg.audio.echo_cancel, microphone=microphone, speaker=plays):
         return factory
     try:
@@ -126,6 +125,6 @@ def wrap_factory(factory: Callable[[], Any], cfg: Any, *, microphone: bool, spea
             raise
         log.warning("%s; the microphone is not echo-cancelled", exc)
         return factory
-    if plays:
+    if speaker is not None and plays:
         speaker.add_tap(canceller.played)
     return lambda: EchoCancelledSource(factory(), canceller)

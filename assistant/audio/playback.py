@@ -30,6 +30,8 @@ def _device(device: str | int | None) -> str | int | None:
 class NullSpeaker:
     """Consumes chunks and plays nothing (tests, headless runs); still stoppable."""
 
+    audible = False
+
     def __init__(self, device: str | int | None = None):
         self._stop = threading.Event()
         self._playing = False
@@ -58,9 +60,14 @@ class NullSpeaker:
     def stop(self) -> None:
         self._stop.set()
 
+    def add_tap(self, tap: Callable[[np.ndarray, int], None]) -> None:
+        pass  # nothing is played
+
 
 class Speaker:
     """Plays chunk streams on an output device (name substring, index, or None = default)."""
+
+    audible = True
 
     def __init__(self, device: str | int | None = None):
         self.device = _device(device)
@@ -95,6 +102,10 @@ class Speaker:
         """``tap(samples, rate)`` gets every slice right after it was written to the device (int16
         mono at the device rate): the echo canceller's reference."""
         self._taps.append(tap)
+
+    def use_device(self, device: str | int | None) -> None:
+        """Play the next reply on ``device`` (a reload's ``audio.output_device``); taps stay."""
+        self.device = _device(device)
 
     def stop(self) -> None:
         """Cut playback now (thread-safe); the running play() returns False."""

@@ -30,6 +30,7 @@ def say(text: str, voice: str | None, model: str | None, speed: float | None, fm
     from ..audio.playback import Speaker
     from ..paths import atomic_write_bytes
     from ..tts.base import format_for
+    from ..tts.openai import OpenAISynthesizer
     from ..tts.speak import default_output, fetch_encoded, plan, render, stream_to_file
 
     if text == "-":
@@ -51,7 +52,7 @@ def say(text: str, voice: str | None, model: str | None, speed: float | None, fm
         if out.exists() and not force:
             raise UserError(f"{out} exists; pass --force to overwrite it")
     fmt = fmt or "wav"
-    if fmt == "aac" and (p.backend != "openai" or len(p.synthesizer.parts(p.text)) != 1):  # type: ignore[attr-defined]
+    if fmt == "aac" and (p.backend != "openai" or len(OpenAISynthesizer.parts(p.text)) != 1):
         raise UserError("aac comes only from the openai backend, for texts up to 4096 characters; "
                         "use wav, flac, ogg or mp3")
     if fmt not in ("aac",):

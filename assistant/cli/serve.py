@@ -1,17 +1,20 @@
 """`assistant serve`: the assistant without a microphone, reached through its faces."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
 from .common import get_config
 
+if TYPE_CHECKING:
+    from ..engines import Engines
+
 # Each face builder turns the command's options into faces: (cfg, engines, options) -> [Face].
 FaceBuilder = Callable[[Any, Any, dict], list]
 
 
-def _wyoming(cfg: Any, engines: Any, options: dict) -> list:
+def _wyoming(cfg: Any, engines: "Engines", options: dict) -> list:
     from ..faces.wyoming import faces_from_options
 
     server = options.get("wyoming") or cfg.service.wyoming
@@ -24,7 +27,7 @@ def _others_asked(options: dict) -> bool:
     return any(v for k, v in options.items() if k not in ("wyoming", "satellite"))
 
 
-def _web(cfg: Any, engines: Any, options: dict) -> list:
+def _web(cfg: Any, engines: "Engines", options: dict) -> list:
     from ..faces.web import WebFace
 
     address = options.get("http") or cfg.service.http
@@ -36,7 +39,7 @@ def _web(cfg: Any, engines: Any, options: dict) -> list:
 FACE_BUILDERS: list[FaceBuilder] = [_wyoming, _web]
 
 
-def build_faces(cfg: Any, engines: Any, options: dict) -> list:
+def build_faces(cfg: Any, engines: "Engines", options: dict) -> list:
     faces: list = []
     for builder in FACE_BUILDERS:
         faces.extend(builder(cfg, engines, options))

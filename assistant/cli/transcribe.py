@@ -65,7 +65,7 @@ def transcribe(file: Path | None, translate: bool, fmt: str, language: str | Non
         click.echo(f"recorded {record:g} s to {wav}", err=True)
         audio = wav
     if detect_language:
-        code, prob = _detect(engine, audio, prompt)
+        code, prob = _detect(cfg, chosen, engine, audio, prompt)
         _emit(f"{code or 'unknown'} {'unknown' if prob is None else f'{prob:.2f}'}\n", out, force)
         return
     fmt = fmt or "text"
@@ -84,9 +84,15 @@ def _read_stdin():
     return np.frombuffer(b"".join(FileSource("-").iter_frames()), dtype=np.int16)
 
 
-def _detect(engine, file, prompt: str | None) -> tuple[str | None, float | None]:
-    if hasattr(engine, "detect_language"):  # local: one 30 s window, no decoding
-        return engine.detect_language(file)
+def _detect(cfg, chosen: str, engine, file, prompt: str | None) -> tuple[str | None, float | None]:
+    if chosen == "local":  # one 30 s window's evidence, no decoding
+        import numpy as np
+
+        from ..stt.files import read_pcm
+        from ..stt.local import WhisperTranscriber
+
+        pcm = file if isinstance(file, np.ndarray) else read_pcm(file)
+        return WhisperTranscriber(cfg.stt).detect_language(pcm)
     result = engine.transcribe(file, prompt=prompt, want_timestamps=True)  # verbose_json carries language
     return result.language, result.language_probability
 

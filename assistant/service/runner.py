@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import IO, Any, Callable, Sequence
+from typing import IO, TYPE_CHECKING, Any, Callable, Sequence
 
 from ..config import Config, load_config
 from ..errors import AssistantError
@@ -16,6 +16,10 @@ from ..memory import TrimWhenIdle
 from ..history import HistoryWriter, default_history_path
 from ..loop import Assistant, SourceLost
 from .notify import Notifier
+
+if TYPE_CHECKING:
+    from ..audio.sources import MicSource
+    from ..engines import Engines
 
 log = logging.getLogger(__name__)
 STOP_DEADLINE_S = 1.0
@@ -38,7 +42,7 @@ def _source_factory(cfg: Config, input_path: str | None, input_format: str, rate
 class _LiveMic:
     """Turns microphone failures into SourceLost so the loop reopens the device with backoff."""
 
-    def __init__(self, mic: Any, state: dict[str, bool]):
+    def __init__(self, mic: MicSource, state: dict[str, bool]):
         self.mic = mic
         self.state = state
 
@@ -52,9 +56,7 @@ class _LiveMic:
                 raise
             raise SourceLost(str(exc)) from exc
         finally:
-            close = getattr(self.mic, "close", None)
-            if callable(close):
-                close()
+            self.mic.close()
 
 
 def run_assistant(
@@ -68,13 +70,12 @@ def run_assistant(
     wake_word: str | None = None,
     echo: Callable[[str], None] = print,
     config_path: str | None = None,
-    engines: Any = None,
+    engines: "Engines | None" = None,
     events: IO[str] | None = None,
     faces: Sequence[Any] = (),
 ) -> list:
     """Run the loop until the input ends or a signal stops it. ``events``: a text stream that
     gets every turn event as a JSON line (``run --events``)."""
-    from ..audio.playback import NullSpeaker
     from ..engines import build_engines
 
     notifier = Notifier()  # a no-op without $NOTIFY_SOCKET
@@ -106,7 +107,7 @@ def run_assistant(
         console=echo,
         warm_up=True,
         # a file or stdin cannot hear the assistant, nor can anything when nothing is played
-        hears_itself=input_path is None and not isinstance(engines.speaker, NullSpeaker),
+        hears_itself=input_path is None and engines.speaker.audible,
     )
     holder["assistant"] = assistant
     assistant.subscribe(TrimWhenIdle())  # idle RSS stays where warm-up left it (assistant/memory.py)
@@ -164,22 +165,7 @@ async def _run(assistant: Assistant, source_factory: Callable[[], Any], config_p
             log.exception("stopping the loop failed")
 
     def on_reload() -> None:
-        try:
-            cfg = load_config(config_path)
-        except AssistantError as exc:
-            log.error("config reload failed, keeping the old one: %s", exc)
-            return
-        from ..engines import audio_needs_restart, build_engines
-
-        try:
-            engines = build_engines(cfg, assistant.engines)
-        except AssistantError as exc:
-            log.error("config reload failed, keeping the old one: %s", exc)
-            return
-        restart = audio_needs_restart(assistant.cfg, cfg)
-        log.info("config reloaded; changed: %s", ", ".join(assistant.reload(cfg, engines)) or "nothing")
-        if restart:
-            log.warning("%s: applied after a restart", ", ".join(restart))
+        reload(assistant, config_path)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_stop)
@@ -197,6 +183,26 @@ async def _run(assistant: Assistant, source_factory: Callable[[], Any], config_p
     except (asyncio.TimeoutError, asyncio.CancelledError):
         log.warning("work still running at shutdown was abandoned")
         return list(assistant.turns), True
+
+
+def reload(assistant: Assistant, config_path: str | None) -> bool:
+    """SIGHUP: the config file read and checked as at start (``load_config``, the same checks as
+    ``run``, ``doctor`` and ``config show``), the engines rebuilt from it (what did not change is
+    kept, and so is the fallback notice) and applied. A bad file keeps the old config: one log
+    line naming the key. ``[audio]`` keys the open microphone cannot take are named."""
+    from ..engines import audio_needs_restart, build_engines
+
+    try:
+        cfg = load_config(config_path)
+        engines = build_engines(cfg, assistant.engines)
+    except AssistantError as exc:
+        log.error("config reload failed, keeping the old one: %s", exc)
+        return False
+    restart = audio_needs_restart(assistant.cfg, cfg)
+    log.info("config reloaded; changed: %s", ", ".join(assistant.reload(cfg, engines)) or "nothing")
+    if restart:
+        log.warning("%s: applied after a restart", ", ".join(restart))
+    return True
 
 
 def _exit_by(seconds: float) -> None:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import ApiError, AssistantError, PolicyError, UserError
 from ..events import EventType
 from .base import JobResult, Outcome, Request, say
 from .messages import message
+
+if TYPE_CHECKING:
+    from ..images.base import ImageService, Picture
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +27,9 @@ Emit = Callable[[EventType, int, dict[str, Any]], None]
 
 
 class ImageJobs:
-    def __init__(self, service_factory: Callable[[], Any], *, max_jobs: int, emit: Emit = lambda *_a: None):
+    def __init__(self, service_factory: Callable[[], ImageService], *, max_jobs: int, emit: Emit = lambda *_a: None):
         self._factory = service_factory
-        self._service: Any = None
+        self._service: ImageService | None = None
         self._slots = asyncio.Semaphore(max_jobs)
         self._max_jobs = max_jobs
         self._emit = emit
@@ -40,13 +43,13 @@ class ImageJobs:
     def pending(self) -> int:
         return len(self._tasks)
 
-    def service(self) -> Any:
+    def service(self) -> ImageService:
         """The image service, created on first use (raises UserError when offline)."""
         if self._service is None:
             self._service = self._factory()
         return self._service
 
-    def reset(self, service_factory: Callable[[], Any]) -> None:
+    def reset(self, service_factory: Callable[[], ImageService]) -> None:
         """A reloaded config: the next job uses a new service."""
         self._factory, self._service = service_factory, None
 
@@ -90,13 +93,10 @@ class ImageJobs:
         for task in list(self._tasks):
             task.cancel()
 
-    def _has_last_image(self, service: Any, request: Request) -> bool:
-        if request.state.last_image:
-            return True
-        last = getattr(service, "last_image", None)
-        return bool(last()) if callable(last) else True
+    def _has_last_image(self, service: ImageService, request: Request) -> bool:
+        return bool(request.state.last_image) or service.last_image() is not None
 
-    async def _run(self, kind: str, service: Any, prompt: str, request: Request, after: asyncio.Task | None) -> JobResult:
+    async def _run(self, kind: str, service: ImageService, prompt: str, request: Request, after: asyncio.Task | None) -> JobResult:
         """Wait for the picture being edited (``after``) and a free slot, then make the picture."""
         try:
             if after is not None:  # "edit it" while that picture is still being drawn
@@ -117,7 +117,7 @@ class ImageJobs:
             self._running -= 1
             self._slots.release()
 
-    async def _make(self, kind: str, service: Any, prompt: str, request: Request) -> JobResult:
+    async def _make(self, kind: str, service: ImageService, prompt: str, request: Request) -> JobResult:
         turn, language = request.turn, request.language
         self._emit(EventType.IMAGE_PROGRESS, turn, {"message": f"{kind}: {prompt[:60]}"})
         started = time.monotonic()
@@ -142,7 +142,7 @@ class ImageJobs:
         for path in paths:
             self._emit(EventType.IMAGE_SAVED, turn, {
                 "path": path, "id": path.rsplit("/", 1)[-1].rsplit(".", 1)[0], "prompt": prompt,
-                "model": getattr(result, "model", None), "size": getattr(result, "size", None), "seconds": seconds})
+                "model": result.model, "size": result.size, "seconds": seconds})
         if paths:
             request.state.last_image = paths[-1]
         names = ", ".join(p.rsplit("/", 1)[-1] for p in paths)
@@ -155,7 +155,8 @@ class ImageJobs:
         reply = request.reply(message(key, request.language, **kw), kind="announce") if key else None
         return JobResult(reply, failure=why, key_rejected=key_rejected)
 
-    def _call(self, kind: str, service: Any, prompt: str, request: Request, loop: asyncio.AbstractEventLoop) -> Any:
+    def _call(self, kind: str, service: ImageService, prompt: str, request: Request,
+              loop: asyncio.AbstractEventLoop) -> Picture:
         """Blocking (a worker thread): the request itself."""
         turn = request.turn
 
@@ -166,16 +167,9 @@ class ImageJobs:
         source = request.state.last_image or "last"
         if kind == "edit":
             return service.edit(source, prompt, region=intent.region, on_progress=partial)
-        options = image_options(service, intent.options)
-        if kind == "variation" and not intent.prompt and hasattr(service, "variation_supported") and service.variation_supported():
+        if kind == "variation" and not intent.prompt and service.variation_supported():
             return service.variation(source)
-        return service.generate(prompt, on_progress=partial, **options)
-
-
-def image_options(service: Any, options: tuple[tuple[str, str], ...]) -> dict[str, Any]:
-    """Spoken draw options -> request options the service's model takes (others dropped)."""
-    spoken = getattr(service, "spoken_options", None)
-    return spoken(dict(options)) if callable(spoken) else {}
+        return service.generate(prompt, on_progress=partial, **service.spoken_options(dict(intent.options)))
 
 
 def _short(exc: Exception) -> str:

@@ -1,9 +1,10 @@
-"""The one speech-to-text interface both backends implement, and its frozen result."""
+"""The one speech-to-text interface every backend implements, and its frozen result."""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol, Union, runtime_checkable
+from pathlib import Path
+from typing import Literal, Mapping, Protocol, Union, runtime_checkable
 
 import numpy as np
 
@@ -48,9 +49,27 @@ class Transcript:
         return f"Transcript({self.text!r}, language={self.language!r}{prob}{dur}, {n} segment{'' if n == 1 else 's'})"
 
 
+Prior = Mapping[str, float]  # what the caller expects: {"en": 0.4, "ko": 0.6} (languages.prior)
+
+
 @runtime_checkable
 class Transcriber(Protocol):
-    """``audio`` is int16 mono 16 kHz samples or a path to an audio file."""
+    """The live path: int16 mono 16 kHz samples in, a Transcript out. Files go through
+    ``files.FileInput``, which every engine from ``make_transcriber`` is wrapped in."""
 
-    def transcribe(self, audio: Audio, *, task: Task = "transcribe", language: str | None = None,
-                   prompt: str | None = None, want_timestamps: bool = False) -> Transcript: ...
+    def transcribe(self, pcm: np.ndarray, *, task: Task = "transcribe", language: str | None = None,
+                   prompt: str | None = None, want_timestamps: bool = False,
+                   prior: Prior | None = None) -> Transcript:
+        """``prior`` only decides when the speech's own evidence is ambiguous; engines that do not
+        detect the language themselves ignore it."""
+        ...
+
+    def transcribe_file(self, path: Path, *, task: Task = "transcribe", language: str | None = None,
+                        prompt: str | None = None, want_timestamps: bool = False) -> Transcript | None:
+        """The file as it is, for an engine that takes files (an API upload); None: decode it
+        to samples first (what ``FileInput`` does)."""
+        ...
+
+    def warm_up(self) -> None:
+        """Load what the first utterance would otherwise wait for (no-op where nothing loads)."""
+        ...

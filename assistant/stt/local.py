@@ -11,6 +11,10 @@ Language detection (multilingual model, no language given) picks the most probab
 ``stt.languages`` (default en, ko: the assistant's languages), so a noisy Korean command is not
 taken for Thai; an empty list lets Whisper choose among all its languages.
 Each model is loaded once per process (module cache keyed by path + settings, thread-safe).
+
+The engine is composed by ``build``: ``pieces.SpeechPieces`` (no Whisper on silence, long inputs
+cut at pauses, the last language as the prior) around ``cascade.EnglishFirst`` (a short evidence
+pass; confident English goes to tiny.en) around ``WhisperTranscriber`` (one window).
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ import threading
 from importlib import resources
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
@@ -30,10 +34,12 @@ from ..audio.format import SAMPLE_RATE, to_float32
 from ..config import SttConfig
 from ..errors import UserError
 from ..paths import atomic_path, cache_dir, ensure_private_dir
-from . import guard, languages, speech, whisper
-from .audio import as_pcm
-from .base import Audio, Segment, Task, Transcript
+from . import guard, languages, whisper
+from .base import Segment, Task, Transcript
 from .languages import check_code
+
+if TYPE_CHECKING:
+    from .pieces import SpeechPieces
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +145,6 @@ def is_multilingual(model: Any) -> bool:
 
 
 # ------------------------------------------------------------------ transcriber
-WINDOW_SAMPLES = 30 * SAMPLE_RATE  # one Whisper window; longer inputs are cut at speech pauses
-DETECT_CONFIDENCE = 0.9  # posterior of the best language from the short evidence pass needed to decide
 
 
 @dataclass(frozen=True)
@@ -153,11 +157,22 @@ class Route:
     encodes: float  # encoder passes, in full windows (a short evidence pass counts its fraction)
 
 
-class LocalTranscriber:
-    def __init__(self, cfg: SttConfig, *, vad_filter: bool = False):
+@dataclass(frozen=True)
+class Guess:
+    """The language from a short evidence pass (the speech plus 1 s, not the whole window)."""
+    language: str
+    probability: float
+    encodes: float  # the fraction of a window that pass cost
+
+
+class WhisperTranscriber:
+    """One faster-whisper window (at most 30 s of speech) with the model ``stt.local_model``
+    chooses: the language is decided on the multilingual encoder's evidence times the prior, and
+    decoding reuses that encoder output. Silence and long inputs: ``pieces.SpeechPieces``; the
+    English-first cascade: ``cascade.EnglishFirst``; files: ``files.FileInput``."""
+
+    def __init__(self, cfg: SttConfig):
         self.cfg = cfg
-        self.vad_filter = vad_filter  # cut whole files at speech pauses even when they are short
-        self.last_language: str | None = None  # the last heard language: the default prior
         self.last_route: Route | None = None
 
     def model_for(self, task: Task, language: str | None) -> tuple[str, Any]:
@@ -168,12 +183,8 @@ class LocalTranscriber:
             raise UserError(f"the local model {name} is English-only and cannot {what}; use stt.local_model = \"base\"")
         return name, model
 
-    def transcribe(self, audio: Audio, *, task: Task = "transcribe", language: str | None = None,
-                   prompt: str | None = None, want_timestamps: bool = False,
-                   prior: Mapping[str, float] | None = None) -> Transcript:
-        """``prior``: what the caller expects, e.g. ``languages.prior(cfg.languages, last="ko")``
-        (the loop: the session's last language or the wake word's); by default the last language
-        this transcriber heard. It only decides when Whisper's own evidence is ambiguous."""
+    def check(self, task: Task, language: str | None) -> str | None:
+        """The language as a code; UserError for a bad task, code or model (even before any audio)."""
         if task not in ("transcribe", "translate"):
             raise UserError(f"unknown task {task!r}")
         lang = None
@@ -182,86 +193,44 @@ class LocalTranscriber:
                 lang = check_code(language)
             except ValueError as exc:
                 raise UserError(str(exc)) from None
-        self.model_for(task, lang)  # a bad setting is an error even for silent input
-        pcm = as_pcm(audio)
-        if prior is None:
-            prior = languages.prior(self.cfg.languages, last=self.last_language)
-        if len(pcm) > WINDOW_SAMPLES or self.vad_filter:
-            t = self._long(pcm, task, lang, prompt, dict(prior))
-        elif not speech.has_speech(pcm):
-            # Whisper "hears" "you" or "Thank you." in silence and noise: never show it any
-            self.last_route = Route(None, None, "no-speech", "", 0.0)
-            t = Transcript("", None, None, len(pcm) / SAMPLE_RATE, (), task)
-        else:
-            t = self._window(pcm, task, lang, prompt, dict(prior))
-        if t.text and t.language:
-            self.last_language = t.language
-        return t
+        self.model_for(task, lang)
+        return lang
 
-    def _long(self, pcm: np.ndarray, task: Task, lang: str | None, prompt: str | None,
-              prior: dict[str, float]) -> Transcript:
-        """Inputs over one window: Silero cuts them at pauses, block by block (bounded memory),
-        and each piece is one window; silence between pieces is never decoded."""
-        duration = len(pcm) / SAMPLE_RATE
-        segments: list[Segment] = []
-        spoken: dict[str, float] = {}
-        probs: dict[str, float] = {}
-        for start, end in speech.pieces(pcm):
-            part = self._window(pcm[start:end], task, lang, prompt, prior).shifted(start / SAMPLE_RATE)
-            segments.extend(part.segments)
-            if part.text and part.language:
-                spoken[part.language] = spoken.get(part.language, 0.0) + (end - start)
-                probs[part.language] = part.language_probability or 0.0
-                if lang is None and self.cfg.languages:  # the next piece expects this language
-                    prior = languages.prior(self.cfg.languages, last=part.language)
-        best = max(spoken, key=spoken.__getitem__) if spoken else lang
-        release_memory()
-        text = " ".join(s.text for s in segments if s.text)
-        return Transcript(text, best, probs.get(best) if best else None, duration, tuple(segments), task)
-
-    def _window(self, pcm: np.ndarray, task: Task, lang: str | None, prompt: str | None,
-                prior: dict[str, float]) -> Transcript:
-        """One window: decide the language on the multilingual encoder's evidence (times the
-        prior), then decode reusing that encoder output (or with tiny.en for English)."""
+    def transcribe(self, pcm: np.ndarray, *, task: Task = "transcribe", language: str | None = None,
+                   prompt: str | None = None, want_timestamps: bool = False,
+                   prior: Mapping[str, float] | None = None) -> Transcript:
+        lang = self.check(task, language)
+        prior = dict(prior) if prior is not None else languages.prior(self.cfg.languages)
         samples = to_float32(pcm)
-        cfg = self.cfg
-        prob: float | None = None
-        if lang is not None or not self._detects():
-            name, model = self.model_for(task, lang)
+        if lang is None and self.detects():
+            name, model = self.model_for(task, None)  # multilingual: base (or the configured one)
             feats = whisper.features(model, samples)
-            evidence = "given" if lang is not None else "english-only"
-            if lang is None and not is_multilingual(model):
-                lang = "en"
-            elif lang is None:  # a fixed multilingual model with detection among all languages
-                encoded = whisper.encode(model, feats)
-                post = _posterior(whisper.language_probs(model, encoded), prior or None)
-                lang, prob = _best(post)
-                evidence = "full"
-                return self._finish(pcm, model, name, feats, encoded, task, lang, prompt, prob, evidence, 1.0)
-            return self._finish(pcm, model, name, feats, None, task, lang, prompt, 1.0 if evidence == "given" else None,
-                                evidence, 1.0)
-        name, model = self.model_for(task, None)  # multilingual: base (or the configured one)
-        feats = whisper.features(model, samples)
-        frames = whisper.evidence_frames(feats)
-        encoded, spent, evidence = None, 0.0, "full"
-        if frames < whisper.WINDOW_FRAMES and cfg.local_model == "auto":
-            # short pass: the speech plus 1 s of padding, ~1/10 of a window for a command
-            post = _posterior(whisper.language_probs(model, whisper.encode(model, feats, frames)), prior)
-            spent, evidence = frames / whisper.WINDOW_FRAMES, "short"
-            lang, prob = _best(post)
-        if prob is None or prob < DETECT_CONFIDENCE:
             encoded = whisper.encode(model, feats)  # the full window, reused for decoding below
-            post = _posterior(whisper.language_probs(model, encoded), prior)
-            lang, prob = _best(post)
-            spent, evidence = spent + 1.0, "full"
-        if lang == "en" and task == "transcribe" and encoded is None and self._english_first():
-            tiny = load_model(model_dir("tiny.en"), cfg.local_compute_type, cfg.local_threads)
-            return self._finish(pcm, tiny, "tiny.en", whisper.features(tiny, samples), None, task, "en", prompt,
-                                prob, evidence, spent + 1.0)
-        if encoded is None:
+            lang, prob = _best(_posterior(whisper.language_probs(model, encoded), prior))
+            return self._finish(pcm, model, name, feats, encoded, task, lang, prompt, prob, "full", 1.0)
+        name, model = self.model_for(task, lang)
+        feats = whisper.features(model, samples)
+        if lang is None and not is_multilingual(model):
+            return self._finish(pcm, model, name, feats, None, task, "en", prompt, None, "english-only", 1.0)
+        if lang is None:  # a fixed multilingual model with detection among all languages
             encoded = whisper.encode(model, feats)
-            spent += 1.0
-        return self._finish(pcm, model, name, feats, encoded, task, lang, prompt, prob, evidence, spent)
+            lang, prob = _best(_posterior(whisper.language_probs(model, encoded), prior or None))
+            return self._finish(pcm, model, name, feats, encoded, task, lang, prompt, prob, "full", 1.0)
+        return self._finish(pcm, model, name, feats, None, task, lang, prompt, 1.0, "given", 1.0)
+
+    def guess_language(self, pcm: np.ndarray, prior: Mapping[str, float] | None) -> Guess | None:
+        """The short evidence pass (~1/10 of a window for a command) on the multilingual model;
+        None when the speech fills the window or the model is English-only."""
+        _name, model = self.model_for("transcribe", None)
+        if not is_multilingual(model):
+            return None
+        feats = whisper.features(model, to_float32(pcm))
+        frames = whisper.evidence_frames(feats)
+        if frames >= whisper.WINDOW_FRAMES:
+            return None
+        probs = whisper.language_probs(model, whisper.encode(model, feats, frames))
+        code, prob = _best(_posterior(probs, dict(prior) if prior is not None else None))
+        return Guess(code, prob, frames / whisper.WINDOW_FRAMES)
 
     def _finish(self, pcm: np.ndarray, model: Any, name: str, feats: np.ndarray, encoded: Any, task: Task,
                 lang: str | None, prompt: str | None, prob: float | None, evidence: str, spent: float) -> Transcript:
@@ -279,58 +248,62 @@ class LocalTranscriber:
         self.last_route = Route(lang, prob, evidence, name, spent)
         return guard.apply(Transcript(text, lang, prob, duration, segs, task), self.cfg)
 
+    def transcribe_file(self, path: Path, **_options: Any) -> None:
+        return None  # decoded to samples by files.FileInput
+
     def warm_up(self) -> None:
-        """Load and run every model this configuration may use (the loop calls it before READY):
-        the multilingual one too when ``stt.languages`` has more than English."""
+        """Load and run this configuration's model (the loop calls it before READY)."""
         quiet = np.zeros(SAMPLE_RATE // 2, np.int16)
-        speech.has_speech(quiet)  # loads Silero
-        names = {choose_model(self.cfg.local_model, "transcribe", None, self.cfg.languages)}
-        if self._english_first():
-            names.add("tiny.en")
-        for name in names:
-            model = load_model(model_dir(name), self.cfg.local_compute_type, self.cfg.local_threads)
-            feats = whisper.features(model, to_float32(quiet))
-            encoded = whisper.encode(model, feats)
-            if is_multilingual(model):
-                whisper.language_probs(model, encoded)
-                whisper.encode(model, feats, whisper.evidence_frames(feats))
-            whisper.decode(model, feats, encoded, task="transcribe", language="en" if is_multilingual(model) else None,
-                           prompt=None, temperatures=(0.0,), max_new_tokens=8, no_speech_threshold=1.0,
-                           logprob_threshold=-10.0)
+        name = choose_model(self.cfg.local_model, "transcribe", None, self.cfg.languages)
+        model = load_model(model_dir(name), self.cfg.local_compute_type, self.cfg.local_threads)
+        feats = whisper.features(model, to_float32(quiet))
+        encoded = whisper.encode(model, feats)
+        if is_multilingual(model):
+            whisper.language_probs(model, encoded)
+            whisper.encode(model, feats, whisper.evidence_frames(feats))
+        whisper.decode(model, feats, encoded, task="transcribe", language="en" if is_multilingual(model) else None,
+                       prompt=None, temperatures=(0.0,), max_new_tokens=8, no_speech_threshold=1.0,
+                       logprob_threshold=-10.0)
         release_memory()
 
-    def _detects(self) -> bool:
+    def detects(self) -> bool:
         """Is the language decided here (multilingual model, more than one language possible)?"""
         name = choose_model(self.cfg.local_model, "transcribe", None, self.cfg.languages)
         if name == "tiny.en":
             return False
         return len(self.cfg.languages) != 1
 
-    def _english_first(self) -> bool:
-        """English (as decided by the multilingual model) is decoded by tiny.en, which is ~2x
-        faster than base and as accurate on English (bench/stt.py)."""
-        langs = self.cfg.languages
-        return (self.cfg.local_model == "auto" and self.cfg.english_first
-                and "en" in langs and len(langs) > 1)
-
-    def detect_language(self, audio: Audio) -> tuple[str, float]:
+    def detect_language(self, pcm: np.ndarray) -> tuple[str, float]:
         """(code, probability) of the speech's language, without transcribing it."""
-        samples = to_float32(as_pcm(audio))
         _name, model = self.model_for("transcribe", None)
         if not is_multilingual(model):
             return "en", 1.0
-        feats = whisper.features(model, samples)
+        feats = whisper.features(model, to_float32(pcm))
         probs = whisper.language_probs(model, whisper.encode(model, feats))
-        post = _posterior(probs, languages.prior(self.cfg.languages) or None)
-        code, prob = _best(post)
+        code, prob = _best(_posterior(probs, languages.prior(self.cfg.languages) or None))
         return code, float(prob)
 
-    def detect(self, samples: np.ndarray, model: Any) -> tuple[str, float]:
-        """The most probable of ``stt.languages`` and its probability renormalized over that set."""
-        probs = whisper.language_probs(model, whisper.encode(model, whisper.features(model, samples)))
-        post = _posterior(probs, languages.prior(self.cfg.languages) or None)
-        code, prob = _best(post)
-        return code, float(prob)
+
+def english_first(cfg: SttConfig) -> bool:
+    """Is English (as decided by the multilingual model) decoded by tiny.en? It is ~2x faster
+    than base and as accurate on English (bench/stt.py)."""
+    langs = cfg.languages
+    return cfg.local_model == "auto" and cfg.english_first and "en" in langs and len(langs) > 1
+
+
+def build(cfg: SttConfig, *, vad_filter: bool = False) -> SpeechPieces:
+    """The local engine: the silence check and long-input cutting around the English-first
+    cascade (when it applies) or one Whisper model."""
+    from dataclasses import replace
+
+    from .cascade import EnglishFirst
+    from .pieces import SpeechPieces
+
+    general = WhisperTranscriber(cfg)
+    window: Any = general
+    if english_first(cfg):
+        window = EnglishFirst(general, WhisperTranscriber(replace(cfg, local_model="tiny.en")))
+    return SpeechPieces(window, cfg, vad_filter=vad_filter)
 
 
 _STUTTER = re.compile(r"\b(\w+)(?:[\s,.\-]+\1\b){3,}", re.IGNORECASE)
@@ -368,10 +341,3 @@ def _posterior(probs: dict[str, float], prior: Mapping[str, float] | None) -> di
 def _best(post: dict[str, float]) -> tuple[str, float]:
     code, prob = next(iter(post.items()))
     return code, float(prob)
-
-
-def preload(cfg: SttConfig, task: Task = "transcribe", language: str | None = None) -> None:
-    """Load the model now (e.g. at daemon start) instead of on the first utterance."""
-    LocalTranscriber(cfg).model_for(task, language)
-
-

@@ -11,7 +11,7 @@ import warnings
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -19,8 +19,10 @@ from ..audio.format import SAMPLE_RATE
 from ..config import SttConfig
 from ..errors import ApiError, UserError
 from . import guard
+from ..audio.sources import existing_audio_file
 from .audio import UPLOAD_TYPES, as_pcm, encode, split_points
-from .base import Audio, Segment, Task, Transcript
+from .base import Segment, Task, Transcript
+from .files import read_pcm, sniff
 from .formats import parse
 from .languages import check_code
 from .models import api_language, rules_for, translation_accepts
@@ -31,7 +33,6 @@ log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 25 * 1000 * 1000  # the API's 25 MB limit (decimal, to be safe)
 Upload = tuple[str, bytes, str]  # (filename, data, content type)
-_SNIFFABLE = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".mp3": "MP3"}  # libsndfile can check these
 _UNSAFE_NAME_CHARS = frozenset('"\\/')
 
 
@@ -44,13 +45,42 @@ class OpenAITranscriber(ApiBacked):
         self._client = client
 
     # ------------------------------------------------------------------ public
-    def transcribe(self, audio: Audio, *, task: Task = "transcribe", language: str | None = None,
-                   prompt: str | None = None, want_timestamps: bool = False) -> Transcript:
+    def transcribe(self, pcm: np.ndarray, *, task: Task = "transcribe", language: str | None = None,
+                   prompt: str | None = None, want_timestamps: bool = False,
+                   prior: Mapping[str, float] | None = None) -> Transcript:
+        """Samples: sent as WAV (FLAC, or FLAC in pieces, when over the upload limit)."""
+        pcm = as_pcm(pcm)
+        return self._run(self._pcm_uploads(pcm), len(pcm) / SAMPLE_RATE, task, language, prompt, want_timestamps)
+
+    def transcribe_file(self, path: Path, *, task: Task = "transcribe", language: str | None = None,
+                        prompt: str | None = None, want_timestamps: bool = False) -> Transcript:
+        """The user's own file when the API takes its type and size; else decoded (files.read_pcm)
+        and sent as 16 kHz mono FLAC, split under the limit if need be."""
+        self._check(task, language, prompt, want_timestamps)
+        p = existing_audio_file(path, "audio file")
+        suffix = p.suffix.lower()
+        if suffix in UPLOAD_TYPES and p.stat().st_size <= self.max_bytes:
+            duration = sniff(p)
+            parts = [(0.0, (upload_name(p), p.read_bytes(), UPLOAD_TYPES[suffix]))]
+            return self._run(parts, duration, task, language, prompt, want_timestamps)
+        why = "is over the API's 25 MB limit" if suffix in UPLOAD_TYPES else ""
+        pcm = read_pcm(p, why_ffmpeg=why)
+        return self._run(self._pcm_uploads(pcm, flac_only=True), len(pcm) / SAMPLE_RATE, task, language, prompt,
+                         want_timestamps)
+
+    def warm_up(self) -> None:
+        pass  # nothing to load
+
+    def _check(self, task: Task, language: str | None, prompt: str | None, want_timestamps: bool) -> str | None:
         if task not in ("transcribe", "translate"):
             raise UserError(f"unknown task {task!r}")
         lang = _language(language)
         self._check_combination(task, prompt, want_timestamps)
-        parts, duration = self._uploads(audio)
+        return lang
+
+    def _run(self, parts: list[tuple[float, Upload]], duration: float | None, task: Task, language: str | None,
+             prompt: str | None, want_timestamps: bool) -> Transcript:
+        lang = self._check(task, language, prompt, want_timestamps)
         results = [self._one(up, task, lang, prompt, want_timestamps).shifted(offset) if offset else
                    self._one(up, task, lang, prompt, want_timestamps) for offset, up in parts]
         return guard.apply(_merge(results, duration, task), self.cfg)
@@ -154,24 +184,6 @@ class OpenAITranscriber(ApiBacked):
 
 
     # ------------------------------------------------------------------ audio
-    def _uploads(self, audio: Audio) -> tuple[list[tuple[float, Upload]], float | None]:
-        """(offset seconds, file tuple) per request, and the total duration when known."""
-        if not isinstance(audio, np.ndarray):
-            p = Path(audio)
-            if not p.is_file():
-                raise UserError(f"audio file not found: {p}")
-            suffix = p.suffix.lower()
-            size = p.stat().st_size
-            if size == 0:
-                raise UserError(f"audio file is empty: {p}")
-            if suffix in UPLOAD_TYPES and size <= self.max_bytes:
-                duration = _sniff(p) if _sniffable(suffix) else None
-                return [(0.0, (upload_name(p), p.read_bytes(), UPLOAD_TYPES[suffix]))], duration
-            pcm = _decode_file(p)  # too big (or a format to convert): re-encode as 16 kHz mono FLAC
-            return self._pcm_uploads(pcm, flac_only=True), len(pcm) / SAMPLE_RATE
-        pcm = as_pcm(audio)
-        return self._pcm_uploads(pcm), len(pcm) / SAMPLE_RATE
-
     def _pcm_uploads(self, pcm: np.ndarray, flac_only: bool = False) -> list[tuple[float, Upload]]:
         if not flac_only:
             wav = encode(pcm, "WAV")
@@ -202,31 +214,6 @@ def _language(language: str | None) -> str | None:
         raise UserError(str(exc)) from None
 
 
-def _decode_file(p: Path) -> np.ndarray:
-    """16 kHz mono int16 from libsndfile, or from ffmpeg for what it cannot read (m4a, mp4, webm)."""
-    import shutil
-    import subprocess
-
-    try:
-        return as_pcm(p)
-    except UserError:
-        ffmpeg = shutil.which("ffmpeg")
-        if ffmpeg is None:
-            if p.suffix.lower() in UPLOAD_TYPES:  # only its size stopped a direct upload
-                raise UserError(f"{p.name} is over the API's 25 MB limit and converting it needs ffmpeg "
-                                "(not found); install ffmpeg or convert it to flac/ogg") from None
-            raise
-    cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", str(p), "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE),
-           "-f", "s16le", "-"]
-    proc = subprocess.run(cmd, capture_output=True, check=False)
-    pcm = np.frombuffer(proc.stdout[: len(proc.stdout) // 2 * 2], dtype="<i2").astype(np.int16)
-    if proc.returncode != 0 or len(pcm) == 0:
-        why = (proc.stderr.decode(errors="replace").strip().splitlines() or ["no audio"])[-1]
-        raise UserError(f"cannot read audio file {p}: {why}")
-    log.info("decoded %s with ffmpeg", p.name)
-    return pcm
-
-
 def upload_name(p: Path) -> str:
     """The file's own name when it is plain printable ASCII, else ``audio<.ext>``: the extension is
     what the API goes by, and some OpenAI-compatible servers fail on non-ASCII names."""
@@ -234,25 +221,6 @@ def upload_name(p: Path) -> str:
     if name.isascii() and name.isprintable() and not _UNSAFE_NAME_CHARS & set(name):
         return name
     return "audio" + p.suffix.lower()
-
-
-def _sniffable(suffix: str) -> bool:
-    """Can this libsndfile read the format (mp3 needs libsndfile >= 1.1)? Else the file is trusted."""
-    import soundfile as sf
-
-    return _SNIFFABLE.get(suffix) in sf.available_formats()
-
-
-def _sniff(p: Path) -> float:
-    import soundfile as sf
-
-    try:
-        info = sf.info(str(p))
-    except Exception:
-        raise UserError(f"cannot read audio file {p}: not a valid {p.suffix[1:]} file") from None
-    if info.frames == 0:
-        raise UserError(f"audio file is empty: {p}")
-    return info.frames / info.samplerate
 
 
 def _parse(raw: Any, fmt: str, task: str) -> Transcript:

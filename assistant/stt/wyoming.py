@@ -3,6 +3,10 @@ another machine's `assistant serve`), at ``stt.uri``. Unreachable -> ApiError wi
 so ``service.fallback_local`` switches to the local engine and says so once."""
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
 from wyoming.asr import Transcribe, Transcript as WyTranscript
 from wyoming.audio import AudioStart, AudioStop
 from wyoming.info import Describe, Info
@@ -15,7 +19,7 @@ from ..faces.wyoming.client import Connection
 from ..faces.wyoming.info import TRANSLATE_SUFFIX
 from ..faces.wyoming.uri import SERVER_PORT
 from .audio import as_pcm
-from .base import Audio, Task, Transcript
+from .base import Task, Transcript
 
 WHAT = "Wyoming speech recognition"
 
@@ -46,9 +50,10 @@ class WyomingTranscriber:
             self._translate_model = found[0]
         return self._translate_model
 
-    def transcribe(self, audio: Audio, *, task: Task = "transcribe", language: str | None = None,
-                   prompt: str | None = None, want_timestamps: bool = False) -> Transcript:
-        pcm = as_pcm(audio)
+    def transcribe(self, pcm: np.ndarray, *, task: Task = "transcribe", language: str | None = None,
+                   prompt: str | None = None, want_timestamps: bool = False,
+                   prior: Mapping[str, float] | None = None) -> Transcript:
+        pcm = as_pcm(pcm)
         name = self.translate_model() if task == "translate" else None
         language = language or self.cfg.language or None
         with self._connect() as conn:
@@ -62,3 +67,9 @@ class WyomingTranscriber:
         text = (result.text or "").strip()
         lang = result.language or (language if task == "transcribe" else "en")
         return Transcript(text=text, language=lang, duration=len(pcm) / SAMPLE_RATE, task=task)
+
+    def transcribe_file(self, path: Path, **_options: Any) -> None:
+        return None  # decoded to samples by files.FileInput
+
+    def warm_up(self) -> None:
+        pass  # the server loads its own models

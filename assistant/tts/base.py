@@ -38,6 +38,9 @@ class Synthesizer(Protocol):
                    instructions: str | None = None) -> Iterator[np.ndarray]:
         """Yield int16 mono chunks; the first one comes before the whole text is done."""
 
+    def warm_up(self, voice: str) -> None:
+        """Load what the first reply would otherwise wait for (no-op where nothing loads)."""
+
 
 def format_for(path: str | os.PathLike[str], format: str | None = None) -> str:
     """The output format from ``format`` or else the file's suffix; UserError if unknown."""

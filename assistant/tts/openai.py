@@ -115,6 +115,9 @@ class OpenAISynthesizer(ApiBacked):
     def model(self) -> str:
         return self.cfg.model
 
+    def warm_up(self, voice: str) -> None:
+        pass  # nothing to load
+
     def validate(self, voice: str, speed: float, instructions: str | None) -> None:
         check_request(self.model, voice, speed, instructions)
 

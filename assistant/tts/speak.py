@@ -5,7 +5,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from ..secrets import resolve_backend
 from .base import Speech, Synthesizer
 from .factory import make_synthesizer
 from .models import check_speed, model_rules
+
+if TYPE_CHECKING:
+    from ..audio.playback import Speaker
 
 log = logging.getLogger(__name__)
 API_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
@@ -56,7 +59,7 @@ def chunks(p: Plan) -> Iterator[np.ndarray]:
                                     instructions=p.instructions)
 
 
-def render(p: Plan, speaker: object | None = None) -> tuple[Speech, bool]:
+def render(p: Plan, speaker: "Speaker | None" = None) -> tuple[Speech, bool]:
     """Synthesize; with a ``speaker`` play the chunks as they arrive. (speech, played to the end)."""
     kept: list[np.ndarray] = []
 
@@ -67,7 +70,7 @@ def render(p: Plan, speaker: object | None = None) -> tuple[Speech, bool]:
 
     finished = True
     if speaker is not None:
-        finished = bool(speaker.play(tee(), p.synthesizer.sample_rate))  # type: ignore[attr-defined]
+        finished = bool(speaker.play(tee(), p.synthesizer.sample_rate))
     else:
         for _ in tee():
             pass
@@ -96,12 +99,12 @@ def stream_to_file(p: Plan, out: Path, fmt: str, *, overwrite: bool) -> bool:
 
 def fetch_encoded(p: Plan, fmt: str) -> bytes | None:
     """openai only: the whole clip in ``fmt`` straight from the API when one request can carry it."""
-    fetch = getattr(p.synthesizer, "fetch", None)
-    if p.backend != "openai" or fmt not in API_FORMATS or fetch is None:
+    from .openai import OpenAISynthesizer
+
+    synth = p.synthesizer
+    if not isinstance(synth, OpenAISynthesizer) or fmt not in API_FORMATS or len(synth.parts(p.text)) != 1:
         return None
-    if len(p.synthesizer.parts(p.text)) != 1:  # type: ignore[attr-defined]
-        return None
-    return fetch(p.text, voice=p.voice, speed=p.speed, instructions=p.instructions, response_format=fmt)
+    return synth.fetch(p.text, voice=p.voice, speed=p.speed, instructions=p.instructions, response_format=fmt)
 
 
 def default_output(fmt: str = "wav") -> Path:

@@ -8,8 +8,10 @@ brown/rumble noise are weak there). Pure and per frame: a few numpy and float op
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 _EPS = 1e-3  # energy of digital silence (avoids log(0))
 
@@ -20,37 +22,49 @@ _I16 = np.dtype("<i2")
 class LevelMeter:
     """(full-band, pre-emphasised) mean energy of an int16 frame in dB (0 dB = 1 LSB²).
 
-    Reuses one float buffer (numpy's astype would cost more than webrtcvad itself), so keep
-    one meter per stream; the pre-emphasised energy sum((x[n] - x[n-1])²) is derived from the
-    energy and the lag-1 autocorrelation without a temporary array.
+    Runs on every frame, so it is lean (numpy's call overhead, not its arithmetic, is the cost):
+    the bytes are copied into an int16 buffer (a memoryview copy, no numpy call), converted in
+    one call into two float rows, the frame and the frame one sample on, and one matrix-vector
+    product gives both the energy and the lag-1 autocorrelation, from which the pre-emphasised
+    energy sum((x[n] - x[n-1])²) follows. The sums are of exact integers below 2^53: exact in
+    float64, in any order. Keep one meter per stream; ``levels`` is the call (a bound method is
+    called faster than an instance).
     """
 
     def __init__(self, samples: int = 480):
-        self._buf = np.empty(samples, np.float64)
-        self._head, self._tail = self._buf[1:], self._buf[:-1]
-        self._ones = np.ones(samples)
+        self._raw = np.zeros(samples + 1, _I16)  # the frame, then a zero
+        self._bytes = memoryview(self._raw[:samples]).cast("B")
+        self._pair = as_strided(self._raw, shape=(2, samples), strides=(2, 2), writeable=False)
+        self._rows = np.empty((3, samples))  # x[n], x[n+1] (0 past the end), and ones
+        self._rows[2] = 1.0
+        self._two = self._rows[:2]
+        self._x = self._rows[0]
         self._n = samples
 
-    def __call__(self, frame: bytes) -> tuple[float, float]:
-        x = self._buf
-        x[:] = np.frombuffer(frame, _I16)
-        e0 = x.dot(x)
-        hp = 2.0 * (e0 - self._head.dot(self._tail))  # edge samples ignored: < 0.5 % of the frame
-        return (10.0 * math.log10(e0 / self._n + _EPS),
-                10.0 * math.log10((hp if hp > 0.0 else 0.0) / self._n + _EPS))
+    def levels(self, frame: bytes) -> tuple[float, float]:
+        self._bytes[:] = frame
+        np.copyto(self._two, self._pair)
+        e0, lag = self._two.dot(self._x).tolist()
+        hp = 2.0 * (e0 - lag)  # edge samples ignored: < 0.5 % of the frame
+        n = self._n
+        return (10.0 * math.log10(e0 / n + _EPS),
+                10.0 * math.log10((hp if hp > 0.0 else 0.0) / n + _EPS))
+
+    __call__ = levels
 
     def centred(self, frame: bytes) -> tuple[float, float]:
-        """Like calling the meter, with the frame's mean (a DC offset) left out; ~0.3 us dearer,
-        so for inputs that have an offset (see ``has_dc``)."""
-        x = self._buf
-        x[:] = np.frombuffer(frame, _I16)
-        e0 = x.dot(x)
-        dc2 = x.dot(self._ones) ** 2 / self._n  # n mean^2
-        first, last = x[0], x[-1]  # the edge terms, ignored above, are ~2 mean^2 here: exact
-        hp = 2.0 * (e0 - self._head.dot(self._tail)) - first * first - last * last
-        e0 -= dc2
-        return (10.0 * math.log10((e0 if e0 > 0.0 else 0.0) / self._n + _EPS),
-                10.0 * math.log10((hp if hp > 0.0 else 0.0) / self._n + _EPS))
+        """Like ``levels``, with the frame's mean (a DC offset) left out; a little dearer, so
+        for inputs that have an offset (see ``has_dc``)."""
+        self._bytes[:] = frame
+        np.copyto(self._two, self._pair)
+        e0, lag, total = self._rows.dot(self._x).tolist()
+        n = self._n
+        first, last = float(self._raw[0]), float(self._raw[n - 1])
+        # the edge terms, ignored above, are ~2 mean^2 here: exact
+        hp = 2.0 * (e0 - lag) - first * first - last * last
+        e0 -= total * total / n  # n mean^2
+        return (10.0 * math.log10((e0 if e0 > 0.0 else 0.0) / n + _EPS),
+                10.0 * math.log10((hp if hp > 0.0 else 0.0) / n + _EPS))
 
 
 def has_dc(pcm: np.ndarray, frame: int = 480) -> bool:
@@ -98,10 +112,21 @@ def is_transient(pcm: np.ndarray, frame: int = 480, block: int = 32, decay_db: f
 def periodicity(x: np.ndarray, rate: int = 16000) -> float:
     """Highest normalised autocorrelation at a pitch lag (50-500 Hz): ~0.7-1 on a vowel, low on
     noise bursts."""
-    spec = np.fft.rfft(x - x.mean(), 2 * len(x))
-    r = np.fft.irfft(spec.real**2 + spec.imag**2)[: len(x)]
     lo, hi = rate // 500, min(rate // 50, len(x) - 1)
+    spec = np.fft.rfft(x - x.mean(), _fft_size(len(x) + hi))  # zero-padded: no wrap-around up to hi
+    r = np.fft.irfft(spec.real**2 + spec.imag**2)[: len(x)]
     return float(r[lo:hi].max() / r[0]) if r[0] > 0.0 else 0.0
+
+
+@lru_cache(maxsize=16)
+def _fft_size(n: int) -> int:
+    """The smallest 2^a * 5^b >= n: a length with a large prime factor (a frame's 479-sample
+    difference, doubled: 2 x 479) makes the FFT ~5x slower."""
+    best, five = 1 << (n - 1).bit_length(), 1
+    while five < n:
+        best = min(best, five << max(0, (-(-n // five) - 1).bit_length()))
+        five *= 5
+    return best
 
 
 def frame_db(frame: bytes) -> float:
@@ -116,6 +141,8 @@ _STALE_DB = 3.0  # dB: a floor this far under a steady noise is stale (less: its
 _STEADY_DB = 9.0  # frame levels within this range for a whole window: steady noise, not speech
 _BLOCK = 4  # frames per block of the steady-noise window
 _BLOCKS = 4  # blocks in the window (~0.5 s at 30 ms; checked at every block's end)
+_SURE_BLOCKS = 8  # steady this long (~1 s), it is the room whatever its pitch (a hum, a gain change)
+STEADY_FRAMES = _BLOCK * _BLOCKS  # frames in the steady-noise window
 
 
 class NoiseFloor:
@@ -133,7 +160,9 @@ class NoiseFloor:
     that is stale (the last ~0.5 s of frames all lie within ``_STEADY_DB`` of each other and above
     it: a fan switched on, the gain turned up, a gate that opened) jumps to that steady level, in
     speech or not (speech is never that steady; if a held vowel were, the floor falls back fast
-    at the next quieter frame).
+    at the next quieter frame). Steady for ~1 s (``sure``), it re-converges whatever its pitch;
+    when one band jumps the other ``follow``s (a gain change moves both), and a floor lifted
+    during speech ``relearn``s the noise's statistics from the steady window.
     """
 
     def __init__(self, frame_s: float = 0.03, *, fall: float = 0.3, rise_db_s: float = 4.0,
@@ -144,50 +173,19 @@ class NoiseFloor:
         self._fall = fall
         self._rise = rise_db_s * frame_s
         self._speech_rise = speech_rise_db_s * frame_s
-        self._warmup = warmup_frames
-        self._lo = self._hi = 0.0  # this block's min and max level
-        self._count = 0  # frames in this block
+        self._warmup = max(1, warmup_frames)  # the first frame above silence sets the floor
+        self._block: list[float] = []  # this block's levels
         self._los: list[float] = []  # the last blocks' minimum levels
         self._his: list[float] = []  # ... and maximum levels
         self.candidate: float | None = None  # a steady level above the floor, seen this frame
+        self.sure = False  # ... and steady for ~1 s (``_SURE_BLOCKS``): no held vowel is that long
         self.unknown = False  # the floor is only "silence so far": one steady block is the room
 
     def update(self, db: float, speech: bool) -> float | None:
-        """Feed one frame level; returns the level (dB; None until a frame above silence)."""
-        level = self.level
-        if db < SILENT_DB:  # digital silence: the room is at most this loud; nothing learnt
-            if level is None:  # the room so far is silence: what comes next (a word?) stands out
-                self.level = level = SILENT_DB
-                self.unknown = True
-            elif level > SILENT_DB:
-                self.level = level = max(SILENT_DB, level - self._rise)
-            return level
-        if level is None:
-            level = db
-        elif db < level:
-            level += self._fall * (db - level)
-        elif self._warmup > 0 and db - level < 10.0:
-            level += 0.3 * (db - level)  # first frames: settle on the room (not on a loud voice)
-        else:
-            level += min(db - level, self._speech_rise if speech else self._rise)
-        if self._warmup > 0:
-            self._warmup -= 1
-        self.level = level
-        # the steady-noise window, per frame: this block's min and max (inline: this runs per frame)
-        count = self._count
-        if count == 0:
-            self._lo = self._hi = db
-        elif db < self._lo:
-            self._lo = db
-        elif db > self._hi:
-            self._hi = db
-        if count + 1 < _BLOCK:
-            self._count = count + 1
-            self.candidate = None
-        else:
-            self._count = 0
-            self.candidate = self._block_end(level)
-        return level
+        """Feed one frame level (outside speech its noise statistics too, see ``excess``);
+        returns the floor (dB; None until a frame above silence)."""
+        self.excess(db, speech, 0.0)
+        return self.level
 
     def lift(self) -> None:
         """Take the steady level seen this frame (``candidate``) as the floor: the caller has
@@ -196,40 +194,117 @@ class NoiseFloor:
             self.level, self.candidate = self.candidate, None
             self.unknown = False
 
+    def follow(self, rise: float) -> None:
+        """The other band's floor was just lifted by ``rise`` dB (a gain change moves both bands;
+        a fan, less so here): rise as much, but not above the lowest level of the last blocks."""
+        if self.level is not None and self._los:
+            target = min(self.level + rise, min(self._los[-_BLOCKS:]))
+            if target > self.level:  # the noise moved as a whole: its mean keeps its place above the floor
+                if self.mean is not None:
+                    self.mean = min(self.mean + target - self.level, target + _MEAN_CAP)
+                self.level = target
+
+    def threshold(self, margin_db: float, k: float = 3.0) -> float:
+        """The level (dB) a frame must exceed to be louder than the noise (see ``excess``)."""
+        noisy = (self.mean if self.mean is not None else self.level) + k * self.spread - self.level
+        return self.level + (margin_db if margin_db > noisy else noisy)
+
+    def relearn(self, levels: list[float]) -> None:
+        """The floor was just lifted: ``levels`` (the steady window's frames) were that noise;
+        its statistics start from them (they were not learnt while it passed for speech)."""
+        levels = [x for x in levels if x >= SILENT_DB]
+        if self.level is None or not levels:
+            return
+        mean = sum(levels) / len(levels)
+        mean = self.mean = min(max(mean, self.level), self.level + _MEAN_CAP)
+        self.spread = min(_SPREAD_CAP, sum(abs(x - mean) for x in levels) / len(levels))
+
     def _block_end(self, level: float) -> float | None:
         """A block is complete: the window's minimum when the floor is stale, else None."""
-        los, his = self._los, self._his
-        los.append(self._lo)
-        his.append(self._hi)
-        if len(los) > _BLOCKS:
+        los, his, block = self._los, self._his, self._block
+        lo = min(block)
+        los.append(lo)
+        his.append(max(block))
+        block.clear()
+        if len(los) > _SURE_BLOCKS:
             del los[0], his[0]
         need = 1 if self.unknown else _BLOCKS
-        if len(los) < need:
+        self.sure = False
+        if len(los) < need or lo <= level + _STALE_DB:  # (the window's minimum is at most this block's)
             return None
         lo = min(los[-need:])
         if lo > level + _STALE_DB and max(his[-need:]) - lo <= _STEADY_DB:
+            if len(los) == _SURE_BLOCKS:
+                low = min(los)
+                self.sure = low > level + _STALE_DB and max(his) - low <= _STEADY_DB
             return lo
         return None
+
+    def _silent(self, db: float, margin_db: float) -> float:
+        """``excess`` of a frame of digital silence: the room is at most this loud; nothing learnt."""
+        level = self.level
+        if level is None:  # the room so far is silence: what comes next (a word?) stands out
+            self.level = SILENT_DB
+            self.unknown = True
+        elif level > SILENT_DB:
+            self.level = max(SILENT_DB, level - self._rise)
+        self.candidate = None
+        return db - SILENT_DB - margin_db
+
+    def _settle(self, db: float, speech: bool) -> float:
+        """The floor after one of the first frames above silence: settle on the room (not on a
+        loud voice)."""
+        level = self.level
+        if level is None:
+            level = db
+        elif db < level:
+            level += self._fall * (db - level)
+        elif db - level < 10.0:
+            level += 0.3 * (db - level)
+        else:
+            level += min(db - level, self._speech_rise if speech else self._rise)
+        self._warmup -= 1
+        if self.mean is None:
+            self.mean = level
+        return level
 
     def excess(self, db: float, speech: bool, margin_db: float, relax: float = 1.0, k: float = 3.0) -> float:
         """Feed one frame level; returns how far (dB) it stands above the speech threshold:
         ``relax * max(margin_db, noise mean + k * spread - level)`` over the floor (negative: not
-        louder than the noise). Quiet frames outside speech update the noise statistics."""
-        level = self.update(db, speech)
-        if level is None or db < SILENT_DB:
+        louder than the noise). Quiet frames outside speech update the noise statistics.
+
+        One pass, with no calls on the common path: it runs twice per frame (two bands)."""
+        level = self.level
+        if db < SILENT_DB:
+            return self._silent(db, margin_db)
+        # the floor: falls fast to quieter frames, rises slowly otherwise
+        if self._warmup:
+            level = self._settle(db, speech)
+        elif db < level:
+            level += self._fall * (db - level)
+        else:
+            step = self._speech_rise if speech else self._rise
+            level += db - level if db - level < step else step
+        self.level = level
+        # the steady-noise window: this block's levels
+        block = self._block
+        block.append(db)
+        if len(block) < _BLOCK:
             self.candidate = None
-            return db - SILENT_DB - margin_db
+        else:
+            self.candidate = self._block_end(level)
+        # the threshold over the floor, and the noise statistics
         mean = self.mean
-        if mean is None or mean < level:
+        if mean < level:
             mean = self.mean = level
         elif mean > level + _MEAN_CAP:
             mean = self.mean = level + _MEAN_CAP
-        noisy = mean + k * self.spread - level
+        spread = self.spread
+        noisy = mean + k * spread - level
         over = db - level - relax * (margin_db if margin_db > noisy else noisy)
         if not speech and over <= 0.0:  # how the noise itself fluctuates (speech excluded)
             self.mean = mean = mean + 0.05 * (db - mean)
             dev = abs(db - mean)
-            self.spread += 0.05 * ((dev if dev < 2 * _SPREAD_CAP else 2 * _SPREAD_CAP) - self.spread)
-            if self.spread > _SPREAD_CAP:
-                self.spread = _SPREAD_CAP
+            spread += 0.05 * ((dev if dev < 2 * _SPREAD_CAP else 2 * _SPREAD_CAP) - spread)
+            self.spread = spread if spread < _SPREAD_CAP else _SPREAD_CAP
         return over

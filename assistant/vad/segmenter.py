@@ -19,6 +19,12 @@ a pause does not count). Utterances shorter than ``min_speech_ms``, or short one
 slam or a click (abrupt onset, steady decay, no pitch), are dropped (their SpeechStarted was
 already sent); speech longer than ``max_utterance_s`` is cut there and
 continues as a new utterance (with a new SpeechStarted).
+
+Speculation (``speculate_ms`` > 0): once that much silence followed the last speech, a
+``SpeechPaused`` carries the utterance as it would be cut now (the same audio once
+``speculate_ms`` >= ``padding_ms``; else its padding is cut short), so a live loop can transcribe
+it while the hangover still waits; the final ``Utterance`` with the same edges confirms it, other
+edges (speech resumed, a consonant joined the end) void it.
 """
 from __future__ import annotations
 
@@ -28,11 +34,11 @@ import numpy as np
 
 from ..audio.format import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 from ..config import VadConfig
-from ..events import SpeechStarted, Utterance
+from ..events import SpeechPaused, SpeechStarted, Utterance
 from . import detectors
-from .noise import LevelMeter, NoiseFloor, has_dc, is_transient, periodicity
+from .noise import STEADY_FRAMES, LevelMeter, NoiseFloor, has_dc, is_transient, periodicity
 
-Event = SpeechStarted | Utterance
+Event = SpeechStarted | SpeechPaused | Utterance
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 _HYSTERESIS = 0.7  # inside speech the energy threshold is relaxed to this fraction
 _SURE_DB = 10.0  # inside speech, this far above the threshold counts as voiced without webrtcvad
@@ -59,6 +65,7 @@ class Segmenter:
         self._need = max(1, int(np.ceil(cfg.start_ratio * self._window - 1e-9)))
         self._pre_roll = round(cfg.pre_roll_ms / 1000 / _FRAME_S)
         self._hangover = _frames(cfg.hangover_ms)
+        self._speculate = _frames(cfg.speculate_ms) if 0 < cfg.speculate_ms < cfg.hangover_ms else 0
         self._padding = round(cfg.padding_ms / 1000 / _FRAME_S)
         self._min_speech = cfg.min_speech_ms / 1000
         self._min_word = min(cfg.min_word_ms, cfg.min_speech_ms) / 1000
@@ -113,41 +120,27 @@ class Segmenter:
     def process(self, frame: bytes) -> list[Event]:
         if len(frame) != FRAME_BYTES:
             raise ValueError(f"segmenter frames must be {FRAME_BYTES} bytes, got {len(frame)}")
-        full, hp = self._measure(frame)
+        # this runs on every frame: locals, no calls but the level meter and the two floors
+        levels = self._measure(frame)
+        self._history.append(levels)
+        full, hp = levels
         speech = self._speech
+        i = self._n
         relax = _HYSTERESIS if speech else 1.0
-        over_full = self._floor.excess(full, speech, self._margin, relax)
-        over_hp = self._floor_hp.excess(hp, speech, self._margin, relax)
+        floor, floor_hp = self._floor, self._floor_hp
+        over_full = floor.excess(full, speech, self._margin, relax)
+        over_hp = floor_hp.excess(hp, speech, self._margin, relax)
         over = over_full if over_full > over_hp else over_hp
-        self._history.append((full, hp))
-        if (self._floor.candidate is not None or self._floor_hp.candidate is not None) and self._n >= self._stale_next:
-            # steady noise above a stale floor? Not a held vowel: no pitch at two block ends in a
-            # row (webrtcvad is no judge here: it calls loud fan or rumble noise speech)
-            if periodicity(np.diff(np.frombuffer(frame, np.int16).astype(np.float64))) >= _NOISE_PITCH:
-                self._stale_votes = 0
-                if not self._floor.unknown:
-                    self._stale_next = self._n + _STALE_BACKOFF  # pitched: look again a bit later
-            else:
-                self._stale_votes += 1
-            if self._stale_votes >= (1 if self._floor.unknown else 2):
-                self._stale_votes = 0
-                self._floor.lift()
-                self._floor_hp.lift()
-                over = -1.0  # this frame is that noise
-                if speech and self._restate(self._n):
-                    speech = self._speech = False  # it was that noise: forget it (no Utterance)
-                    self._audio = []
-                if not speech:  # what the start window counted as voiced was judged on the stale floor
-                    self._recent = deque(((j, f, False) for j, f, _ in self._recent), maxlen=self._recent.maxlen)
-                    self._voiced_in_window = 0
+        if (floor.candidate is not None or floor_hp.candidate is not None) and (
+                i >= self._stale_next or floor.sure or floor_hp.sure):
+            over, speech = self._stale(i, frame, over, speech)
         # inside speech a frame far above the noise needs no second opinion (saves half the cost)
         if self._every:  # silero keeps context: it hears every frame
             said = self._vad.is_speech(frame, SAMPLE_RATE)
             voiced = over > 0.0 and said
         else:
             voiced = over > 0.0 and ((speech and over > _SURE_DB) or self._vad.is_speech(frame, SAMPLE_RATE))
-        i = self._n
-        self._n += 1
+        self._n = i + 1
         if over > 0.0:
             self._loud.append(i)
         elif not i & _FEED_MASK and not self._every:  # webrtcvad tracks the noise by the minima of what it is fed:
@@ -155,6 +148,51 @@ class Segmenter:
         if speech:
             return self._in_speech(i, frame, voiced, over_hp > 0.0)
         return self._idle(i, frame, voiced)
+
+    def _stale(self, i: int, frame: bytes, over: float, speech: bool) -> tuple[float, bool]:
+        """A steady level above the floor at a block end (frame ``i``): steady noise above a
+        stale floor, or a held vowel? Noise has no pitch at two block ends in a row (webrtcvad is
+        no judge here: it calls loud fan or rumble noise speech); then the floors take it.
+        Returns this frame's (excess, in speech) after that."""
+        if self._floor.sure or self._floor_hp.sure:  # steady for a second: the room, pitch or not
+            self._stale_votes = 2
+        elif periodicity(np.diff(np.frombuffer(frame, np.int16).astype(np.float64))) >= _NOISE_PITCH:
+            self._stale_votes = 0
+            if not self._floor.unknown:
+                self._stale_next = i + _STALE_BACKOFF  # pitched: look again a bit later
+        else:
+            self._stale_votes += 1
+        if self._stale_votes >= (1 if self._floor.unknown else 2):
+            self._stale_votes = 0
+            self._lift(speech)
+            over = -1.0  # this frame is that noise
+            if speech and self._restate(i):
+                speech = self._speech = False  # it was that noise: forget it (no Utterance)
+                self._audio = []
+            if not speech:  # what the start window counted as voiced was judged on the stale floor
+                self._recent = deque(((j, f, False) for j, f, _ in self._recent), maxlen=self._recent.maxlen)
+                self._voiced_in_window = 0
+                self._loud.clear()  # ... and so was what it called loud (a start edge moves back over that)
+        return over, speech
+
+    def _lift(self, speech: bool) -> None:
+        """The floors take the steady level; a band without one follows the other's jump (a gain
+        change moves both), and in speech, where nothing was learnt, the noise's statistics start
+        from the steady window (not when the floor was only silence so far: that window may be
+        the first word)."""
+        full, hp = self._floor, self._floor_hp
+        before, unknown = (full.level, hp.level), full.unknown
+        lifted = full.candidate is not None, hp.candidate is not None
+        full.lift()
+        hp.lift()
+        if lifted[0] and not lifted[1]:
+            hp.follow(full.level - before[0])
+        elif lifted[1] and not lifted[0]:
+            full.follow(hp.level - before[1])
+        if speech and not unknown:
+            window = list(self._history)[-STEADY_FRAMES:]
+            full.relearn([f for f, _ in window])
+            hp.relearn([h for _, h in window])
 
     def flush(self) -> list[Event]:
         """End of stream: close an utterance in progress."""
@@ -172,7 +210,7 @@ class Segmenter:
         the first frame, then on the pre-roll (room noise) of the first two utterances and of
         every 8th, or of every one while an offset is seen (the check costs ~13 us)."""
         pcm = np.frombuffer(b"".join(frames), np.int16)
-        self._measure = self._levels.centred if has_dc(pcm) else self._levels
+        self._measure = self._levels.centred if has_dc(pcm) else self._levels.levels
 
     def _idle(self, i: int, frame: bytes, voiced: bool) -> list[Event]:
         recent = self._recent
@@ -205,8 +243,7 @@ class Segmenter:
         what passed for speech since may only have been that noise. Move the last voiced frame
         back to the last one that still stands above the new floor. True when none since the
         start does: the utterance was the noise itself (the caller drops it)."""
-        full_at = self._floor.level + self._margin
-        hp_at = self._floor_hp.level + self._margin
+        full_at, hp_at = self._floor.threshold(self._margin), self._floor_hp.threshold(self._margin)
         levels = self._history
         first = i - len(levels) + 1  # frame index of levels[0]
         last = next((first + k for k in range(len(levels) - 1, -1, -1)
@@ -249,7 +286,16 @@ class Segmenter:
             return self._finish()
         if i + 1 - self._start >= self._max_frames:
             return self._cut(i)
+        if self._speculate and i - max(self._last_voiced, self._last_loud) == self._speculate:
+            return self._paused(i)
         return []
+
+    def _paused(self, i: int) -> list[Event]:
+        """The utterance as ``_finish`` would cut it now (for speculation; see the module doc)."""
+        end = max(self._last_voiced, self._last_loud) + 1
+        if (end - self._start) * _FRAME_S < self._min_word:
+            return []
+        return [SpeechPaused(self._utterance(self._start, end, min(end + self._padding, i + 1)))]
 
     def _utterance(self, start: int, end: int, audio_end: int) -> Utterance:
         """Edges are frame indexes [start, end); the audio runs to frame ``audio_end`` (exclusive)."""
@@ -267,7 +313,7 @@ class Segmenter:
             events.append(self._utterance(self._start, end, audio_end))
         self._speech = False
         self._ended += 1
-        if self._ended <= 2 or self._ended % 8 == 0 or self._measure is not self._levels:
+        if self._ended <= 2 or self._ended % 8 == 0 or self._measure != self._levels.levels:
             self._check_dc(self._audio[: max(1, min(self._pre_roll, self._start - self._audio_first))])
         # the hangover frames are silence: keep them as pre-roll for a quick next start
         last = self._audio_first + len(self._audio)

@@ -49,6 +49,9 @@ class FakeAssistant:
         self.listeners.append(listener)
         return lambda: self.listeners.remove(listener) if listener in self.listeners else None
 
+    def validate_voice(self, voice, speed):
+        pass  # the page's own checks (settings.check) are what these tests exercise
+
     def session(self, name, *, speaker=None, room=None):
         if name not in self.sessions:
             self.sessions[name] = FakeSession(name, SessionState(voice="alloy", speed=1.0))

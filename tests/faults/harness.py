@@ -26,7 +26,7 @@ from assistant.config import load_config, with_overrides
 from assistant.engines import Engines, FallbackSynthesizer, FallbackTranscriber
 from assistant.events import Utterance
 from assistant.history import HistoryWriter
-from assistant.loop import Assistant
+from assistant.loop import Assistant, CutSource
 from tests.standin import StandIn
 
 # the command that exercises each operation, and what must happen first
@@ -206,7 +206,7 @@ class Case:
         assert self.srv.violations == [], self.srv.violations
 
 
-class _Source:
+class _Source(CutSource):
     """Pre-cut utterances; each waits until the turn before is in the history."""
 
     def __init__(self, case: Case, audio: np.ndarray, history: Path):

@@ -11,6 +11,7 @@ import numpy as np
 from assistant.engines import Engines
 from assistant.errors import UserError
 from assistant.events import Utterance
+from assistant.loop import CutSource
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,9 @@ class FakeTranscriber:
         self.translations = translations or {}
         self.calls: list[dict[str, Any]] = []
 
-    def transcribe(self, audio, *, task="transcribe", language=None, prompt=None, want_timestamps=False):
+    def transcribe(self, audio, *, task="transcribe", language=None, prompt=None, want_timestamps=False, prior=None):
         text, lang = self.texts[int(audio[0])]
-        self.calls.append({"text": text, "task": task, "language": language})
+        self.calls.append({"text": text, "task": task, "language": language, "prior": prior})
         if task == "translate":
             return FakeTranscript(self.translations.get(text, text), "en")
         return FakeTranscript(text, lang)
@@ -54,6 +55,8 @@ class FakeSynthesizer:
 class FakeSpeaker:
     """Records what it played; with ``block=True`` play() waits until stop() (barge-in tests):
     the reply being cut blocks, the replies after the cut play at once."""
+
+    audible = False
 
     def __init__(self, block: bool = False):
         self.block = block
@@ -81,11 +84,16 @@ class FakeSpeaker:
         self.block = False
         self._stop.set()
 
+    def add_tap(self, tap) -> None:
+        pass
+
 
 @dataclass(frozen=True)
 class FakeImageResult:
     paths: tuple[Path, ...]
     prompt: str
+    model: str | None = None
+    size: str | None = None
 
 
 class FakeImageService:
@@ -97,6 +105,15 @@ class FakeImageService:
 
     def last_image(self):
         return self.out / "img-1.png" if self._n else None
+
+    def variation_supported(self):
+        return False
+
+    def spoken_options(self, spoken):
+        return {}
+
+    def variation(self, image):
+        return self._make("variation", "", {})
 
     def generate(self, prompt, *, on_progress=None, **options):
         return self._make("generate", prompt, options)
@@ -122,7 +139,7 @@ def engines(texts, *, translations=None, speaker=None, images: Callable[[], Any]
     return Engines(FakeTranscriber(texts, translations), FakeSynthesizer(), speaker or FakeSpeaker(), images)
 
 
-class EventSource:
+class EventSource(CutSource):
     """Yields one Utterance per text, 2 s apart; ``between`` may await something between them."""
 
     def __init__(self, count: int, between: Callable[[int], Any] | None = None):

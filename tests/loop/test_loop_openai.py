@@ -14,14 +14,14 @@ from assistant.audio.playback import NullSpeaker
 from assistant.config import load_config, with_overrides
 from assistant.engines import build_engines
 from assistant.history import HistoryWriter
-from assistant.loop import Assistant
+from assistant.loop import Assistant, CutSource
 from assistant.events import Utterance
 from tests.standin import Reply, StandIn
 
 FAST_RETRY = {"retry-after-ms": "10"}
 
 
-class SpeechLike:
+class SpeechLike(CutSource):
     """``count`` utterances of quiet noise (the stand-in answers the transcript we script)."""
 
     def __init__(self, count: int):

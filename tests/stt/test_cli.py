@@ -89,7 +89,7 @@ def test_record_keeps_the_wav_beside_out_and_transcribes_it(tmp_path, monkeypatc
         query_devices=lambda kind=None: {"default_samplerate": 16000.0},
     )
     monkeypatch.setitem(sys.modules, "sounddevice", fake)
-    monkeypatch.setattr("assistant.stt.local.LocalTranscriber.transcribe",
+    monkeypatch.setattr("assistant.stt.pieces.SpeechPieces.transcribe",
                         lambda self, audio, **kw: __import__("assistant.stt.base", fromlist=["Transcript"]).Transcript("ok", "en"))
     out = tmp_path / "take.txt"
     res = CliRunner().invoke(main, ["transcribe", "--record", "0.5", "--backend", "local", "--out", str(out)])

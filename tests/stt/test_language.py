@@ -9,7 +9,7 @@ import pytest
 from assistant.config import load_config, with_overrides
 from assistant.stt import local
 from assistant.stt.languages import posterior, prior
-from assistant.stt.local import LocalTranscriber, _repetitive
+from assistant.stt.local import _repetitive, build, english_first
 from tests import corpus
 
 HANGUL = range(0xAC00, 0xD7A4)
@@ -42,15 +42,15 @@ def test_repetition_detector():
 
 def test_english_first_only_with_more_than_english():
     cfg = load_config()
-    assert LocalTranscriber(cfg.stt)._english_first()
-    assert not LocalTranscriber(with_overrides(cfg, stt={"english_first": False}).stt)._english_first()
-    assert not LocalTranscriber(with_overrides(cfg, stt={"languages": ["en"]}).stt)._english_first()
+    assert english_first(cfg.stt)
+    assert not english_first(with_overrides(cfg, stt={"english_first": False}).stt)
+    assert not english_first(with_overrides(cfg, stt={"languages": ["en"]}).stt)
 
 
 @pytest.fixture(scope="module")
 def transcriber():
     corpus.need_corpus()
-    tr = LocalTranscriber(load_config().stt)
+    tr = build(load_config().stt)
     tr.warm_up()
     return tr
 

@@ -14,8 +14,10 @@ from assistant.cli import main
 from assistant.config import load_config, with_overrides
 from assistant.errors import UserError
 from assistant.stt import local
+from assistant.stt.factory import make_transcriber
+from assistant.stt.files import read_pcm
 from assistant.stt.formats import parse
-from assistant.stt.local import LocalTranscriber
+from assistant.stt.local import WhisperTranscriber, build
 from assistant.stt.metrics import wer
 from tests.audio.speech import SPEECH, entry
 
@@ -74,39 +76,39 @@ def cfg():
 
 
 def test_tiny_en_wer_on_piper_speech(cfg, english_pcm):
-    t = LocalTranscriber(cfg.stt).transcribe(english_pcm, language="en")
+    t = build(cfg.stt).transcribe(english_pcm, language="en")
     assert t.language == "en"
     assert wer(ENGLISH, t.text) <= 0.20, t.text
 
 
 def test_base_detects_english_and_transcribes(cfg, english_pcm):
-    t = LocalTranscriber(cfg.stt).transcribe(english_pcm)  # auto + no language -> multilingual base
+    t = build(cfg.stt).transcribe(english_pcm)  # auto + no language -> multilingual base
     assert t.language == "en" and t.language_probability > 0.8
     assert wer(ENGLISH, t.text) <= 0.20, t.text
 
 
 def test_noisy_fixture_file_wer(cfg):
     e = entry("en_five_noisy.wav")
-    t = LocalTranscriber(cfg.stt).transcribe(SPEECH / e["file"], language="en")
+    t = make_transcriber(cfg, "local").transcribe(SPEECH / e["file"], language="en")
     assert wer(e["text"], t.text) <= 0.20, t.text
 
 
 def test_korean_sentence_detected_as_ko_offline(cfg, korean_pcm):
-    tr = LocalTranscriber(cfg.stt)
+    tr = build(cfg.stt)
     t = tr.transcribe(korean_pcm)
     assert t.language == "ko" and t.language_probability > 0.5
     assert any("\uac00" <= ch <= "\ud7a3" for ch in t.text), t  # Hangul out
-    assert tr.detect_language(SPEECH / "ko_two_noisy.wav")[0] == "ko"
+    assert WhisperTranscriber(cfg.stt).detect_language(read_pcm(SPEECH / "ko_two_noisy.wav"))[0] == "ko"
 
 
 def test_korean_translated_to_english_by_whisper(cfg, korean_pcm):
-    t = LocalTranscriber(cfg.stt).transcribe(korean_pcm, task="translate")
+    t = build(cfg.stt).transcribe(korean_pcm, task="translate")
     assert t.task == "translate" and t.language == "ko"
     assert t.text and not any("\uac00" <= ch <= "\ud7a3" for ch in t.text)
 
 
 def test_five_formats_from_local_parse(cfg, english_pcm):
-    t = LocalTranscriber(cfg.stt).transcribe(english_pcm, language="en", want_timestamps=True)
+    t = build(cfg.stt).transcribe(english_pcm, language="en", want_timestamps=True)
     assert len(t.segments) >= 2
     for fmt in ("json", "text", "srt", "vtt", "verbose_json"):
         back = parse(t.to(fmt), fmt)
@@ -122,13 +124,13 @@ def test_five_formats_from_local_parse(cfg, english_pcm):
 def test_silence_and_noise_give_empty_transcript(cfg):
     rng = np.random.default_rng(0)
     hiss = (rng.standard_normal(16000 * 2) * 60).astype(np.int16)
-    tr = LocalTranscriber(cfg.stt)
+    tr = build(cfg.stt)
     assert tr.transcribe(np.zeros(16000 * 2, np.int16), language="en").text == ""
     assert tr.transcribe(hiss).text == ""
 
 
 def test_model_loaded_once_and_base_joined_with_hash(cfg, model_cache):
-    tr = LocalTranscriber(cfg.stt)
+    tr = WhisperTranscriber(cfg.stt)
     a = tr.model_for("transcribe", None)[1]
     b = tr.model_for("transcribe", "ko")[1]
     assert a is b
@@ -138,7 +140,7 @@ def test_model_loaded_once_and_base_joined_with_hash(cfg, model_cache):
 
 
 def test_english_only_model_refuses_korean_and_translate(cfg):
-    tr = LocalTranscriber(with_overrides(cfg, stt={"local_model": "tiny.en"}).stt)
+    tr = build(with_overrides(cfg, stt={"local_model": "tiny.en"}).stt)
     with pytest.raises(UserError, match="English-only"):
         tr.transcribe(np.zeros(1600, np.int16), language="ko")
     with pytest.raises(UserError, match="English-only"):

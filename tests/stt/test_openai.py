@@ -160,7 +160,7 @@ def test_over_25_mb_is_reencoded_to_16k_mono_flac(srv, tmp_path):
     big = tmp_path / "long.wav"
     _long_float_stereo_48k(big, 70.0)
     assert big.stat().st_size > 25_000_000
-    t = OpenAITranscriber(cfg_for(srv, model="whisper-1").stt).transcribe(big, want_timestamps=True)
+    t = OpenAITranscriber(cfg_for(srv, model="whisper-1").stt).transcribe_file(big, want_timestamps=True)
     (req,) = audio_requests(srv)
     name, ctype, data = req.files["file"]
     assert (name, ctype) == ("audio.flac", "audio/flac")
@@ -178,7 +178,7 @@ def test_still_too_big_is_split_at_silence_and_merged_with_shifted_times(srv, tm
     from assistant.stt.audio import encode, load_audio
 
     tr.max_bytes = len(encode(load_audio(big), "FLAC")) // 3  # force the split path
-    t = tr.transcribe(big, want_timestamps=True)
+    t = tr.transcribe_file(big, want_timestamps=True)
     reqs = audio_requests(srv)
     assert len(reqs) >= 2 and srv.violations == []
     offsets = []

@@ -8,7 +8,7 @@ import pytest
 from assistant.config import load_config
 from assistant.stt import guard, local, speech
 from assistant.stt.base import Segment, Transcript
-from assistant.stt.local import LocalTranscriber
+from assistant.stt.local import build
 from tests import corpus
 
 CFG = load_config().stt
@@ -17,9 +17,9 @@ CFG = load_config().stt
 @pytest.fixture
 def no_whisper(monkeypatch):
     """Whisper must not even run: the check happens before decoding."""
-    tr = LocalTranscriber(CFG)
-    monkeypatch.setattr(tr, "model_for", lambda *a: ("none", None))
-    monkeypatch.setattr(tr, "_window", lambda *a: pytest.fail("whisper decoded audio without speech"))
+    tr = build(CFG)
+    monkeypatch.setattr(tr.window, "check", lambda task, language: language)
+    monkeypatch.setattr(tr.window, "transcribe", lambda *a, **k: pytest.fail("whisper decoded audio without speech"))
     return tr
 
 
@@ -99,7 +99,7 @@ def test_long_input_is_transcribed_piece_by_piece():
     ko = next(c for c in corpus.select(language="ko") if c.name == "rhino_out_of_context").pcm()
     pcm = np.concatenate([np.zeros(20 * sr, np.int16), en, np.zeros(40 * sr, np.int16), ko,
                           np.zeros(20 * sr, np.int16)])
-    tr = LocalTranscriber(CFG)
+    tr = build(CFG)
     t = tr.transcribe(pcm)
     assert "time" in t.text.lower() and "커피" in t.text, t
     assert len(t.segments) >= 2 and t.segments[0].start >= 19 and t.segments[-1].start >= 60

@@ -69,8 +69,6 @@ class WebFace:
 
     # ------------------------------------------------------------------ Face
     async def start(self, assistant: Any) -> None:
-        if not hasattr(assistant, "subscribe") or not hasattr(assistant, "handle_text"):
-            raise AssistantError("the web page needs the loop's turn events (Assistant.subscribe/handle_text)")
         self.assistant = assistant
         history = await asyncio.to_thread(self._history)
         self.hub = Hub(self.image_dir, self.reply_dir, history=history[-HISTORY_BACKFILL:],

@@ -17,17 +17,15 @@ class SettingsError(ValueError):
 def voices(assistant: Any) -> list[str]:
     from ...tts.models import ALL_VOICES, model_rules
 
-    cfg = getattr(assistant, "cfg", None)
     try:
-        return list(model_rules(cfg.tts.model).voices) if cfg is not None else list(ALL_VOICES)
+        return list(model_rules(assistant.cfg.tts.model).voices)
     except Exception:  # noqa: BLE001
         return list(ALL_VOICES)
 
 
 def state_of(assistant: Any, session: str) -> Any:
     """The session's mutable state (``Assistant.session(name).state``)."""
-    found = assistant.session(session)
-    return getattr(found, "state", found)
+    return assistant.session(session).state
 
 
 def current(assistant: Any, session: str) -> dict[str, Any]:
@@ -72,13 +70,10 @@ def apply(assistant: Any, session: str, changes: dict[str, Any]) -> dict[str, An
     """Set validated ``changes`` on the live session state; the synthesizer vets a new voice/speed."""
     state = state_of(assistant, session)
     if "voice" in changes or "speed" in changes:
-        engines = getattr(assistant, "engines", None)
-        validate = getattr(getattr(engines, "synthesizer", None), "validate", None)
-        if callable(validate):
-            try:
-                validate(changes.get("voice", state.voice), changes.get("speed", state.speed), None)
-            except Exception as exc:  # noqa: BLE001 - the engine's one-line reason
-                raise SettingsError(str(exc)) from None
+        try:
+            assistant.validate_voice(changes.get("voice", state.voice), changes.get("speed", state.speed))
+        except Exception as exc:  # noqa: BLE001 - the engine's one-line reason
+            raise SettingsError(str(exc)) from None
     for key, value in changes.items():
         setattr(state, key, value)
     return current(assistant, session)

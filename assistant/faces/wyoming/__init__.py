@@ -6,12 +6,15 @@
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .uri import SATELLITE_PORT, SERVER_PORT, parse_uri
 
+if TYPE_CHECKING:
+    from ...engines import Engines
 
-def faces_from_options(cfg: Any, engines: Any = None, *, wyoming: str | None = None,
+
+def faces_from_options(cfg: Any, engines: "Engines | None" = None, *, wyoming: str | None = None,
                        satellites: Sequence[str] = ()) -> list[Any]:
     """``--wyoming``/``--satellite`` values, else ``[service] wyoming``/``satellites`` (engines: None
     = the running assistant's, taken when the face starts)."""
@@ -20,7 +23,7 @@ def faces_from_options(cfg: Any, engines: Any = None, *, wyoming: str | None = N
                          satellites=list(satellites) or list(cfg.service.satellites))
 
 
-def wyoming_faces(cfg: Any, engines: Any, *, servers: Sequence[str] = (), satellites: Sequence[str] = ()) -> list[Any]:
+def wyoming_faces(cfg: Any, engines: "Engines | None", *, servers: Sequence[str] = (), satellites: Sequence[str] = ()) -> list[Any]:
     """The faces for these addresses (command-line values, else the config's [service] keys)."""
     from ...secrets import resolve_backend
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
@@ -36,6 +36,9 @@ from .audio import PcmCollector, audio_chunks, iterate_in_thread
 from .info import TRANSLATE_SUFFIX, build_info
 from .uri import warn_if_exposed
 
+if TYPE_CHECKING:
+    from ...engines import Engines
+
 log = logging.getLogger(__name__)
 
 HANDLE_SESSION = "home-assistant"
@@ -46,7 +49,7 @@ _SENTENCE_DONE = re.compile(r"[.!?…。！？][\"'”’)\]]*\s")
 class WyomingServer:
     """A Face: ``start(assistant)`` listens on host:port, ``stop()`` closes every connection."""
 
-    def __init__(self, cfg: Any, engines: Any, host: str, port: int, *, stt_backend: str = "local",
+    def __init__(self, cfg: Any, engines: "Engines | None", host: str, port: int, *, stt_backend: str = "local",
                  tts_backend: str = "local"):
         self.cfg = cfg
         self._engines = engines  # None: the running assistant's (they follow a SIGHUP reload)
@@ -74,7 +77,7 @@ class WyomingServer:
             self._server = None
 
     @property
-    def engines(self) -> Any:
+    def engines(self) -> "Engines":
         return self._engines if self._engines is not None else self.assistant.engines
 
     @property
@@ -93,11 +96,10 @@ class WyomingServer:
 
     async def handle(self, text: str, language: str | None, context: dict | None) -> Event:
         assistant = self.assistant
-        if assistant is None or not hasattr(assistant, "handle_text"):
+        if assistant is None:  # served without the loop (asr and tts only)
             return NotHandled(text="the assistant loop is not running").event()
         session = _session_name(context)
-        if hasattr(assistant, "session"):
-            assistant.session(session, room=session)
+        assistant.session(session, room=session)
         seen: list[Any] = []
         unsubscribe = assistant.subscribe(lambda e: seen.append(e) if e.session == session else None)
         try:
