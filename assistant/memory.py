@@ -52,10 +52,14 @@ def release() -> None:
 
 
 class TrimWhenIdle:
-    """A turn-event listener for the daemon: once every session has been idle ("listening") for
+    """A turn-event listener for the daemon: once no session has been thinking or speaking for
     ``delay_s``, the heap's free pages go back to the system (``malloc_trim`` in a worker thread,
     ~30 ms). A turn leaves ~100 MB of freed encoder and synthesis buffers in the heap otherwise,
     and idle RSS climbs from 354 to ~450 MB after a few turns (measured, bench/soak.py --idle)."""
+
+    # "hearing" too: nothing heavy runs while an utterance is being heard, and a dropped one (a
+    # click shorter than vad.min_speech_ms) leaves the state "hearing" until the next utterance
+    IDLE = ("listening", "hearing")
 
     def __init__(self, delay_s: float = 2.0):
         self.delay_s = delay_s
@@ -65,7 +69,7 @@ class TrimWhenIdle:
     def __call__(self, event: Any) -> None:
         if getattr(event.type, "value", event.type) != "state":
             return
-        if event.data.get("state") == "listening":
+        if event.data.get("state") in self.IDLE:
             self._busy.discard(event.session)
         else:
             self._busy.add(event.session)
@@ -99,6 +103,32 @@ def status(pid: int | str = "self") -> dict[str, float]:
     except OSError:
         pass
     return out
+
+
+def cpu_seconds(pid: int | str = "self") -> float:
+    """CPU time (user + system) a process has used, from /proc (nan elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def wait_until_quiet(pid: int, busy_share: float = 0.15, window_s: float = 1.0, timeout_s: float = 300.0) -> bool:
+    """Wait until process ``pid`` used less than ``busy_share`` of a core over ``window_s`` (its
+    background work, such as preparing the fixed replies after warm-up, is over)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    before = cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(window_s)
+        now = cpu_seconds(pid)
+        if now != now or now - before < busy_share * window_s:
+            return True
+        before = now
+    return False
 
 
 def defer_import(name: str) -> None:
