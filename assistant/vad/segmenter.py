@@ -147,7 +147,16 @@ class Segmenter:
             self._vad.is_speech(frame, SAMPLE_RATE)  # fed only loud frames, it takes speech for noise
         if speech:
             return self._in_speech(i, frame, voiced, over_hp > 0.0)
-        return self._idle(i, frame, voiced)
+        # idle (inline: most frames): the start window slides on
+        recent = self._recent
+        if len(recent) >= self._window and recent[-self._window][2]:
+            self._voiced_in_window -= 1  # that frame leaves the window now
+        recent.append((i, frame, voiced))
+        if voiced:
+            self._voiced_in_window += 1
+            if self._voiced_in_window >= self._need:
+                return self._begin(i)
+        return []
 
     def _stale(self, i: int, frame: bytes, over: float, speech: bool) -> tuple[float, bool]:
         """A steady level above the floor at a block end (frame ``i``): steady noise above a
@@ -212,14 +221,9 @@ class Segmenter:
         pcm = np.frombuffer(b"".join(frames), np.int16)
         self._measure = self._levels.centred if has_dc(pcm) else self._levels.levels
 
-    def _idle(self, i: int, frame: bytes, voiced: bool) -> list[Event]:
+    def _begin(self, i: int) -> list[Event]:
+        """Enough of the start window (frames up to ``i``) is voiced: speech starts."""
         recent = self._recent
-        if len(recent) >= self._window and recent[-self._window][2]:
-            self._voiced_in_window -= 1  # that frame leaves the window now
-        recent.append((i, frame, voiced))
-        self._voiced_in_window += voiced
-        if self._voiced_in_window < self._need:
-            return []
         window = list(recent)[-self._window :]
         first = next(j for j, _, v in window if v)
         # a short first syllable just before ("ko-" of "koppulso", then a closure) belongs to it

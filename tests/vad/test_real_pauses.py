@@ -23,14 +23,14 @@ from tests.vad import sequences as S  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not corpus.available(), reason=corpus.SKIP_REASON)
 
-# Property cases that do not hold yet (measured 2026-11-30; xfail, not strict: examples that hold pass)
+# Property cases whose edges do not hold yet (measured 2026-12-01; xfail, not strict: examples that
+# hold pass). Where every drawn example has the right count, that is a test of its own (``_counts``).
 OPEN = {
-    "gated": "some draws: a final consonant right before the gate closes ends 0.15 s early",
+    "gated": "some draws: a final consonant right before the gate closes ends 0.19 s early",
     "room": "some draws: a breath in the room tone before a 0.5 s-pause sentence starts it 0.11 s early",
     "noise": "some draws: brown-noise swells move an edge 0.12-0.16 s; at 10-15 dB a short word can drop",
     "fan": "some draws: the fan's first frames start the next sentence 0.12 s early",
-    "gain": "+12 dB at 10 dB SNR: the end runs 0.3 s long until the floor re-learns the room",
-    "drift": "the ten-minute mix inherits the draws above",
+    "gain": "+12 dB inside a sentence: its end runs 0.2-0.45 s long until the floor re-converges (~1 s)",
 }
 
 
@@ -76,6 +76,12 @@ def _holds(stream: S.Stream, tolerance: float = 0.1) -> None:
     assert not why, (why, stream.names, stream.params, found, stream.truth)
 
 
+def _counts(stream: S.Stream) -> None:
+    """Never deaf, never glued: one utterance per sentence (edges aside)."""
+    found = S.segment(stream)
+    assert len(found) == len(stream.truth), (stream.names, stream.params, found, stream.truth)
+
+
 def test_the_pool_has_english_and_korean_sentences_and_commands():
     corpus.need_corpus()
     pool = _pool()
@@ -90,6 +96,12 @@ def test_digital_silence_and_dither_never_deafen(stream):
     _holds(stream)
 
 
+@FAST
+@given(streams(kinds=("zeros", "dither")))
+def test_digital_silence_and_dither_count_every_sentence(stream):
+    _counts(stream)
+
+
 @open_case("room")
 @FAST
 @given(streams(kinds=("room",)))
@@ -102,6 +114,12 @@ def test_the_recordings_own_room_tone_separates_sentences(stream):
 @given(streams(kinds=("white", "pink", "brown", "hum"), snr=(15.0, 30.0)))
 def test_noise_15_to_30_db_below_the_speech(stream):
     _holds(stream)
+
+
+@FAST
+@given(streams(kinds=("white", "pink", "brown", "hum"), snr=(15.0, 30.0)))
+def test_noise_15_to_30_db_below_the_speech_counts_every_sentence(stream):
+    _counts(stream)
 
 
 @open_case("noise")
@@ -127,10 +145,16 @@ def test_a_12_db_gain_change_mid_stream(stream):
     _holds(stream)
 
 
-@open_case("drift")
+@FAST
+@given(streams(kinds=("gain",)))
+def test_a_12_db_gain_change_mid_stream_counts_every_sentence(stream):
+    _counts(stream)
+
+
 def test_mixed_input_does_not_drift():
     """Ten minutes of every pause kind in turn through one segmenter (the hour is in
-    bench/segmenter.py): the last sentences are found like the first."""
+    bench/segmenter.py): the last sentences are counted right like the first (one utterance each,
+    none glued), and nearly all of them are."""
     corpus.need_corpus()
     rng = np.random.default_rng(11)
     pool = _pool()
@@ -142,7 +166,8 @@ def test_mixed_input_does_not_drift():
     offset, found, truth = 0.0, [], []
     while offset < 600.0:
         kind = S.PAUSES[int(rng.integers(len(S.PAUSES)))]
-        members = [s for s in pool if S.group(s.name) == S.group(pool[int(rng.integers(len(pool)))].name)]
+        g = S.group(pool[int(rng.integers(len(pool)))].name)
+        members = [s for s in pool if S.group(s.name) == g]
         sentences = [members[int(rng.integers(len(members)))] for _ in range(3)]
         stream = S.build(sentences, list(rng.uniform(0.4, 3.0, 2)), kind, lead_zeros=float(rng.uniform(0, 2)),
                          snr_db=float(rng.uniform(15, 30)), lsb=int(rng.integers(1, 5)), seed=int(rng.integers(1 << 16)),
@@ -152,7 +177,10 @@ def test_mixed_input_does_not_drift():
         truth += [(a + offset, b + offset) for a, b in stream.truth]
         offset += len(stream.frames()) * 0.03
     found += [(u.start, u.end) for u in seg.flush() if isinstance(u, Utterance)]
-    assert not S.check(found, truth), S.check(found, truth)
+    first, last = S.counted_right(found, truth, 0.0, 200.0), S.counted_right(found, truth, offset - 200.0, offset)
+    assert last[0] / last[1] >= first[0] / first[1] - 0.02, (first, last)
+    right, total = S.counted_right(found, truth, 0.0, offset)
+    assert right >= 0.95 * total, (right, total)
 
 
 def _five(kind: str, lead_s: float) -> tuple[np.ndarray, int]:
