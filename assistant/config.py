@@ -77,6 +77,7 @@ class SttConfig(ServiceBackend):
     hallucinations: tuple[str, ...] = ()
     languages: tuple[str, ...] = ("en", "ko")
     english_first: bool = True
+    last_language_weight: float = 0.6  # prior mass on the session's last heard language (0 = uniform)
     english_first_logprob: float = -0.8
     uri: str = ""  # backend "wyoming": tcp://HOST:PORT of a Wyoming asr server
 
@@ -90,6 +91,7 @@ class TtsConfig(ServiceBackend):
     local_engine: str = "auto"
     deterministic: bool = False
     uri: str = ""  # backend "wyoming": tcp://HOST:PORT of a Wyoming tts server
+    cache_phrases: bool = True  # local voices: the fixed replies' first sentences prepared after warm-up
 
 
 @dataclass(frozen=True)
@@ -187,12 +189,12 @@ RULES: dict[str, Rule] = {
     "stt.local_compute_type": Rule(choices=("int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
                                             "float16", "bfloat16", "float32", "default", "auto")),
     "stt.no_speech_threshold": Rule(lo=0, hi=1), "stt.logprob_threshold": Rule(lo=-20, hi=0),
-    "stt.hallucinations": Rule(), "stt.languages": Rule(), "stt.english_first": Rule(),
+    "stt.hallucinations": Rule(), "stt.languages": Rule(), "stt.english_first": Rule(), "stt.last_language_weight": Rule(lo=0, hi=1),
     "stt.english_first_logprob": Rule(lo=-20, hi=0),
     **{f"tts.{k}": r for k, r in _SERVICE.items()},
     "tts.backend": Rule(choices=(*_BACKENDS, "wyoming")), "tts.uri": Rule(tcp=True),
     "tts.voice": Rule(), "tts.speed": Rule(lo=0.25, hi=4.0), "tts.instructions": Rule(hi=4096),
-    "tts.local_engine": Rule(choices=("auto", "piper", "espeak")), "tts.deterministic": Rule(),
+    "tts.local_engine": Rule(choices=("auto", "piper", "espeak")), "tts.deterministic": Rule(), "tts.cache_phrases": Rule(),
     **{f"images.{k}": r for k, r in _SERVICE.items()},
     "images.size": Rule(), "images.quality": Rule(choices=("auto", "low", "medium", "high", "standard", "hd")),
     "images.style": Rule(choices=("", "vivid", "natural")), "images.output_format": Rule(choices=("png", "jpeg", "webp")),

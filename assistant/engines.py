@@ -140,6 +140,7 @@ def build_engines(cfg: Config, previous: Engines | None = None, *, speaker: Spea
     """The engines for ``cfg``. With ``previous`` (a SIGHUP reload) the engines whose section did
     not change are kept, and so are the fallback notice and a speaker chosen by the caller."""
     from .secrets import resolve_backend
+    from .skills.messages import fixed_replies
     from .stt.factory import make_transcriber
     from .tts.factory import make_synthesizer
 
@@ -156,9 +157,10 @@ def build_engines(cfg: Config, previous: Engines | None = None, *, speaker: Spea
     if same_service and old.tts == cfg.tts:
         synthesizer = previous.synthesizer
     else:
-        synthesizer = make_synthesizer(cfg)
+        phrases = fixed_replies() if cfg.tts.cache_phrases else ()
+        synthesizer = make_synthesizer(cfg, phrases=phrases)
         if cfg.service.fallback_local and resolve_backend(cfg.tts.backend, cfg.tts.base_url) in ("openai", "wyoming"):
-            synthesizer = FallbackSynthesizer(synthesizer, lambda: make_synthesizer(cfg, "local"), notify, "speech")
+            synthesizer = FallbackSynthesizer(synthesizer, lambda: make_synthesizer(cfg, "local", phrases), notify, "speech")
     if speaker is None and previous is not None:
         speaker = previous.speaker
         if old is not None and old.audio.output_device != cfg.audio.output_device:

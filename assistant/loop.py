@@ -54,6 +54,7 @@ from .skills.images import ImageJobs
 from .skills.messages import message
 from .skills.state import SessionState
 from .skills.translate import Translate
+from .stt import languages
 from .turns import MAX_TURNS_KEPT, Result, TurnLedger, TurnTicket
 from .vad.segmenter import Event as SpeechEvent, Segmenter
 
@@ -121,6 +122,7 @@ class Session:
         self.thinking = 0
         self.streaming = 0  # chat answers still arriving: the session is not idle yet
         self.shown = ""  # the last state event sent
+        self.heard_language: str | None = None  # the language of its last transcribed turn (the STT prior)
 
 
 @dataclass(frozen=True, eq=False)
@@ -428,7 +430,7 @@ class Assistant:
             return
         if self._speculation is not None:
             self.speculated[1] += 1  # the last one was not confirmed
-        future = asyncio.ensure_future(asyncio.to_thread(self._transcribe, utterance.audio))
+        future = asyncio.ensure_future(asyncio.to_thread(self._transcribe, utterance.audio, self.local))
         future.add_done_callback(lambda f: f.cancelled() or f.exception())  # a dropped one's error is not lost noise
         self._speculation = _Speculation(utterance.start, utterance.end, future)
         self._speculating = future
@@ -444,9 +446,13 @@ class Assistant:
         self.speculated[1] += 1
         return None
 
-    def _transcribe(self, audio: np.ndarray) -> Any:
-        """Blocking (a worker thread)."""
-        return self.engines.transcriber.transcribe(audio, language=self.cfg.stt.language or None)
+    def _transcribe(self, audio: np.ndarray, session: Session) -> Any:
+        """Blocking (a worker thread). The prior: the session's last heard language (uniform over
+        ``stt.languages`` until it has one), not whatever another session said last."""
+        stt = self.cfg.stt
+        last = session.heard_language if stt.last_language_weight > 0 else None
+        prior = languages.prior(stt.languages, last=last, weight=stt.last_language_weight)
+        return self.engines.transcriber.transcribe(audio, language=stt.language or None, prior=prior or None)
 
     async def _submit(self, utterance: Utterance, session: Session, *, from_source: bool) -> TurnTicket:
         ticket = self.ledger.open(utterance.start, utterance.end, self.cfg.vad.hangover_ms / 1000, session=session.name)
@@ -511,8 +517,10 @@ class Assistant:
             if item.transcript is not None:  # started speculatively when the speech paused
                 transcript = await item.transcript
             else:
-                transcript = await asyncio.to_thread(self._transcribe, utterance.audio)
+                transcript = await asyncio.to_thread(self._transcribe, utterance.audio, session)
             text, language = transcript.text.strip(), transcript.language or ""
+            if text and language:
+                session.heard_language = language
             self._emit(EventType.TRANSCRIBED, turn, session, {"text": text, "language": language})
         else:
             text = item.text.strip()

@@ -203,12 +203,13 @@ async def _tts(port: int, text: str) -> float:
 
 
 # ----------------------------------------------------------------------- cold start, idle RSS
-def cold_start(settle_s: float = 3.0) -> tuple[float, float]:
+def cold_start(settle_s: float = 10.0, extra: str = "") -> tuple[float, float]:
     """(seconds to the "listening" state, idle RSS in MB settle_s later) of ``assistant run``
-    (local engines, stdin input, every model warmed before READY)."""
+    (local engines, stdin input, every model warmed before READY; settle_s leaves time for the
+    fixed replies prepared in the background)."""
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.toml"
-        config.write_text('[stt]\nbackend = "local"\n[tts]\nbackend = "local"\n')
+        config.write_text(f'[stt]\nbackend = "local"\n[tts]\nbackend = "local"\n{extra}\n')
         env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
         env.update(XDG_STATE_HOME=f"{tmp}/state", PYTHONPATH=str(ROOT))
         args = [sys.executable, "-m", "assistant", "--config", str(config), "run", "--input", "-",
@@ -245,3 +246,19 @@ def _rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+# ----------------------------------------------------------------------- the first sentence streamed
+def streaming(synthesizer, replies: list[tuple[str, str]], voice: str) -> tuple[list[float], list[float]]:
+    """Seconds to the first chunk (sentence 1, played while the rest is made) and to the whole
+    reply, per (language, text), with a synthesizer that has nothing prepared."""
+    firsts, wholes = [], []
+    for language, text in replies:
+        t0 = time.perf_counter()
+        chunks = iter(synthesizer.synthesize(text, voice=voice, language=language))
+        next(chunks)
+        firsts.append(time.perf_counter() - t0)
+        for _chunk in chunks:
+            pass
+        wholes.append(time.perf_counter() - t0)
+    return firsts, wholes

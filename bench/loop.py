@@ -3,11 +3,18 @@
 1. Pipeline overhead: zero-latency fake engines; time from the utterance being cut to the first
    reply audio (what the loop adds beyond the VAD hangover), p50/p95 over many turns.
 2. Local engines over the demo recording (the real segmenter, local Whisper, local TTS).
-3. Local engines over REAL speech: the English and Korean commands and sentences of
-   ../shared/corpus, each clip once, joined by 1.5 s of silence into one stream; end of speech ->
-   first reply audio p50/p95 per language (end of speech includes the VAD hangover).
+3. Local engines over REAL speech at microphone pace (bench/_live.py): the English and Korean
+   commands and sentences of ../shared/corpus, joined by 1.5 s of silence, fed to the live loop in
+   real time; end of speech -> first reply audio p50/p95 per language (the VAD hangover, queueing,
+   STT, routing and TTS inside). Beside it, in the same run: Home Assistant's local stack on the same
+   clips (0.7 s end-of-speech silence + wyoming-faster-whisper + wyoming-piper, same local models),
+   and each lever (--levers) switched off or changed on the first --lever-clips clips, as a ratio
+   to ours on the same clips.
+4. Cold start of `assistant run` to "listening" (every model loaded and warmed) and idle RSS.
 
-Usage: python bench/loop.py [--turns N] [--skip-local] [--skip-corpus]
+Usage: python bench/loop.py [--turns N] [--skip-local] [--skip-corpus] [--skip-ha] [--skip-start]
+                            [--languages en,ko] [--clips N] [--levers a,b] [--lever-clips N] [-v]
+Absolute times depend on the machine's load (see `uptime`); compare within one run.
 """
 from __future__ import annotations
 
@@ -65,14 +72,23 @@ def real_speech(args) -> None:
     from assistant.audio.playback import NullSpeaker
     from assistant.config import with_overrides
     from assistant.engines import build_engines, warm_up
+    from assistant.tts.text import sentences
     from tests import corpus
 
     if not corpus.available():
         print("real speech: skipped (no ../shared/corpus)")
         return
     cfg = with_overrides(load_config(), stt={"backend": "local"}, tts={"backend": "local"})
-    eng = build_engines(cfg, speaker=NullSpeaker())
-    warm_up(eng, cfg.tts.voice)
+
+    def ready(variant):
+        """Engines warmed like the daemon before READY, the fixed replies prepared (as a few
+        seconds after READY)."""
+        engines = build_engines(variant, speaker=NullSpeaker())
+        warm_up(engines, variant.tts.voice)
+        engines.synthesizer.prepared.wait(120)
+        return engines
+
+    eng = ready(cfg)
     variants = {"ours": cfg}
     for lever in args.levers:
         variants[f"ours, {lever}"] = LEVERS[lever](cfg)
@@ -81,34 +97,54 @@ def real_speech(args) -> None:
     for language in languages:
         pcms = [c.pcm() for c in corpus_clips(language, args.clips)]
         for name, variant in variants.items():
-            eng_v = build_engines(variant, speaker=NullSpeaker()) if variant is not cfg else eng
-            runs[name][language] = (pcms, _live.live(variant, eng_v, pcms))
+            eng_v = ready(variant) if variant is not cfg else eng
+            some = pcms if variant is cfg else pcms[: args.lever_clips or None]  # variants: the first clips
+            runs[name][language] = (some, _live.live(variant, eng_v, some))
     ha = {} if args.skip_ha else _live.ha_stack(runs["ours"], eng.synthesizer)
-    widths = (46, 5, 8, 8, 8)
+    widths = (50, 4, 6, 6, 7, 6)
     counts = ", ".join(f"{lang}: {len(runs['ours'][lang][0])} clips" for lang in languages)
     print(f"\nreal speech at microphone pace: end of speech -> first reply audio (s); {counts}")
-    print(row("", "n", "p50", "p95", "ratio", widths=widths))
+    print(row("", "n", "p50", "p95", "ratio", "same", widths=widths))
     for language in languages:
-        ours = p50_p95(runs["ours"][language][1].latencies())
-        for name in variants:
-            values = runs[name][language][1].latencies()
-            p50, p95 = p50_p95(values)
-            ratio = "" if name == "ours" else f"{p50 / ours[0]:.2f}"
-            kept, dropped = runs[name][language][1].speculated
-            if kept or dropped:
-                name = f"{name} (speculation kept {kept}, dropped {dropped})"
-            print(row(f"{language} {name}", len(values), f"{p50:.2f}", f"{p95:.2f}", ratio, widths=widths))
+        ours_run = runs["ours"][language][1]
+        ours = p50_p95(ours_run.latencies())
+        print(row(f"{language} ours", len(ours_run.latencies()), f"{ours[0]:.2f}", f"{ours[1]:.2f}", "1", "",
+                  widths=widths))
         if language in ha:
             p50, p95 = p50_p95(ha[language])
-            print(row(f"{language} Home Assistant local stack", len(ha[language]), f"{p50:.2f}", f"{p95:.2f}",
-                      f"{p50 / ours[0]:.2f}", widths=widths))
+            print(row(f"{language} Home Assistant's local stack", len(ha[language]), f"{p50:.2f}", f"{p95:.2f}",
+                      f"{p50 / ours[0]:.2f}", "", widths=widths))
+        mine = ours_run.first_per_clip()
+        for name in variants:
+            if name == "ours":
+                continue
+            run = runs[name][language][1]
+            theirs = run.first_per_clip()
+            both = [i for i in theirs if i in mine and theirs[i].latency is not None and mine[i].latency is not None]
+            p50, p95 = p50_p95([theirs[i].latency for i in both])
+            base = p50_p95([mine[i].latency for i in both])[0]
+            same = sum(theirs[i].text == mine[i].text for i in both)
+            kept, dropped = run.speculated
+            label = f"{language} {name}" + (f" (kept {kept}/{kept + dropped})" if kept or dropped else "")
+            print(row(label, len(both), f"{p50:.2f}", f"{p95:.2f}", f"{p50 / base:.2f}", f"{same}/{len(both)}",
+                      widths=widths))
         goal = GOALS.get(language)
         if goal:
             print(f"   goal p50 <= {goal[0]} s, p95 <= {goal[1]} s: "
                   f"{'met' if ours[0] <= goal[0] and ours[1] <= goal[1] else 'MISSED'}")
-    print("(ratio: p50 over ours; Home Assistant: 0.7 s end-of-speech silence + wyoming-faster-whisper "
-          "(tiny.en for en, base for ko, language given) + wyoming-piper first chunk (ko: espeak-ng, piper has no "
-          "Korean voice))")
+    kept, dropped = (sum(runs["ours"][lang][1].speculated[k] for lang in languages) for k in (0, 1))
+    print(f"(ours: speculative transcriptions kept {kept}, dropped {dropped}. ratio: p50 over ours on the same clips; "
+          "same: clips with the same text as ours. Home Assistant: 0.7 s end-of-speech silence + "
+          "wyoming-faster-whisper (tiny.en for en, base for ko, the language given) + wyoming-piper's first "
+          "chunk (ko: espeak-ng, piper has no Korean voice); its intent step is not counted)")
+    replies = sorted({(t.language or "en", t.reply) for lang in languages for t in runs["ours"][lang][1].turns
+                      if t.reply and len(list(sentences(t.reply))) > 1})
+    if replies:
+        plain = build_engines(with_overrides(cfg, tts={"cache_phrases": False}), speaker=NullSpeaker()).synthesizer
+        firsts, wholes = _live.streaming(plain, replies, cfg.tts.voice)
+        print(f"streaming the first sentence ({len(replies)} replies of 2+ sentences, nothing prepared): first audio "
+              f"p50 {p50_p95(firsts)[0]:.2f} s, whole reply p50 {p50_p95(wholes)[0]:.2f} s "
+              f"(ratio {p50_p95(firsts)[0] / p50_p95(wholes)[0]:.2f})")
     if args.verbose:
         for name in variants:
             for language in languages:
@@ -131,6 +167,9 @@ def _off(**sections):
 LEVERS: dict = {
     "no-speculation": _off(vad={"speculate_ms": 0}),
     "speculate-30ms": _off(vad={"speculate_ms": 30}),  # at the first silent frame (padding cut short)
+    "no-phrase-cache": _off(tts={"cache_phrases": False}),
+    "no-prior": _off(stt={"last_language_weight": 0.0}),  # uniform over stt.languages
+    "stt-threads-1": _off(stt={"local_threads": 1}),
 }
 
 
@@ -154,8 +193,13 @@ def main() -> int:
     parser.add_argument("--clips", type=int, default=0, help="first N clips per language (0: all)")
     parser.add_argument("--levers", default=",".join(LEVERS), type=lambda v: [x for x in v.split(",") if x],
                         help=f"variants run beside the default: {', '.join(LEVERS)}")
+    parser.add_argument("--lever-clips", type=int, default=12, help="clips per language for each lever (0: all)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
+    import os
+    import tempfile
+
+    os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="bench-loop-")  # not the user's history
     print(row("measure", "p50 ms", "p95 ms", widths=(44, 10, 10)))
     p50, p95 = overhead(args.turns)
     print(row("pipeline overhead (fake engines)", f"{p50 * 1000:.1f}", f"{p95 * 1000:.1f}", widths=(44, 10, 10)))

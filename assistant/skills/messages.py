@@ -169,3 +169,13 @@ def message(key: str, language: str, **kwargs: object) -> str:
     texts = MESSAGES[key]
     template = texts.get(language) or texts["en"]
     return template.format_map(_Blank({k: "" if v is None else v for k, v in kwargs.items()}))
+
+
+def fixed_replies() -> list[tuple[str, str]]:
+    """(language, text) of every reply whose first sentence has no placeholder: a local voice
+    prepares those sentences after warm-up (``tts.cache_phrases``)."""
+    import re
+
+    first = re.compile(r"^[^.!?。]*")  # up to the first sentence end
+    return [(language, text) for forms in MESSAGES.values() for language, text in forms.items()
+            if "{" not in first.match(text).group(0)]

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import shutil
 import subprocess
 import threading
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 22_050  # piper joe-medium and espeak-ng both speak at 22.05 kHz
 SENTENCE_PAUSE_S = 0.2  # silence between sentences at speed 1
 MAX_CHUNK_CHARS = 240  # longest piece one engine call gets (~40 English words, ~15 s of speech)
+MAX_PHRASES = 200  # prepared sentences kept in memory (the fixed replies' first ones: ~4 MB)
 
 
 def chunks(text: str, limit: int = MAX_CHUNK_CHARS) -> Iterator[str]:
@@ -201,8 +203,38 @@ class LocalSynthesizer:
 
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, cfg: TtsConfig | None = None):
+    def __init__(self, cfg: TtsConfig | None = None, phrases: Sequence[tuple[str, str]] = ()):
         self.cfg = cfg or TtsConfig()
+        self.phrases = tuple(phrases)  # (language, text): the fixed replies warm_up prepares
+        self._phrases: dict[tuple[str, str, str, str, float], np.ndarray] = {}  # see prepare()
+        self._preparing = False
+        self._stop_preparing = threading.Event()
+        self.prepared = threading.Event()  # set once the background preparation is over
+
+    def prepare(self, texts: Iterable[tuple[str, str]], *, voice: str, speed: float = 1.0) -> int:
+        """Synthesize the first sentence of each (language, text) once and keep it: a reply that
+        starts with one of them starts from memory (the fixed replies: "Sorry, I didn't get
+        that.", "Drawing needs an OpenAI API key ..."). Returns how many sentences are kept."""
+        lv = local_voice(voice)
+        check_speed(speed)
+        for language, text in texts:
+            if self._stop_preparing.is_set():
+                break
+            first = next(chunks(text), None) if text and text.strip() else None
+            if first is None or len(self._phrases) >= MAX_PHRASES:
+                continue
+            engine, lang = self.engine_for(first, language)
+            key = (first, engine, lang, voice, float(speed))
+            if key not in self._phrases:
+                audio = self._sentence(first, engine, lang, lv, speed)
+                audio.flags.writeable = False
+                self._phrases[key] = audio
+        return len(self._phrases)
+
+    def _sentence(self, piece: str, engine: str, lang: str, lv: LocalVoice, speed: float) -> np.ndarray:
+        if engine == "piper":
+            return piper_synth(piece, lv, speed, self.cfg.deterministic)
+        return espeak_synth(piece, lang, lv, speed)
 
     def validate(self, voice: str, speed: float, instructions: str | None) -> None:
         local_voice(voice)
@@ -230,18 +262,43 @@ class LocalSynthesizer:
         while piece is not None:  # one piece at a time: nothing grows with the text's length
             following = next(pieces, None)
             engine, lang = self.engine_for(piece, language)
-            if engine == "piper":
-                audio = piper_synth(piece, lv, speed, self.cfg.deterministic)
-            else:
-                audio = espeak_synth(piece, lang, lv, speed)
-            if following is not None:
-                audio = np.concatenate([audio, pause])
+            audio = self._phrases.get((piece, engine, lang, voice, float(speed)))
+            if audio is None:
+                audio = self._sentence(piece, engine, lang, lv, speed)
+            audio = np.concatenate([audio, pause]) if following is not None else audio.copy()
             if len(audio):
                 yield audio
             piece = following
 
     def warm_up(self, voice: str) -> None:
-        """Load the voices of both languages (piper, espeak-ng) by saying a word in each."""
+        """Load the voices of both languages (piper, espeak-ng) by saying a word in each; then
+        prepare ``phrases`` in a background thread (a few seconds of CPU: not before READY)."""
         for language, word in (("en", "OK."), ("ko", "네.")):
             for _chunk in self.synthesize(word, voice=voice, language=language):
                 pass
+        if not self.phrases:
+            self.prepared.set()
+        elif not self._preparing:
+            self._preparing = True
+            # not a daemon: one killed inside onnxruntime at exit aborts the process; at exit it
+            # stops after the sentence in hand (the hook concurrent.futures uses too)
+            thread = threading.Thread(target=self._prepare_in_background, args=(voice, self.cfg.speed),
+                                      name="tts-phrases")
+            try:
+                threading._register_atexit(self._stop_preparing.set)
+            except (AttributeError, RuntimeError):  # no such hook, or already exiting
+                self._stop_preparing.set()
+            thread.start()
+
+    def _prepare_in_background(self, voice: str, speed: float) -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # Linux: this thread yields
+        except (AttributeError, OSError):
+            pass
+        try:
+            n = self.prepare(self.phrases, voice=voice, speed=speed)
+            log.info("prepared %d reply sentences (voice %s)", n, voice)
+        except Exception as exc:  # never fatal: those replies are synthesized when said
+            log.warning("could not prepare the fixed replies: %s", exc)
+        finally:
+            self.prepared.set()

@@ -28,9 +28,9 @@ class FakeTranscriber:
         self.translations = translations or {}
         self.calls: list[dict[str, Any]] = []
 
-    def transcribe(self, audio, *, task="transcribe", language=None, prompt=None, want_timestamps=False):
+    def transcribe(self, audio, *, task="transcribe", language=None, prompt=None, want_timestamps=False, prior=None):
         text, lang = self.texts[int(audio[0])]
-        self.calls.append({"text": text, "task": task, "language": language})
+        self.calls.append({"text": text, "task": task, "language": language, "prior": prior})
         if task == "translate":
             return FakeTranscript(self.translations.get(text, text), "en")
         return FakeTranscript(text, lang)
