@@ -67,6 +67,30 @@ class LevelMeter:
                 10.0 * math.log10((hp if hp > 0.0 else 0.0) / n + _EPS))
 
 
+    def sums(self, pcm: bytes) -> tuple[list[float], ...]:
+        """The sums ``levels``/``centred`` take their levels from, for every frame of ``pcm`` at
+        once (exact integers in float64, so the same in any order): the energy, the lag-1
+        autocorrelation, the total, and the first and last samples."""
+        x = np.frombuffer(pcm, _I16).reshape(-1, self._n).astype(np.float64)
+        return (np.einsum("ij,ij->i", x, x).tolist(), np.einsum("ij,ij->i", x[:, :-1], x[:, 1:]).tolist(),
+                x.sum(axis=1).tolist(), x[:, 0].tolist(), x[:, -1].tolist())
+
+    def from_sums(self, sums: tuple[list[float], ...], centred: bool, start: int = 0) -> list[tuple[float, float]]:
+        """(full, pre-emphasised) levels of frames ``start``.. from ``sums``: bit for bit those of
+        ``levels`` (or ``centred``) frame by frame (the same float operations, math.log10)."""
+        n, log10 = self._n, math.log10
+        out = []
+        for e0, lag, total, first, last in zip(*(s[start:] for s in sums)):
+            if centred:
+                hp = 2.0 * (e0 - lag) - first * first - last * last
+                e0 -= total * total / n
+                e0 = e0 if e0 > 0.0 else 0.0
+            else:
+                hp = 2.0 * (e0 - lag)
+            out.append((10.0 * log10(e0 / n + _EPS), 10.0 * log10((hp if hp > 0.0 else 0.0) / n + _EPS)))
+        return out
+
+
 def has_dc(pcm: np.ndarray, frame: int = 480) -> bool:
     """True when ``pcm`` (room noise) has a DC offset (a cheap mic's) worth leaving out of the
     levels: over 10 % of its power, and steady, i.e. every frame's mean on the same side (rumble
