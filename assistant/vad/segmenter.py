@@ -85,6 +85,7 @@ class Segmenter:
         self._vad = detectors.make(self.cfg.engine, self.cfg.aggressiveness)  # it adapts too: start afresh
         self._every = self._vad.every_frame
         self._measure = self._measure_first  # then the level meter, with or without DC removal
+        self._centred = False  # ... the one without a DC offset (see _check_dc)
         self._ended_at = 0  # frame index where the last utterance ended (a new one starts after it)
         self._ended = 0  # utterances ended (DC is checked after the first ones, then now and then)
         self._floor = NoiseFloor(_FRAME_S)  # full band
@@ -123,8 +124,34 @@ class Segmenter:
     def process(self, frame: bytes) -> list[Event]:
         if len(frame) != FRAME_BYTES:
             raise ValueError(f"segmenter frames must be {FRAME_BYTES} bytes, got {len(frame)}")
-        # this runs on every frame: locals, no calls but the level meter and the two floors
-        levels = self._measure(frame)
+        return self._step(frame, self._measure(frame))
+
+    def process_block(self, pcm: bytes) -> list[Event]:
+        """``process`` for every frame of ``pcm`` (whole frames; what a file or a chunked source
+        hands over), with the same events: the frame levels are computed for all the frames in
+        a few numpy calls (numpy's per-call cost, not its arithmetic, is most of a frame's)."""
+        if len(pcm) % FRAME_BYTES:
+            raise ValueError(f"segmenter blocks must be whole {FRAME_BYTES}-byte frames, got {len(pcm)} bytes")
+        n = len(pcm) // FRAME_BYTES
+        if n < 4:  # the block set-up costs about as much as a few frames
+            return [e for k in range(0, len(pcm), FRAME_BYTES) for e in self.process(pcm[k : k + FRAME_BYTES])]
+        if self._n == 0:  # as _measure_first
+            self._check_dc([pcm[:FRAME_BYTES]])
+        sums = self._levels.sums(pcm)
+        centred = self._centred
+        levels = self._levels.from_sums(sums, centred)
+        step, events = self._step, []
+        for k in range(n):
+            if self._centred is not centred:  # the DC check at an utterance's end picked the other meter
+                centred = self._centred
+                levels[k:] = self._levels.from_sums(sums, centred, k)
+            found = step(pcm[k * FRAME_BYTES : (k + 1) * FRAME_BYTES], levels[k])
+            if found:
+                events += found
+        return events
+
+    def _step(self, frame: bytes, levels: tuple[float, float]) -> list[Event]:
+        # this runs on every frame: locals, no calls but the two floors (and webrtcvad)
         self._history.append(levels)
         full, hp = levels
         speech = self._speech
@@ -224,8 +251,8 @@ class Segmenter:
         """Pick the level meter: with the DC offset left out when the input has one. Checked on
         the first frame, then on the pre-roll (room noise) of the first two utterances and of
         every 8th, or of every one while an offset is seen (the check costs ~13 us)."""
-        pcm = np.frombuffer(b"".join(frames), np.int16)
-        self._measure = self._levels.centred if has_dc(pcm) else self._levels.levels
+        self._centred = has_dc(np.frombuffer(b"".join(frames), np.int16))
+        self._measure = self._levels.centred if self._centred else self._levels.levels
 
     def _begin(self, i: int) -> list[Event]:
         """Enough of the start window (frames up to ``i``) is voiced: speech starts."""
