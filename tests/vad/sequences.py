@@ -311,3 +311,19 @@ def edge_errors(found: Edges, truth: Edges, audible: Edges | None = None) -> lis
     for (a, b), (ta, tb), (aa, ab) in zip(found, truth, audible):
         out += [min(abs(a - ta), abs(a - aa)), min(abs(b - tb), abs(b - ab))]
     return out
+
+
+def counted_right(found: Edges, truth: Edges, lo: float, hi: float) -> tuple[int, int]:
+    """(right, all) over the sentences starting in [lo, hi): right when exactly one utterance
+    overlaps the sentence and that utterance overlaps no other sentence (not glued, not split,
+    not missed)."""
+    def overlaps(x, y):
+        return x[0] < y[1] and x[1] > y[0]
+    right = total = 0
+    for t in truth:
+        if not lo <= t[0] < hi:
+            continue
+        total += 1
+        mine = [f for f in found if overlaps(f, t)]
+        right += len(mine) == 1 and sum(overlaps(mine[0], u) for u in truth) == 1
+    return right, total

@@ -251,3 +251,33 @@ def test_has_dc_tells_an_offset_from_rumble():
     rumble = 400 * np.sin(2 * np.pi * 25 * t + 0.3) + white(1, 30, seed=9)
     assert not has_dc(int16(rumble[:4800])) and not has_dc(int16(rumble[:480]))
     assert has_dc(int16(white(0.3, 30, seed=9) + 200)) and has_dc(int16(white(0.03, 30, seed=9) - 200))
+
+
+# ---------------------------------------------------------------- blocks
+def _key(event) -> tuple:
+    e = getattr(event, "utterance", event)  # a SpeechPaused carries an utterance
+    return type(event).__name__, e.start, getattr(e, "end", None), getattr(e, "audio", np.zeros(0)).tobytes()
+
+
+def _same(a: list, b: list) -> bool:
+    return [_key(e) for e in a] == [_key(e) for e in b]
+
+
+@pytest.mark.parametrize("offset", [0, 600])  # 600: a DC offset (the centred level meter)
+@pytest.mark.parametrize("block", [1, 5, 34])
+def test_blocks_give_the_events_of_frames(offset, block):
+    """process_block is process frame by frame, bit for bit (levels, decisions, edges, audio)."""
+    pcm = np.frombuffer(b"".join(_with_noise("en_five_noisy.wav", "brown", 15.0)), np.int16).astype(np.int32)
+    frames = pcm_frames(pcm + offset)
+    seg = Segmenter()
+    events = []
+    for k in range(0, len(frames), block):
+        events += seg.process_block(b"".join(frames[k : k + block]))
+    events += seg.flush()
+    expected = run(frames)
+    assert len(utts(expected)) == 5 and _same(events, expected)
+
+
+def test_a_block_of_partial_frames_is_rejected():
+    with pytest.raises(ValueError):
+        Segmenter().process_block(b"\0" * (5 * FRAME_BYTES - 2))
