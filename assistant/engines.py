@@ -207,3 +207,6 @@ def warm_up(engines: Engines, voice: str) -> None:
     the first command is not slowed by a model load."""
     engines.transcriber.warm_up()
     engines.synthesizer.warm_up(voice)
+    from .memory import release
+
+    release()  # after every warm-up: what the models used only to start is given back

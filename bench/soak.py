@@ -7,7 +7,13 @@ armed for a random operation (garbage, cut bodies, resets, every error status): 
 prints how turns ended, the faults injected, RSS drift, and checks that every saved file
 decodes, every history line is whole JSON and the stand-in saw no invalid request.
 
+With ``--idle`` it measures the daemon itself: ``assistant run`` with the local engines in a
+subprocess (stdin input), its RSS once every model is warm (the "listening" state), then after
+each round of real recordings (../shared/corpus, English and Korean, answered by the local
+voices): idle RSS, its drift and the peak (goal, issue 17: idle RSS <= 350 MB).
+
 Usage: python bench/soak.py [--minutes 60] [--faults [--fault-rate 0.3] [--seed 1]]
+       python bench/soak.py --idle [--rounds 3]
 """
 from __future__ import annotations
 
@@ -115,7 +121,11 @@ def main() -> int:
     parser.add_argument("--faults", action="store_true", help="openai engines on the stand-in, faults in the mix")
     parser.add_argument("--fault-rate", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--idle", action="store_true", help="idle RSS of `assistant run` with the local models")
+    parser.add_argument("--rounds", type=int, default=3, help="--idle: rounds of real recordings")
     args = parser.parse_args()
+    if args.idle:
+        return idle_rss(args.rounds)
     if args.faults:
         return soak_with_faults(args)
     from assistant.engines import Engines
@@ -214,6 +224,98 @@ def soak_with_faults(args) -> int:
     print(f"RSS start {warm[1]:.1f} MB (at {warm[0] / 60:.1f} min), end {last[1]:.1f} MB (at {last[0] / 60:.1f} min): "
           f"drift {last[1] - warm[1]:+.1f} MB")
     return 1 if violations else 0
+
+
+IDLE_GOAL_MB = 350  # issue 17: idle RSS with every local model warm
+
+
+def idle_rss(rounds: int, settle_s: float = 3.0) -> int:
+    """``assistant run`` (local engines, stdin) warm and idle, then after each round of real
+    speech: VmRSS once the replies are over, and the process's peak (VmHWM)."""
+    import json
+    import subprocess
+    import threading
+
+    import numpy as np
+
+    from assistant.memory import status, wait_until_quiet
+    from tests import corpus
+
+    if not corpus.available():
+        print(corpus.SKIP_REASON)
+        return 0
+    clips = [c for c in corpus.select() if c.language in ("en", "ko")]
+    clips = [c for c in clips if c.language == "ko"] + [c for c in clips if c.language == "en"][:10]
+    gap = np.zeros(SAMPLE_RATE * 3 // 2, np.int16)
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "config.toml"
+        config.write_text('[stt]\nbackend = "local"\n[tts]\nbackend = "local"\n')
+        env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "MALLOC_ARENA_MAX")}
+        env.update(XDG_STATE_HOME=f"{tmp}/state", XDG_DATA_HOME=f"{tmp}/data", PYTHONPATH=str(ROOT))
+        args = [sys.executable, "-m", "assistant", "--config", str(config), "run", "--input", "-",
+                "--input-format", "raw", "--rate", str(SAMPLE_RATE), "--realtime", "--events", "-", "--quiet"]
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                cwd=ROOT, env=env)
+        listening = threading.Event()  # set while the assistant is idle (state "listening")
+        last_event = [time.monotonic()]
+
+        def read_events() -> None:
+            for line in proc.stdout:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if event.get("type") == "level":
+                    continue
+                last_event[0] = time.monotonic()
+                if event.get("type") == "state":
+                    (listening.set if (event.get("data") or {}).get("state") == "listening" else listening.clear)()
+
+        def idle(quiet_s: float, timeout_s: float = 120.0) -> None:
+            """Until the assistant has been listening, with nothing happening, for ``quiet_s``."""
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                if listening.is_set() and time.monotonic() - last_event[0] >= quiet_s:
+                    return
+                time.sleep(0.1)
+
+        threading.Thread(target=read_events, daemon=True).start()
+        rows: list[tuple[str, dict[str, float]]] = []
+        try:
+            if not listening.wait(300):
+                print("assistant run did not become ready")
+                return 1
+            proc.stdin.write(gap.tobytes())
+            proc.stdin.flush()
+            wait_until_quiet(proc.pid)  # the fixed replies are prepared in the background after READY
+            idle(settle_s)
+            rows.append(("warm, idle", status(proc.pid)))
+            for n in range(1, rounds + 1):
+                for clip in clips:
+                    proc.stdin.write(clip.pcm().tobytes() + gap.tobytes())
+                    proc.stdin.flush()
+                    idle(1.0)  # one turn at a time, after its reply, as a person would talk
+                wait_until_quiet(proc.pid)
+                idle(settle_s)  # the trim when idle (assistant/memory.py) has run
+                rows.append((f"after round {n} ({len(clips)} turns)", status(proc.pid)))
+        finally:
+            proc.stdin.close()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    print(f"assistant run, local engines, every model warm; rounds of {len(clips)} real recordings "
+          f"({sum(c.language == 'ko' for c in clips)} Korean)")
+    print(f"{'':28s} {'VmRSS':>8s} {'anon':>8s} {'file':>8s} {'peak':>8s}  (MB)")
+    for name, st in rows:
+        print(f"{name:28s} {st.get('VmRSS', 0):8.0f} {st.get('RssAnon', 0):8.0f} {st.get('RssFile', 0):8.0f} "
+              f"{st.get('VmHWM', 0):8.0f}")
+    warm, last = rows[0][1].get("VmRSS", 0.0), rows[-1][1].get("VmRSS", 0.0)
+    idle = max(st.get("VmRSS", 0.0) for _name, st in rows)
+    print(f"idle RSS {warm:.0f} MB warm, {last:.0f} MB after {rounds} rounds (drift {last - warm:+.0f} MB); "
+          f"goal <= {IDLE_GOAL_MB} MB: {'met' if idle <= IDLE_GOAL_MB else 'MISSED'}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -50,7 +50,9 @@ class _Group(click.Group):
 def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     """An always-on voice assistant: listen, transcribe, route, draw, speak."""
     from ..logs import setup_logging
+    from ..memory import limit_arenas
 
+    limit_arenas()  # before any worker thread: idle RSS (assistant/memory.py)
     setup_logging(verbose)
     ctx.obj = Ctx(config_path=config_path)
 

@@ -65,6 +65,7 @@ def serve_cmd(**options):
     from ..faces.hosting import serve
     from ..history import HistoryWriter, default_history_path
     from ..loop import Assistant
+    from ..memory import TrimWhenIdle
     from ..service.notify import Notifier
 
     cfg = get_config()
@@ -77,6 +78,7 @@ def serve_cmd(**options):
     assistant = Assistant(cfg, engines, history=history,
                           notifier=Notifier(), console=lambda line: click.echo(line), warm_up=True)
     holder["assistant"] = assistant
+    assistant.subscribe(TrimWhenIdle())  # idle RSS stays where warm-up left it (assistant/memory.py)
     asyncio.run(serve(assistant, faces))
 
 

@@ -12,6 +12,7 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Sequence
 
 from ..config import Config, load_config
 from ..errors import AssistantError
+from ..memory import TrimWhenIdle
 from ..history import HistoryWriter, default_history_path
 from ..loop import Assistant, SourceLost
 from .notify import Notifier
@@ -109,6 +110,7 @@ def run_assistant(
         hears_itself=input_path is None and engines.speaker.audible,
     )
     holder["assistant"] = assistant
+    assistant.subscribe(TrimWhenIdle())  # idle RSS stays where warm-up left it (assistant/memory.py)
     if events is not None:
         from ..listeners import JsonLinesListener
 

@@ -327,14 +327,10 @@ def _seed_sampling() -> None:
 
 
 def release_memory() -> None:
-    """Give the heap's freed pages back to the system (glibc): after warm-up the encoders'
-    scratch buffers stay mapped otherwise, ~90 MB of idle RSS here. No-op elsewhere."""
-    try:
-        import ctypes
+    """Give the heap's freed pages back to the system (see assistant/memory.py)."""
+    from ..memory import release
 
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    release()
 
 
 def _posterior(probs: dict[str, float], prior: Mapping[str, float] | None) -> dict[str, float]:

