@@ -644,14 +644,25 @@ class Assistant:
         state.last_reply, state.last_reply_language = reply.text, reply.language
         kept: list[np.ndarray] = []
         reason = ""
+        voices = [self.engines.synthesizer]
+        if reply.kind == "error":  # why a turn failed is never left unsaid: the local voice as a last resort
+            voices.append(self._local_voice)
         try:
-            await asyncio.to_thread(self._synthesize, session, reply, kept)
-        except AssistantError as exc:
-            log.warning("could not speak a reply: %s", exc)
-            reason = str(exc)
-        except Exception as exc:
-            log.exception("could not speak a reply")
-            reason = f"{type(exc).__name__}: {exc}"
+            for n, voice in enumerate(voices):
+                synthesizer = voice if n == 0 else voice()
+                if synthesizer is None or self._stopping:
+                    break
+                kept.clear()
+                try:
+                    await asyncio.to_thread(self._synthesize, session, reply, kept, synthesizer)
+                    reason = ""
+                    break
+                except AssistantError as exc:
+                    log.warning("could not speak a reply: %s", exc)
+                    reason = str(exc)
+                except Exception as exc:
+                    log.exception("could not speak a reply")
+                    reason = f"{type(exc).__name__}: {exc}"
         finally:
             session.speaking = False
             state.last_reply_at = self.clock()
@@ -668,9 +679,19 @@ class Assistant:
         self.ledger.reply_done(reply.turn, item.immediate)
         self._set_state(session)
 
-    def _synthesize(self, session: Session, reply: Reply, kept: list[np.ndarray]) -> None:
+    def _local_voice(self) -> Any:
+        """The offline voice, for an explanation the configured one could not say (None when it is
+        the configured one, or not installed)."""
+        if getattr(self, "_local_tts", None) is None:
+            from .tts.local import LocalSynthesizer
+
+            active = getattr(self.engines.synthesizer, "_active", self.engines.synthesizer)
+            self._local_tts = False if isinstance(active, LocalSynthesizer) else LocalSynthesizer(self.cfg.tts)
+        return self._local_tts or None
+
+    def _synthesize(self, session: Session, reply: Reply, kept: list[np.ndarray], synthesizer: Any = None) -> None:
         """Blocking (a worker thread): synthesize, emit each chunk as reply.audio, play it."""
-        synthesizer = self.engines.synthesizer
+        synthesizer = synthesizer or self.engines.synthesizer
         state = session.state
 
         def chunks():

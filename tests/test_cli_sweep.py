@@ -206,7 +206,7 @@ def test_ctrl_c_while_saving_is_one_line_and_leaves_no_part_file(wav, tmp_path, 
         raise KeyboardInterrupt
 
     monkeypatch.setattr(sf, "write", interrupted)
-    monkeypatch.setattr("assistant.cli.listen.segment", lambda frames, cfg, **kw: iter([_utterance()]))
+    monkeypatch.setattr("assistant.cli.listen.segment", lambda frames, cfg, **_kw: iter([_utterance()]))
     cuts = tmp_path / "cuts"
     res = cli("listen", "--input", wav, "--save-dir", cuts)
     assert res.exit_code == 130 and res.stderr.strip() == "interrupted", res.output

@@ -169,11 +169,12 @@ class Case:
             self.fallbacks.append(what)
             holder["assistant"].fallback_notice(what)
 
-        engines, _stt, _tts = self.engines(cfg, notice)
+        engines, _stt, local_tts = self.engines(cfg, notice)
         out = self.tmp / "out"
         out.mkdir(exist_ok=True)
         assistant = Assistant(cfg, engines, history=HistoryWriter([history]), turn_based=True, output_dir=out)
         holder["assistant"] = assistant
+        assistant._local_tts = SpokenLog(local_tts, self)  # the last-resort voice for an explanation
         asyncio.run(assistant.run(lambda: _Source(self, audio, history)))
         self.lines = history.read_text().splitlines() if history.exists() else []
         self.records = [json.loads(line) for line in self.lines]
