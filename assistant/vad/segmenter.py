@@ -141,11 +141,11 @@ class Segmenter:
         centred = self._centred
         levels = self._levels.from_sums(sums, centred)
         step, events = self._step, []
-        for k in range(n):
+        for k, frame in enumerate([pcm[j : j + FRAME_BYTES] for j in range(0, len(pcm), FRAME_BYTES)]):
             if self._centred is not centred:  # the DC check at an utterance's end picked the other meter
                 centred = self._centred
                 levels[k:] = self._levels.from_sums(sums, centred, k)
-            found = step(pcm[k * FRAME_BYTES : (k + 1) * FRAME_BYTES], levels[k])
+            found = step(frame, levels[k])
             if found:
                 events += found
         return events
