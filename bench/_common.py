@@ -1,7 +1,8 @@
-"""Small helpers shared by the benchmarks: percentiles and a table printer."""
+"""Small helpers shared by the benchmarks: percentiles, a table printer, ending a daemon."""
 from __future__ import annotations
 
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 
@@ -25,3 +26,13 @@ def row(*cells: object, widths: tuple[int, ...] = (34, 10, 10, 10)) -> str:
         text = f"{cell:.4f}" if isinstance(cell, float) else str(cell)
         out.append(text.ljust(width) if not out else text.rjust(width))
     return " ".join(out)
+
+
+def end_daemon(proc: subprocess.Popen, timeout_s: float) -> None:
+    """Close the daemon's stdin (its end of input) and wait; kill it if it does not exit."""
+    proc.stdin.close()
+    try:
+        proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

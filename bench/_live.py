@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import ROOT
+from _common import ROOT, end_daemon
 
 from assistant.audio.format import FRAME_SAMPLES, SAMPLE_RATE
 from assistant.events import EventType
@@ -235,12 +235,7 @@ def cold_start(settle_s: float = 10.0, extra: str = "") -> tuple[float, float]:
             time.sleep(settle_s)
             rss = _rss_mb(proc.pid)
         finally:
-            proc.stdin.close()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            end_daemon(proc, 15)
     return ready, rss
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from _common import ROOT, p50_p95
+from _common import ROOT, end_daemon, p50_p95
 
 from assistant.audio.format import FRAME_SAMPLES, SAMPLE_RATE, split_frames
 from assistant.config import load_config
@@ -303,12 +303,7 @@ def idle_rss(rounds: int, settle_s: float = 3.0) -> int:
                 idle(settle_s)  # the trim when idle (assistant/memory.py) has run
                 rows.append((f"after round {n} ({len(clips)} turns)", status(proc.pid)))
         finally:
-            proc.stdin.close()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            end_daemon(proc, 30)
     print(f"assistant run, local engines, every model warm; rounds of {len(clips)} real recordings "
           f"({sum(c.language == 'ko' for c in clips)} Korean)")
     print(f"{'':28s} {'VmRSS':>8s} {'anon':>8s} {'file':>8s} {'peak':>8s}  (MB)")
