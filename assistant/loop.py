@@ -388,6 +388,9 @@ class Assistant:
                             self._earcon(self.local, "heard")
                     for event in segmenter.process(frame):
                         await self._on_event(event)
+                    if self.local.hearing and not segmenter.in_speech:  # a start it dropped (a click, noise)
+                        self.local.hearing = False
+                        self._set_state(self.local)
                     if self._new_segmenter and not segmenter.in_speech:
                         segmenter = Segmenter(self.cfg.vad)
                         self._new_segmenter = False

@@ -18,7 +18,7 @@ import os
 import sys
 import types
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 M_ARENA_MAX = -8  # mallopt parameter (malloc.h)
 ARENAS = 1
@@ -57,12 +57,12 @@ class TrimWhenIdle:
     ~30 ms). A turn leaves ~100 MB of freed encoder and synthesis buffers in the heap otherwise,
     and idle RSS climbs from 354 to ~450 MB after a few turns (measured, bench/soak.py --idle)."""
 
-    # "hearing" too: nothing heavy runs while an utterance is being heard, and a dropped one (a
-    # click shorter than vad.min_speech_ms) leaves the state "hearing" until the next utterance
+    # "hearing" too: nothing heavy runs while an utterance is being heard
     IDLE = ("listening", "hearing")
 
-    def __init__(self, delay_s: float = 2.0):
+    def __init__(self, delay_s: float = 2.0, release_fn: Callable[[], None] | None = None):
         self.delay_s = delay_s
+        self._release = release_fn  # None: this module's release() at the time of the trim
         self._busy: set[str] = set()
         self._timer: asyncio.TimerHandle | None = None
 
@@ -86,7 +86,7 @@ class TrimWhenIdle:
     def _trim(self, loop: asyncio.AbstractEventLoop) -> None:
         self._timer = None
         try:
-            loop.run_in_executor(None, release)
+            loop.run_in_executor(None, self._release or release)
         except RuntimeError:  # the loop is closing
             pass
 

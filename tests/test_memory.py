@@ -59,12 +59,11 @@ def _state(state: str, session: str = "local") -> TurnEvent:
     return TurnEvent(EventType.STATE, None, 0.0, {"state": state}, session)
 
 
-def test_the_heap_is_trimmed_once_every_session_is_idle(monkeypatch):
+def test_the_heap_is_trimmed_once_every_session_is_idle():
     trims: list[int] = []
-    monkeypatch.setattr(memory, "release", lambda: trims.append(1))
 
-    async def scenario() -> None:
-        trim = memory.TrimWhenIdle(delay_s=0.05)
+    async def scenario() -> None:  # its own release: another test's voice may trim in a thread meanwhile
+        trim = memory.TrimWhenIdle(delay_s=0.05, release_fn=lambda: trims.append(1))
         trim(TurnEvent(EventType.HEARD, 1, 0.0, {}, "local"))  # not a state: ignored
         trim(_state("speaking"))
         trim(_state("thinking", "kitchen"))

@@ -241,3 +241,25 @@ def test_json_lines_listener_flushes_each_event():
     events = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert event_shape.shape(events) == [["heard", "transcribed", "routed", "reply.started", "reply.audio",
                                           "reply.finished", "turn.finished"]]
+
+
+class _Frames:
+    def __init__(self, pcm: np.ndarray):
+        self._bytes = pcm.astype(np.int16).tobytes()
+
+    async def frames(self):
+        for i in range(0, len(self._bytes) - 959, 960):
+            yield self._bytes[i:i + 960]
+
+
+def test_a_dropped_start_returns_the_state_to_listening():
+    """A 150 ms burst starts speech and is dropped (shorter than vad.min_speech_ms): no turn, and
+    the session is not left "hearing" until the next utterance (the web page showed it so)."""
+    rng = np.random.default_rng(0)
+    pcm = np.concatenate([rng.normal(0, 20, 16000), rng.normal(0, 6000, 2400), rng.normal(0, 20, 32000)])
+    a = Assistant(load_config(), engines([]), turn_based=True)
+    events = collect(a)
+    turns = asyncio.run(a.run(lambda: _Frames(pcm)))
+    states = [e.data["state"] for e in events if e.type is EventType.STATE]
+    assert turns == [] and "hearing" in states
+    assert states[-1] == "listening" and states.index("hearing") < len(states) - 1
