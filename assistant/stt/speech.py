@@ -35,22 +35,17 @@ def spans(pcm: np.ndarray, *, min_silence_ms: int = 500, pad_ms: int = 200,
 
     block = BLOCK_S * SAMPLE_RATE
     opts = _options(min_silence_duration_ms=min_silence_ms, speech_pad_ms=pad_ms, max_speech_duration_s=max_speech_s)
-    pending: tuple[int, int] | None = None
-    for offset in range(0, len(pcm), block):
-        raw = pcm[offset: offset + block]
-        if not len(raw) or int(np.abs(raw).max()) < DIGITAL_SILENCE:
-            continue  # digital zeros (or LSB dither): no need to run the model
-        chunk = raw.astype(np.float32) / 32768.0
-        for ts in get_speech_timestamps(chunk, opts, SAMPLE_RATE):
-            start, end = offset + ts["start"], offset + ts["end"]
-            if pending is not None and start <= pending[1] + 1 and end - pending[0] <= max_speech_s * SAMPLE_RATE:
-                pending = (pending[0], end)
-                continue
-            if pending is not None:
-                yield pending
-            pending = (start, end)
-    if pending is not None:
-        yield pending
+
+    def per_block() -> Iterator[tuple[int, int]]:
+        for offset in range(0, len(pcm), block):
+            raw = pcm[offset: offset + block]
+            if not len(raw) or int(np.abs(raw).max()) < DIGITAL_SILENCE:
+                continue  # digital zeros (or LSB dither): no need to run the model
+            chunk = raw.astype(np.float32) / 32768.0
+            for ts in get_speech_timestamps(chunk, opts, SAMPLE_RATE):
+                yield offset + ts["start"], offset + ts["end"]
+
+    return _joined(per_block(), gap=1, limit=int(max_speech_s * SAMPLE_RATE))
 
 
 def has_speech(pcm: np.ndarray) -> bool:
@@ -61,9 +56,14 @@ def has_speech(pcm: np.ndarray) -> bool:
 def pieces(pcm: np.ndarray, max_s: float = 28.0, join_gap_s: float = 1.0) -> Iterator[tuple[int, int]]:
     """Speech spans grouped into pieces of at most ``max_s`` seconds (one Whisper window each):
     neighbours closer than ``join_gap_s`` share a piece while it fits."""
-    limit, gap = int(max_s * SAMPLE_RATE), int(join_gap_s * SAMPLE_RATE)
+    return _joined(spans(pcm, max_speech_s=max_s), gap=int(join_gap_s * SAMPLE_RATE), limit=int(max_s * SAMPLE_RATE))
+
+
+def _joined(found: Iterator[tuple[int, int]], gap: int, limit: int) -> Iterator[tuple[int, int]]:
+    """Neighbouring (start, end) spans at most ``gap`` samples apart joined while the whole stays
+    within ``limit`` samples."""
     current: tuple[int, int] | None = None
-    for start, end in spans(pcm, max_speech_s=max_s):
+    for start, end in found:
         if current is not None and start - current[1] <= gap and end - current[0] <= limit:
             current = (current[0], end)
             continue
