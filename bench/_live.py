@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,10 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import ROOT, end_daemon
+from _common import end_daemon
 
 from assistant.audio.format import FRAME_SAMPLES, SAMPLE_RATE
 from assistant.events import EventType
+from assistant.memory import status
+from tests import daemon
 
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 HA_SILENCE_S = 0.7  # homeassistant.components.assist_pipeline.vad: VadSensitivity.DEFAULT silence_seconds
@@ -211,15 +211,8 @@ def cold_start(settle_s: float = 10.0, extra: str = "") -> tuple[float, float]:
     (local engines, stdin input, every model warmed before READY; settle_s leaves time for the
     fixed replies prepared in the background)."""
     with tempfile.TemporaryDirectory() as tmp:
-        config = Path(tmp) / "config.toml"
-        config.write_text(f'[stt]\nbackend = "local"\n[tts]\nbackend = "local"\n{extra}\n')
-        env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
-        env.update(XDG_STATE_HOME=f"{tmp}/state", PYTHONPATH=str(ROOT))
-        args = [sys.executable, "-m", "assistant", "--config", str(config), "run", "--input", "-",
-                "--input-format", "raw", "--rate", "16000", "--events", "-", "--quiet"]
         t0 = time.perf_counter()
-        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                cwd=ROOT, env=env)
+        proc = daemon.start_local(tmp, realtime=False, extra_config=extra)
         try:
             ready = float("nan")
             for line in proc.stdout:
@@ -233,17 +226,11 @@ def cold_start(settle_s: float = 10.0, extra: str = "") -> tuple[float, float]:
             proc.stdin.write(b"\0" * 32000)  # one second of silence: the source is reading
             proc.stdin.flush()
             time.sleep(settle_s)
-            rss = _rss_mb(proc.pid)
+            rss = status(proc.pid).get("VmRSS", float("nan"))
         finally:
             end_daemon(proc, 15)
     return ready, rss
 
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 # ----------------------------------------------------------------------- the first sentence streamed

@@ -237,13 +237,12 @@ def idle_rss(rounds: int, settle_s: float = 3.0) -> int:
     """``assistant run`` (local engines, stdin) warm and idle, then after each round of real
     speech: VmRSS once the replies are over, and the process's peak (VmHWM)."""
     import json
-    import subprocess
     import threading
 
     import numpy as np
 
     from assistant.memory import status, wait_until_quiet
-    from tests import corpus
+    from tests import corpus, daemon
 
     if not corpus.available():
         print(corpus.SKIP_REASON)
@@ -252,14 +251,7 @@ def idle_rss(rounds: int, settle_s: float = 3.0) -> int:
     clips = [c for c in clips if c.language == "ko"] + [c for c in clips if c.language == "en"][:10]
     gap = np.zeros(SAMPLE_RATE * 3 // 2, np.int16)
     with tempfile.TemporaryDirectory() as tmp:
-        config = Path(tmp) / "config.toml"
-        config.write_text('[stt]\nbackend = "local"\n[tts]\nbackend = "local"\n')
-        env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "MALLOC_ARENA_MAX")}
-        env.update(XDG_STATE_HOME=f"{tmp}/state", XDG_DATA_HOME=f"{tmp}/data", PYTHONPATH=str(ROOT))
-        args = [sys.executable, "-m", "assistant", "--config", str(config), "run", "--input", "-",
-                "--input-format", "raw", "--rate", str(SAMPLE_RATE), "--realtime", "--events", "-", "--quiet"]
-        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                cwd=ROOT, env=env)
+        proc = daemon.start_local(tmp)
         listening = threading.Event()  # set while the assistant is idle (state "listening")
         last_event = [time.monotonic()]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ import pytest
 
 from assistant import memory
 from assistant.events import EventType, TurnEvent
-from tests import corpus
+from tests import corpus, daemon
 
 ROOT = Path(__file__).resolve().parents[1]
 # Measured 361 MB warm and ~383 MB after rounds of real turns (bench/soak.py --idle; before these
@@ -96,14 +95,7 @@ def test_idle_rss_of_the_daemon_with_every_local_model_warm(tmp_path):
         pytest.importorskip(module)
     if not sys.platform.startswith("linux"):
         pytest.skip("reads /proc")
-    config = tmp_path / "config.toml"
-    config.write_text('[stt]\nbackend = "local"\n[tts]\nbackend = "local"\n')
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "MALLOC_ARENA_MAX")}
-    env.update(XDG_STATE_HOME=str(tmp_path / "state"), XDG_DATA_HOME=str(tmp_path / "data"), PYTHONPATH=str(ROOT))
-    args = [sys.executable, "-m", "assistant", "--config", str(config), "run", "--input", "-", "--input-format", "raw",
-            "--rate", "16000", "--realtime", "--events", "-", "--quiet"]
-    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT,
-                            env=env)
+    proc = daemon.start_local(tmp_path)
     listening, finished = threading.Event(), threading.Semaphore(0)
     seen: list[str] = []
 
