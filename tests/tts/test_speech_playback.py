@@ -60,7 +60,7 @@ def test_jupyter_inline_audio():
 
 def test_null_speaker_plays_and_stops():
     spk = NullSpeaker()
-    assert spk.play([tone(), tone()], 22050) is True and len(spk.played) == 2
+    assert spk.play([tone(), tone()], 22050) is True and spk.played == 2
 
     def endless():
         while True:
