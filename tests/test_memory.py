@@ -82,6 +82,21 @@ def test_the_heap_is_trimmed_once_every_session_is_idle():
     memory.TrimWhenIdle()(_state("listening"))  # no running loop: nothing, no error
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_quiet_means_no_cpu_used_and_no_thread_waiting_for_one():
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    # niced: on a loaded machine it gets little CPU, but it is runnable all the time
+    spinner = subprocess.Popen(["nice", "-n", "19", sys.executable, "-c", "while True: pass"])
+    try:
+        assert memory.wait_until_quiet(sleeper.pid, window_s=0.3, timeout_s=30)
+        assert memory.runnable_threads(spinner.pid) in (0, 1)
+        assert not memory.wait_until_quiet(spinner.pid, window_s=0.3, timeout_s=1.0)
+    finally:
+        for p in (sleeper, spinner):
+            p.kill()
+            p.wait()
+
+
 def test_status_and_release_are_safe_to_call():
     memory.release()
     st = memory.status()

@@ -23,6 +23,7 @@ from ..audio.resample import resample
 from ..config import TtsConfig
 from ..errors import UserError
 from .models import check_speed
+from .phrases import PhraseStore
 from .stretch import tempo
 from .text import _hard_split, detect_language, sentences
 from .voices import LocalVoice, local_voice
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 22_050  # piper joe-medium and espeak-ng both speak at 22.05 kHz
 SENTENCE_PAUSE_S = 0.2  # silence between sentences at speed 1
 MAX_CHUNK_CHARS = 240  # longest piece one engine call gets (~40 English words, ~15 s of speech)
-MAX_PHRASES = 200  # prepared sentences kept in memory (the fixed replies' first ones: ~4 MB)
+MAX_PHRASES = 200  # prepared sentences kept (the fixed replies' first ones: ~5 MB, outside the heap: phrases.py)
 
 
 def chunks(text: str, limit: int = MAX_CHUNK_CHARS) -> Iterator[str]:
@@ -224,14 +225,14 @@ class LocalSynthesizer:
     def __init__(self, cfg: TtsConfig | None = None, phrases: Sequence[tuple[str, str]] = ()):
         self.cfg = cfg or TtsConfig()
         self.phrases = tuple(phrases)  # (language, text): the fixed replies warm_up prepares
-        self._phrases: dict[tuple[str, str, str, str, float], np.ndarray] = {}  # see prepare()
+        self._phrases = PhraseStore()  # (sentence, engine, language, voice, speed) -> samples; see prepare()
         self._preparing = False
         self._stop_preparing = threading.Event()
         self.prepared = threading.Event()  # set once the background preparation is over
 
     def prepare(self, texts: Iterable[tuple[str, str]], *, voice: str, speed: float = 1.0) -> int:
         """Synthesize the first sentence of each (language, text) once and keep it: a reply that
-        starts with one of them starts from memory (the fixed replies: "Sorry, I didn't get
+        starts with one of them starts without synthesis (the fixed replies: "Sorry, I didn't get
         that.", "Drawing needs an OpenAI API key ..."). Returns how many sentences are kept."""
         lv = local_voice(voice)
         check_speed(speed)
@@ -244,9 +245,7 @@ class LocalSynthesizer:
             engine, lang = self.engine_for(first, language)
             key = (first, engine, lang, voice, float(speed))
             if key not in self._phrases:
-                audio = self._sentence(first, engine, lang, lv, speed)
-                audio.flags.writeable = False
-                self._phrases[key] = audio
+                self._phrases.put(key, self._sentence(first, engine, lang, lv, speed))
         return len(self._phrases)
 
     def _sentence(self, piece: str, engine: str, lang: str, lv: LocalVoice, speed: float) -> np.ndarray:

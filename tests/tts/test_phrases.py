@@ -12,6 +12,7 @@ from assistant.config import TtsConfig
 from assistant.skills.messages import MESSAGES, fixed_replies
 from assistant.tts import local
 from assistant.tts.local import LocalSynthesizer
+from assistant.tts.phrases import PhraseStore
 
 ROOT = Path(__file__).resolve().parents[2]
 KO = MESSAGES["unknown"]["ko"]  # two sentences, no placeholder (espeak-ng: fast, no model)
@@ -44,6 +45,32 @@ def test_warm_up_prepares_in_the_background():
     assert synth.prepared.wait(60)
     assert len(synth._phrases) == 2
     assert LocalSynthesizer(TtsConfig(local_engine="espeak")).prepared.is_set() is False  # nothing to prepare: set at warm-up
+
+
+def test_prepared_sentences_live_in_an_unlinked_file_and_come_back_whole(tmp_path, monkeypatch):
+    store = PhraseStore()
+    one, two = np.arange(-500, 500, dtype=np.int16), np.full(7, 3, np.int16)
+    store.put("one", one)
+    store.put(("two", 1.0), two)
+    assert len(store) == 2 and "one" in store and "three" not in store
+    assert all(isinstance(where, tuple) for where in store._where.values())  # offsets: not on the heap
+    assert list((tmp_path / "xdg" / "cache" / "assistant").iterdir()) == []  # no name in the cache dir
+    assert np.array_equal(store.get("one"), one) and np.array_equal(store.get(("two", 1.0)), two)
+    assert store.get("three") is None and not store.get("one").flags.writeable
+    store.close()
+    assert store.get("one") is None and len(store) == 0
+
+
+def test_prepared_sentences_stay_in_memory_when_the_cache_dir_is_unusable(tmp_path, monkeypatch):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache dir should be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    store = PhraseStore()
+    audio = np.arange(100, dtype=np.int16)
+    store.put("a", audio)
+    store.put("b", audio[::-1])
+    assert np.array_equal(store.get("a"), audio) and np.array_equal(store.get("b"), audio[::-1])
+    assert not store.get("a").flags.writeable
 
 
 @pytest.mark.slow
