@@ -55,6 +55,24 @@ def test_faster_whisper_imports_without_loading_av():
     assert out.stdout.strip() == "False"
 
 
+def test_an_edit_command_without_an_image_backend_does_not_load_pillow():
+    """Routing "make the top left blue" matches a region, and without a key or server the drawing
+    is refused: neither needs Pillow (~4 MB of RSS that stayed after such a turn)."""
+    code = ("import os, sys\n"
+            "from assistant.router.route import route\n"
+            "from assistant.config import load_config\n"
+            "from assistant.images.factory import make_image_service\n"
+            "from assistant.errors import UserError\n"
+            "intents = [route('make the top left of the picture blue', 'en'), route('왼쪽 위를 파란색으로 바꿔줘', 'ko')]\n"
+            "assert all(i.region for i in intents), intents\n"
+            "try:\n    make_image_service(load_config(None))\nexcept UserError:\n    pass\n"
+            "print('PIL' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert out.returncode == 0, out.stderr[-800:]
+    assert out.stdout.strip() == "False"
+
+
 def _state(state: str, session: str = "local") -> TurnEvent:
     return TurnEvent(EventType.STATE, None, 0.0, {"state": state}, session)
 

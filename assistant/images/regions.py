@@ -16,10 +16,12 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction as F
 from functools import lru_cache
-
-from PIL import Image, ImageDraw, ImageFilter
+from typing import TYPE_CHECKING
 
 from ..errors import UserError
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 REGION_NAMES: tuple[str, ...] = (
     "left", "right", "top", "bottom",
@@ -428,7 +430,7 @@ def region_mask(name: str, size: tuple[int, int], feather: int = 0) -> Image.Ima
     """Mode "L" mask of ``size``: 255 = area to edit, 0 = keep. ``feather`` > 0 blurs the edges
     (radius in pixels); the API mask later thresholds it at 128, so feathering mostly matters for
     previews and for blending the result back. ``name`` may be an expression ("a+b", "all~a")."""
-    from PIL import ImageChops
+    from PIL import Image, ImageChops, ImageDraw, ImageFilter  # here: the router matches regions without Pillow
 
     w, h = size
     if w <= 0 or h <= 0:
