@@ -180,9 +180,7 @@ def test_idle_rss_of_the_daemon_with_every_local_model_warm(tmp_path):
     mic = Microphone(proc.stdin)
     try:
         assert listening.wait(300), "assistant run never became ready"
-        memory.wait_until_quiet(proc.pid)  # the fixed replies are prepared in the background
-        time.sleep(3)  # the trim when idle (2 s) has run
-        warm = memory.status(proc.pid)["VmRSS"]
+        warm = idle_rss(proc.pid)  # the fixed replies are prepared in the background
         assert warm <= WARM_BOUND_MB, f"idle RSS {warm:.0f} MB with every model warm"
         clips = [c for c in corpus.select(with_text=True) if c.language in ("en", "ko")] if corpus.available() else []
         clips = [c for c in clips if c.language == "ko"][:1] + [c for c in clips if c.language == "en"][:2]
@@ -192,9 +190,7 @@ def test_idle_rss_of_the_daemon_with_every_local_model_warm(tmp_path):
             time.sleep(0.5)
             assert listening.wait(120), " ".join(seen[-12:])
         if clips:
-            memory.wait_until_quiet(proc.pid)
-            time.sleep(3)
-            after = memory.status(proc.pid)["VmRSS"]
+            after = idle_rss(proc.pid)
             assert after <= AFTER_TURNS_BOUND_MB, f"idle RSS {after:.0f} MB after {len(clips)} real turns"
     finally:
         mic.close()
@@ -203,6 +199,19 @@ def test_idle_rss_of_the_daemon_with_every_local_model_warm(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def idle_rss(pid: int, window_s: float = 12.0) -> float:
+    """VmRSS once the daemon is quiet and has trimmed its heap: the lowest over ``window_s``. The
+    trim comes 2 s after the last turn, but on a loaded machine it ran more than 3 s later (479 MB
+    read, 355 MB two seconds on)."""
+    memory.wait_until_quiet(pid)
+    lowest = memory.status(pid)["VmRSS"]
+    end = time.monotonic() + window_s
+    while time.monotonic() < end:
+        time.sleep(0.5)
+        lowest = min(lowest, memory.status(pid).get("VmRSS", lowest))
+    return lowest
 
 
 class Microphone:
