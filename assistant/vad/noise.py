@@ -137,13 +137,29 @@ def is_transient(pcm: np.ndarray, frame: int = 480, block: int = 32, decay_db: f
     return max((periodicity(x[k * frame : (k + 2) * frame]) for k in range(peak, min(peak + 4, len(level) - 1))), default=0.0) < 0.5
 
 
-def periodicity(x: np.ndarray, rate: int = 16000) -> float:
+def periodicity(x: np.ndarray, rate: int = 16000, band: tuple[float, float] | None = None) -> float:
     """Highest normalised autocorrelation at a pitch lag (50-500 Hz): ~0.7-1 on a vowel, low on
-    noise bursts."""
+    noise bursts. ``band`` (lo, hi) Hz: only what lies below counts, fading out from lo to hi (a
+    voice's harmonics are there; a hiss above, e.g. violet noise after pre-emphasis, would bury
+    them; a smooth fade, not a brick wall, which would make a narrow-band noise ring)."""
     lo, hi = rate // 500, min(rate // 50, len(x) - 1)
-    spec = np.fft.rfft(x - x.mean(), _fft_size(len(x) + hi))  # zero-padded: no wrap-around up to hi
-    r = np.fft.irfft(spec.real**2 + spec.imag**2)[: len(x)]
+    size = _fft_size(len(x) + hi)
+    spec = np.fft.rfft(x - x.mean(), size)  # zero-padded: no wrap-around up to hi
+    power = spec.real**2 + spec.imag**2
+    if band is not None:
+        power *= _fade(size, rate, *band)
+    r = np.fft.irfft(power)[: len(x)]
     return float(r[lo:hi].max() / r[0]) if r[0] > 0.0 else 0.0
+
+
+@lru_cache(maxsize=16)
+def _fade(size: int, rate: int, lo: float, hi: float) -> np.ndarray:
+    """Weights of an rfft of ``size``: 1 below ``lo`` Hz, 0 above ``hi``, a raised cosine between."""
+    f = np.arange(size // 2 + 1) * (rate / size)
+    if hi <= lo:
+        return (f < lo).astype(np.float64)
+    w = np.clip((hi - f) / (hi - lo), 0.0, 1.0)
+    return 0.5 - 0.5 * np.cos(np.pi * w)
 
 
 @lru_cache(maxsize=16)

@@ -44,7 +44,10 @@ _HYSTERESIS = 0.7  # inside speech the energy threshold is relaxed to this fract
 _SURE_DB = 10.0  # inside speech, this far above the threshold counts as voiced without webrtcvad
 _NOISE_PITCH = 0.25  # below this periodicity (pre-emphasised: rumble is smooth, not pitched) a steady
 # sound may be noise (a fan), not a held vowel
+_NOISE_PITCH_BAND = (2500.0, 4500.0)  # ... or, fading out over this band (Hz), below _BAND_PITCH
+_BAND_PITCH = 0.3
 _WORD_PITCH = 0.6  # periodicity of a voiced vowel (noise bursts stay well below)
+_WORD_BAND = (1000.0, 1000.0)  # ... judged below 1 kHz
 _EDGE_S = 0.15  # loud frames webrtcvad calls unvoiced ("s", "t", "p") next to speech join it, up to this
 _LEAD_S = 0.06  # ... but before a start only this far when loud in the full band alone (a swell, not a fricative)
 _FEED_MASK = 31  # every 32nd quiet frame still goes to webrtcvad (see process)
@@ -52,7 +55,16 @@ _TRANSIENT_S = 0.5  # utterances up to this long are checked for being a slam or
 _CLOSURE_S = 0.15  # ... also after a silent closure this long ("-ts" in "lights"), if loud in the high band
 _STALE_BACKOFF = 8  # frames: after a pitched steady stretch (a held vowel), the next look is this far
 _LEAD_GAP = 8  # frames: voiced frames this close before a start's window join it (two at least)
+_DEPTH_DB = 40.0  # in speech, a frame this far under the utterance's loudest (both bands) is not speech
 _RESTATE_FRAMES = 100  # frame levels kept (3 s) to re-judge them when the floor turns out stale
+
+
+def _pitched(frame: bytes) -> bool:
+    """A steady frame that may be a held vowel rather than noise (see ``Segmenter._stale``): its
+    pre-emphasised form has a pitch, or has one below ~3.5 kHz, where a hiss over the voice (violet
+    noise, a kitchen's clatter) does not bury it (a higher bar there: a room's hum shows more)."""
+    x = np.diff(np.frombuffer(frame, np.int16).astype(np.float64))
+    return periodicity(x) >= _NOISE_PITCH or periodicity(x, band=_NOISE_PITCH_BAND) >= _BAND_PITCH
 
 
 def _frames(ms: float) -> int:
@@ -106,6 +118,7 @@ class Segmenter:
         self._stale_next = 0  # first frame index at which a steady level is checked again
         self._stale_votes = 0  # block ends in a row at which a steady level above the floor was not speech
         self._history: deque[tuple[float, float]] = deque(maxlen=_RESTATE_FRAMES)  # recent frame levels
+        self._peak = (0.0, 0.0)  # the current utterance's loudest frame levels (full, pre-emphasised)
 
     @property
     def in_speech(self) -> bool:
@@ -161,6 +174,12 @@ class Segmenter:
         over_full = floor.excess(full, speech, self._margin, relax)
         over_hp = floor_hp.excess(hp, speech, self._margin, relax)
         over = over_full if over_full > over_hp else over_hp
+        if speech and over > 0.0:  # a tail far under this utterance's loudest is not speech
+            peak = self._peak
+            if full > peak[0] or hp > peak[1]:
+                self._peak = (full if full > peak[0] else peak[0], hp if hp > peak[1] else peak[1])
+            elif full < peak[0] - _DEPTH_DB and hp < peak[1] - _DEPTH_DB:
+                over = -1.0
         if (floor.candidate is not None or floor_hp.candidate is not None) and (
                 i >= self._stale_next or floor.sure or floor_hp.sure):
             over, speech = self._stale(i, frame, over, speech)
@@ -197,7 +216,7 @@ class Segmenter:
         Returns this frame's (excess, in speech) after that."""
         if self._floor.sure or self._floor_hp.sure:  # steady for a second: the room, pitch or not
             self._stale_votes = 2
-        elif periodicity(np.diff(np.frombuffer(frame, np.int16).astype(np.float64))) >= _NOISE_PITCH:
+        elif _pitched(frame):
             self._stale_votes = 0
             if not self._floor.unknown:
                 self._stale_next = i + _STALE_BACKOFF  # pitched: look again a bit later
@@ -273,6 +292,8 @@ class Segmenter:
         self._speech = True
         recent.clear()
         self._voiced_in_window = 0
+        levels = list(self._history)[-self._window :]
+        self._peak = (max(f for f, _ in levels), max(h for _, h in levels))
         return [SpeechStarted(start=first * _FRAME_S)]
 
     def _restate(self, i: int) -> bool:
@@ -376,8 +397,10 @@ class Segmenter:
         first = self._start - self._audio_first
         pcm = np.frombuffer(b"".join(self._audio[first : end - self._audio_first]), np.int16)
         frames = pcm[: len(pcm) // FRAME_SAMPLES * FRAME_SAMPLES].reshape(-1, FRAME_SAMPLES).astype(np.float64)
-        loudest = int(np.argmax((frames**2).mean(axis=1)))
-        return periodicity(frames[loudest : loudest + 2].ravel()) >= _WORD_PITCH
+        # a vowel's pitch in any two frames of it, below 1 kHz (its strongest harmonics; noise
+        # over the word, a bike or dishes at 10 dB, weighs less there; a breathy voice is pitched there)
+        return any(periodicity(frames[k : k + 2].ravel(), band=_WORD_BAND) >= _WORD_PITCH
+                   for k in range(max(1, len(frames) - 1)))
 
     def _transient(self, end: int) -> bool:
         """A short utterance that is a door slam or a click (the rare check, not per frame)."""
