@@ -182,7 +182,7 @@ SILENT_DB = 12.0  # a frame quieter than this (rms < 4 LSB) is digital silence o
 _SPREAD_CAP = 4.0  # dB: the noise's own fluctuation is bounded (brown noise ~3, hiss ~1)
 _MEAN_CAP = 8.0  # dB: the noise mean stays within this of the floor
 _STALE_DB = 3.0  # dB: a floor this far under a steady noise is stale (less: its normal rise will do)
-_STEADY_DB = 9.0  # frame levels within this range for a whole window: steady noise, not speech
+STEADY_DB = 9.0  # frame levels within this range for a whole window: steady noise, not speech
 _BLOCK = 4  # frames per block of the steady-noise window
 _BLOCKS = 4  # blocks in the window (~0.5 s at 30 ms; checked at every block's end)
 _SURE_BLOCKS = 8  # steady this long (~1 s), it is the room whatever its pitch (a hum, a gain change)
@@ -201,7 +201,7 @@ class NoiseFloor:
     (digital silence, dither) only let the floor sink slowly (``rise_db_s``) towards that level
     and never touch the noise statistics (the room around the next word is still the room); the
     mean stays within ``_MEAN_CAP`` of the floor and the spread under ``_SPREAD_CAP``; and a floor
-    that is stale (the last ~0.5 s of frames all lie within ``_STEADY_DB`` of each other and above
+    that is stale (the last ~0.5 s of frames all lie within ``STEADY_DB`` of each other and above
     it: a fan switched on, the gain turned up, a gate that opened) jumps to that steady level, in
     speech or not (speech is never that steady; if a held vowel were, the floor falls back fast
     at the next quieter frame). Steady for ~1 s (``sure``), it re-converges whatever its pitch;
@@ -222,6 +222,7 @@ class NoiseFloor:
         self._los: list[float] = []  # the last blocks' minimum levels
         self._his: list[float] = []  # ... and maximum levels
         self.candidate: float | None = None  # a steady level above the floor, seen this frame
+        self.top = 0.0  # ... and the loudest frame of the window it was seen in
         self.sure = False  # ... and steady for ~1 s (``_SURE_BLOCKS``): no held vowel is that long
         self.unknown = False  # the floor is only "silence so far": one steady block is the room
 
@@ -263,6 +264,12 @@ class NoiseFloor:
         mean = self.mean = min(max(mean, self.level), self.level + _MEAN_CAP)
         self.spread = min(_SPREAD_CAP, sum(abs(x - mean) for x in levels) / len(levels))
 
+    def window(self) -> tuple[float, float] | None:
+        """(lowest, loudest) frame level of the last ~0.5 s of complete blocks (None before)."""
+        if len(self._los) < _BLOCKS:
+            return None
+        return min(self._los[-_BLOCKS:]), max(self._his[-_BLOCKS:])
+
     def _block_end(self, level: float) -> float | None:
         """A block is complete: the window's minimum when the floor is stale, else None."""
         los, his, block = self._los, self._his, self._block
@@ -277,10 +284,11 @@ class NoiseFloor:
         if len(los) < need or lo <= level + _STALE_DB:  # (the window's minimum is at most this block's)
             return None
         lo = min(los[-need:])
-        if lo > level + _STALE_DB and max(his[-need:]) - lo <= _STEADY_DB:
+        self.top = max(his[-need:])
+        if lo > level + _STALE_DB and self.top - lo <= STEADY_DB:
             if len(los) == _SURE_BLOCKS:
                 low = min(los)
-                self.sure = low > level + _STALE_DB and max(his) - low <= _STEADY_DB
+                self.sure = low > level + _STALE_DB and max(his) - low <= STEADY_DB
             return lo
         return None
 

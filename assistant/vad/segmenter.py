@@ -36,7 +36,7 @@ from ..audio.format import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 from ..config import VadConfig
 from ..events import SpeechPaused, SpeechStarted, Utterance
 from . import detectors
-from .noise import STEADY_FRAMES, LevelMeter, NoiseFloor, has_dc, is_transient, periodicity
+from .noise import STEADY_DB, STEADY_FRAMES, LevelMeter, NoiseFloor, has_dc, is_transient, periodicity
 
 Event = SpeechStarted | SpeechPaused | Utterance
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
@@ -55,6 +55,9 @@ _TRANSIENT_S = 0.5  # utterances up to this long are checked for being a slam or
 _CLOSURE_S = 0.15  # ... also after a silent closure this long ("-ts" in "lights"), if loud in the high band
 _STALE_BACKOFF = 8  # frames: after a pitched steady stretch (a held vowel), the next look is this far
 _LEAD_GAP = 8  # frames: voiced frames this close before a start's window join it (two at least)
+_QUIET_DB = 6.0  # in speech, a steady window reaching this near the utterance's loudest ...
+_LIFT_DB = 8.0  # ... and less than this over the floor is the voice over a known noise
+_DROP_DB = 15.0  # in speech, ~0.5 s steady this far under the utterance's loudest (both bands): the room
 _DEPTH_DB = 40.0  # in speech, a frame this far under the utterance's loudest (both bands) is not speech
 _RESTATE_FRAMES = 100  # frame levels kept (3 s) to re-judge them when the floor turns out stale
 
@@ -183,6 +186,8 @@ class Segmenter:
         if (floor.candidate is not None or floor_hp.candidate is not None) and (
                 i >= self._stale_next or floor.sure or floor_hp.sure):
             over, speech = self._stale(i, frame, over, speech)
+        elif speech and not i & 3:
+            over, speech = self._tail(i, over, speech)
         # inside speech a frame far above the noise needs no second opinion (saves half the cost)
         if self._every:  # silero keeps context: it hears every frame
             said = self._vad.is_speech(frame, SAMPLE_RATE)
@@ -216,6 +221,9 @@ class Segmenter:
         Returns this frame's (excess, in speech) after that."""
         if self._floor.sure or self._floor_hp.sure:  # steady for a second: the room, pitch or not
             self._stale_votes = 2
+        elif speech and self._voice_over_noise():
+            self._stale_votes = 0
+            self._stale_next = i + _STALE_BACKOFF
         elif _pitched(frame):
             self._stale_votes = 0
             if not self._floor.unknown:
@@ -224,16 +232,48 @@ class Segmenter:
             self._stale_votes += 1
         if self._stale_votes >= (1 if self._floor.unknown else 2):
             self._stale_votes = 0
-            self._lift(speech)
-            over = -1.0  # this frame is that noise
-            if speech and self._restate(i):
-                speech = self._speech = False  # it was that noise: forget it (no Utterance)
-                self._audio = []
-            if not speech:  # what the start window counted as voiced was judged on the stale floor
-                self._recent = deque(((j, f, False) for j, f, _ in self._recent), maxlen=self._recent.maxlen)
-                self._voiced_in_window = 0
-                self._loud.clear()  # ... and so was what it called loud (a start edge moves back over that)
-                self._hissy.clear()
+            return self._take(i, speech)
+        return over, speech
+
+    def _voice_over_noise(self) -> bool:
+        """In speech, every steady window above a floor lies only a little over it (``_LIFT_DB``)
+        and reaches within ``_QUIET_DB`` of this utterance's loudest in its band: the voice itself,
+        held steady by a loud noise the floor knows (violet noise at 10 dB SNR), not a stale floor
+        (a fan switched on, the gain turned up: the room jumps by more, and is heard far under the
+        voice in its pauses). Its pitch may be buried in that noise: no vote then (steady for ~1 s,
+        ``sure``, it is the room all the same)."""
+        return all(f.candidate < f.level + _LIFT_DB and f.top > peak - _QUIET_DB
+                   for f, peak in zip((self._floor, self._floor_hp), self._peak) if f.candidate is not None)
+
+    def _tail(self, i: int, over: float, speech: bool) -> tuple[float, bool]:
+        """In speech (every 4th frame): the last ~0.5 s were steady in both bands and far
+        (``_DROP_DB``) under this utterance's loudest in both. Then the utterance has ended and
+        that is the room: music or a machine under the voice that the floor, barely moving in
+        speech, had not learnt (webrtcvad calls a chord speech, so the hangover never ran out); the
+        floors take it as they take a stale level (no pitch check: music has one, and a held vowel
+        so far under the voice's own level is none)."""
+        full, hp = self._floor.window() or (0.0, 99.0), self._floor_hp.window() or (0.0, 99.0)
+        peak = self._peak
+        if (full[1] > peak[0] - _DROP_DB or hp[1] > peak[1] - _DROP_DB
+                or full[1] - full[0] > STEADY_DB or hp[1] - hp[0] > STEADY_DB):
+            return over, speech
+        for floor, (lo, _) in ((self._floor, full), (self._floor_hp, hp)):
+            floor.candidate = lo if floor.level is None or lo > floor.level else floor.level
+        return self._take(i, speech)
+
+    def _take(self, i: int, speech: bool) -> tuple[float, bool]:
+        """The floors take the steady level (``_lift``); what passed for speech on the stale floor is
+        re-judged. Returns this frame's (excess, in speech) after that."""
+        self._lift(speech)
+        over = -1.0  # this frame is that noise
+        if speech and self._restate(i):
+            speech = self._speech = False  # it was that noise: forget it (no Utterance)
+            self._audio = []
+        if not speech:  # what the start window counted as voiced was judged on the stale floor
+            self._recent = deque(((j, f, False) for j, f, _ in self._recent), maxlen=self._recent.maxlen)
+            self._voiced_in_window = 0
+            self._loud.clear()  # ... and so was what it called loud (a start edge moves back over that)
+            self._hissy.clear()
         return over, speech
 
     def _lift(self, speech: bool) -> None:
