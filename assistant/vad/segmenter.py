@@ -169,12 +169,11 @@ class Segmenter:
         audio, start, hissed = self._audio, self._start, self._hissed
         last_voiced, last_loud, prev_voiced = self._last_voiced, self._last_loud, self._prev_voiced
         centred = self._centred
+        relax, step = (_HYSTERESIS, speech_rise) if speech else (1.0, rise)  # (both follow ``speech``)
         cf = ch = None
-        for k, frame in enumerate(frames):
-            lv = levels[k]
-            full, hp = lv
-            history.append(lv)
-            relax = _HYSTERESIS if speech else 1.0
+        first = i  # frame index of frames[0]
+        kept = 0  # levels[:kept] are in the history (kept there only for the stale check: added before it)
+        for frame, (full, hp) in zip(frames, levels):
             # the full band's floor (NoiseFloor.excess)
             if full < SILENT_DB:
                 if lf is None:
@@ -190,7 +189,6 @@ class Segmenter:
                 elif full < lf:
                     lf += fall * (full - lf)
                 else:
-                    step = speech_rise if speech else rise
                     lf += full - lf if full - lf < step else step
                 bf.append(full)
                 cf = block_end(lf) if len(bf) >= _BLOCK else None
@@ -220,7 +218,6 @@ class Segmenter:
                 elif hp < lh:
                     lh += fall * (hp - lh)
                 else:
-                    step = speech_rise if speech else rise
                     lh += hp - lh if hp - lh < step else step
                 bh.append(hp)
                 ch = block_end_hp(lh) if len(bh) >= _BLOCK else None
@@ -241,7 +238,10 @@ class Segmenter:
                 floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp.candidate = lh, mh, ph, ch
                 self._voiced_in_window, self._last_voiced, self._last_loud, self._prev_voiced = (
                     viw, last_voiced, last_loud, prev_voiced)
+                history.extend(levels[kept : i + 1 - first])
+                kept = i + 1 - first
                 over, speech = self._stale(i, frame, over, speech)
+                relax, step = (_HYSTERESIS, speech_rise) if speech else (1.0, rise)
                 lf, mf, pf, cf = floor.level, floor.mean, floor.spread, floor.candidate
                 lh, mh, ph, ch = floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp.candidate
                 viw, recent, audio = self._voiced_in_window, self._recent, self._audio
@@ -268,6 +268,7 @@ class Segmenter:
                         self._n = i + 1
                         events += self._begin(i)
                         speech, viw, audio, start = True, 0, self._audio, self._start
+                        relax, step = _HYSTERESIS, speech_rise
                         last_voiced, last_loud, prev_voiced = self._last_voiced, self._last_loud, self._prev_voiced
                 i += 1
                 continue
@@ -293,10 +294,11 @@ class Segmenter:
             if i - last_voiced > hangover:  # one frame of slack: edge frames are part speech
                 self._last_voiced, self._last_loud, self._prev_voiced = last_voiced, last_loud, prev_voiced
                 events += self._finish()
-                speech, audio = False, self._audio
+                speech, audio, relax, step = False, self._audio, 1.0, rise
                 if sums is not None and self._centred is not centred:  # the DC check picked the other meter
                     centred = self._centred
-                    levels[k + 1 :] = self._levels.from_sums(sums, centred, k + 1)
+                    k = i + 1 - first
+                    levels[k:] = self._levels.from_sums(sums, centred, k)
             elif i + 1 - start >= max_frames:
                 self._last_voiced = last_voiced
                 events += self._cut(i)
@@ -305,6 +307,7 @@ class Segmenter:
                 self._last_voiced, self._last_loud = last_voiced, last_loud
                 events += self._paused(i)
             i += 1
+        history.extend(levels[kept:])
         floor.level, floor.mean, floor.spread, floor.candidate = lf, mf, pf, cf
         floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp.candidate = lh, mh, ph, ch
         self._n, self._speech, self._voiced_in_window, self._hissed = i, speech, viw, hissed
