@@ -111,6 +111,12 @@ class Segmenter:
         self._stale_next = 0  # first frame index at which a steady level is checked again
         self._stale_votes = 0  # block ends in a row at which a steady level above the floor was not speech
         self._history: deque[tuple[float, float]] = deque(maxlen=_RESTATE_FRAMES)  # recent frame levels
+        # what _run reads on every call and never changes: one unpacking there, not twenty lookups
+        full, hp = self._floor, self._floor_hp
+        self._fixed = (full, hp, full._block_end, hp._block_end, full._fall, full._rise, full._speech_rise,
+                       self._margin, self._history, self._loud, self._hissy, self._every, self._vad.is_speech,
+                       self._window, self._need, self._hangover, self._speculate, self._edge, self._closure,
+                       self._max_frames)
 
     @property
     def in_speech(self) -> bool:
@@ -156,15 +162,12 @@ class Segmenter:
         an end, a cut, a pause) read or change is written back to ``self`` before them and read
         again after them."""
         events: list[Event] = []
-        floor, floor_hp = self._floor, self._floor_hp
-        lf, mf, pf, wf, bf = floor.level, floor.mean, floor.spread, floor._warmup, floor._block
-        lh, mh, ph, wh, bh = floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp._warmup, floor_hp._block
-        block_end, block_end_hp = floor._block_end, floor_hp._block_end
-        fall, rise, speech_rise = floor._fall, floor._rise, floor._speech_rise
-        margin, history, loud, hissy = self._margin, self._history, self._loud, self._hissy
-        every, vad = self._every, self._vad.is_speech
-        window, need, hangover, speculate = self._window, self._need, self._hangover, self._speculate
-        edge, closure, max_frames = self._edge, self._closure, self._max_frames
+        (floor, floor_hp, block_end, block_end_hp, fall, rise, speech_rise, margin, history, loud, hissy, every, vad,
+         window, need, hangover, speculate, edge, closure, max_frames) = self._fixed
+        lf, mf, pf, wf = floor.level, floor.mean, floor.spread, floor._warmup
+        lh, mh, ph, wh = floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp._warmup
+        nf, lof, hif = floor._block_n, floor._block_lo, floor._block_hi  # the steady-noise block so far
+        nh, loh, hih = floor_hp._block_n, floor_hp._block_lo, floor_hp._block_hi
         i, speech, viw, recent = self._n, self._speech, self._voiced_in_window, self._recent
         audio, start, hissed = self._audio, self._start, self._hissed
         last_voiced, last_loud, prev_voiced = self._last_voiced, self._last_loud, self._prev_voiced
@@ -190,8 +193,19 @@ class Segmenter:
                     lf += fall * (full - lf)
                 else:
                     lf += full - lf if full - lf < step else step
-                bf.append(full)
-                cf = block_end(lf) if len(bf) >= _BLOCK else None
+                if nf:
+                    if full < lof:
+                        lof = full
+                    elif full > hif:
+                        hif = full
+                    nf += 1
+                else:
+                    lof = hif = full
+                    nf = 1
+                if nf < _BLOCK:
+                    cf = None
+                else:
+                    nf, cf = 0, block_end(lof, hif, lf)
                 if mf < lf:
                     mf = lf
                 elif mf > lf + _MEAN_CAP:
@@ -219,8 +233,19 @@ class Segmenter:
                     lh += fall * (hp - lh)
                 else:
                     lh += hp - lh if hp - lh < step else step
-                bh.append(hp)
-                ch = block_end_hp(lh) if len(bh) >= _BLOCK else None
+                if nh:
+                    if hp < loh:
+                        loh = hp
+                    elif hp > hih:
+                        hih = hp
+                    nh += 1
+                else:
+                    loh = hih = hp
+                    nh = 1
+                if nh < _BLOCK:
+                    ch = None
+                else:
+                    nh, ch = 0, block_end_hp(loh, hih, lh)
                 if mh < lh:
                     mh = lh
                 elif mh > lh + _MEAN_CAP:
@@ -310,6 +335,8 @@ class Segmenter:
         history.extend(levels[kept:])
         floor.level, floor.mean, floor.spread, floor.candidate = lf, mf, pf, cf
         floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp.candidate = lh, mh, ph, ch
+        floor._block_n, floor._block_lo, floor._block_hi = nf, lof, hif
+        floor_hp._block_n, floor_hp._block_lo, floor_hp._block_hi = nh, loh, hih
         self._n, self._speech, self._voiced_in_window, self._hissed = i, speech, viw, hissed
         self._last_voiced, self._last_loud, self._prev_voiced = last_voiced, last_loud, prev_voiced
         return events
