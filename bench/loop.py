@@ -210,6 +210,7 @@ LEVERS: dict = {
     "stt-threads-1": _off(stt={"local_threads": 1}),
     "no-end-early": _off(vad={"end_early": False}),  # wait for the whole hangover after a complete command
     "no-english-parallel": _off(stt={"english_parallel": False}),  # evidence first, then tiny.en
+    "window-30s": _off(stt={"local_window_s": 30.0}),  # decode from Whisper's full 30 s window
 }
 
 
