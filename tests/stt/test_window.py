@@ -76,3 +76,10 @@ def test_a_doubtful_short_decode_is_redone_on_the_full_window(steps, doubtful):
     tr = transcriber()
     assert tr.transcribe(PCM).text == "Yes."
     assert encoded == [1000, 3000] and tr.last_route.encodes == pytest.approx(4 / 3)
+
+
+def test_tiny_en_decodes_longer_speech_from_the_full_window(steps):
+    encoded, heard = steps
+    heard[3000] = [Seg("Lord, but I'm glad to see you again.")]
+    transcriber().transcribe(np.full(3 * 16000, 500, np.int16))
+    assert encoded == [3000]
