@@ -73,7 +73,7 @@ class SttConfig(ServiceBackend):
     local_model: str = "auto"
     local_threads: int = 2
     local_compute_type: str = "int8"
-    local_window_s: float = 10.0  # encoder window for decoding: speech + 1 s, at least this; 30 = Whisper's full window
+    local_window_s: float = 10.0  # base's decoding window: speech + 1 s, at least this; 30 = Whisper's full window
     no_speech_threshold: float = 0.6
     logprob_threshold: float = -1.0
     hallucinations: tuple[str, ...] = ()

@@ -48,7 +48,8 @@ def evidence_frames(feats: np.ndarray, pad_s: float = 1.0) -> int:
 def decode_frames(feats: np.ndarray, seconds: float) -> int:
     """The encoder window decoding uses: the whole 30 s window, or with ``seconds`` < 30 a shorter
     one of the speech plus 1 s, at least ``seconds`` long (the encoder's cost falls ~10x from 30 s
-    to 10 s; shorter than ~10 s, decoding starts to loop on short commands, bench/stt.py)."""
+    to 10 s; shorter than ~10 s, decoding starts to loop on short commands, bench/stt.py). The
+    caller decides for which model (``local.WhisperTranscriber``: base only)."""
     if seconds >= WINDOW_FRAMES / FRAMES_PER_SECOND:
         return WINDOW_FRAMES
     return max(int(seconds * FRAMES_PER_SECOND), evidence_frames(feats))

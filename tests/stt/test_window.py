@@ -41,17 +41,17 @@ def steps(monkeypatch):
     """encode records its window; decode answers by window: ``heard[frames]``."""
     encoded: list[int] = []
     heard: dict[int, list[Seg]] = {}
-    monkeypatch.setattr(local, "load_model", lambda *a: object())
+    monkeypatch.setattr(local, "load_model", lambda path, *a: path)
     monkeypatch.setattr(local, "model_dir", lambda name: name)
-    monkeypatch.setattr(local, "is_multilingual", lambda model: False)
+    monkeypatch.setattr(local, "is_multilingual", lambda model: model == "base")
     monkeypatch.setattr(whisper, "features", lambda model, samples: feats(len(samples) / 16000))
     monkeypatch.setattr(whisper, "encode", lambda model, f, frames=3000: encoded.append(frames) or frames)
     monkeypatch.setattr(whisper, "decode", lambda model, f, frames, **kw: heard[frames])
     return encoded, heard
 
 
-def transcriber() -> WhisperTranscriber:
-    return WhisperTranscriber(replace(load_config().stt, local_model="tiny.en", languages=("en",)))
+def transcriber(model: str = "base") -> WhisperTranscriber:
+    return WhisperTranscriber(replace(load_config().stt, local_model=model, languages=("ko",)))
 
 
 PCM = np.full(16000, 500, np.int16)
@@ -61,7 +61,7 @@ def test_a_command_is_decoded_from_the_short_window(steps):
     encoded, heard = steps
     heard[1000] = [Seg("What time is it?")]
     tr = transcriber()
-    assert tr.transcribe(PCM).text == "What time is it?"
+    assert tr.transcribe(PCM, language="ko").text == "What time is it?"
     assert encoded == [1000] and tr.last_route.encodes == pytest.approx(1 / 3)
 
 
@@ -74,12 +74,12 @@ def test_a_doubtful_short_decode_is_redone_on_the_full_window(steps, doubtful):
     encoded, heard = steps
     heard[1000], heard[3000] = doubtful, [Seg("Yes.")]
     tr = transcriber()
-    assert tr.transcribe(PCM).text == "Yes."
+    assert tr.transcribe(PCM, language="ko").text == "Yes."
     assert encoded == [1000, 3000] and tr.last_route.encodes == pytest.approx(4 / 3)
 
 
-def test_tiny_en_decodes_longer_speech_from_the_full_window(steps):
+def test_tiny_en_always_decodes_from_the_full_window(steps):
     encoded, heard = steps
-    heard[3000] = [Seg("Lord, but I'm glad to see you again.")]
-    transcriber().transcribe(np.full(3 * 16000, 500, np.int16))
+    heard[3000] = [Seg("Edit it, put a hat on the top left.")]
+    transcriber("tiny.en").transcribe(PCM, language="en")
     assert encoded == [3000]
