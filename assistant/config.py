@@ -49,7 +49,7 @@ class VadConfig:
     noise_margin_db: float = 6.0
     engine: str = "webrtc"
     speculate_ms: int = 150  # silence after which the loop starts transcribing before the hangover ends; 0 = off
-    end_early: bool = True  # live input: a speculative transcript that is a complete command ends the turn then
+    end_early: bool = False  # live input: a speculative transcript that is a complete command ends the turn then
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,7 @@ LEVERS: dict = {
     "no-phrase-cache": _off(tts={"cache_phrases": False}),
     "no-prior": _off(stt={"last_language_weight": 0.0}),  # uniform over stt.languages
     "stt-threads-1": _off(stt={"local_threads": 1}),
-    "no-end-early": _off(vad={"end_early": False}),  # wait for the whole hangover after a complete command
+    "end-early": _off(vad={"end_early": True}),  # a complete command ends the turn without the rest of the hangover
     "no-english-parallel": _off(stt={"english_parallel": False}),  # evidence first, then tiny.en
     "window-30s": _off(stt={"local_window_s": 30.0}),  # decode from Whisper's full 30 s window
 }
