@@ -4,7 +4,7 @@ accurate on English, bench/stt.py), everything else by the multilingual one. Tra
 language and unsure evidence go straight to the multilingual transcriber.
 
 ``parallel`` (``stt.english_parallel``): the tiny.en try runs in a second thread while the evidence
-pass runs, unless the prior leans away from English (the session's last turn was Korean). Its text
+pass runs, when the prior leans to English (the session's last turn was English). Its text
 is used only when the evidence then says English; tiny.en's own confidence never decides."""
 from __future__ import annotations
 
@@ -94,7 +94,8 @@ class EnglishFirst:
 
 
 def _leans_english(prior: Mapping[str, float] | None) -> bool:
-    """Is English at least as likely as any other language before hearing (uniform counts)?"""
+    """Is English more likely than any other language before hearing (the session's last turn was
+    English)? With no such lean the try would as often be wasted work on the shared cores."""
     if not prior:
-        return True
-    return prior.get("en", 0.0) >= max(prior.values())
+        return False
+    return all(prior.get("en", 0.0) > p for code, p in prior.items() if code != "en")

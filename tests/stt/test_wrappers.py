@@ -96,14 +96,15 @@ def test_the_parallel_english_try_gives_the_same_text_as_in_turn(guess):
     for parallel in (False, True):
         general, english = FakeWindow(guess=guess), FakeWindow("tiny.en")
         cascade = EnglishFirst(general, english, parallel=parallel)
-        t = cascade.transcribe(PCM, prior={"en": 0.5, "ko": 0.5})
-        results.append((t, cascade.last_route, general.calls))
-    assert results[0] == results[1]
+        t = cascade.transcribe(PCM, prior={"en": 0.6, "ko": 0.4})
+        results.append((t, cascade.last_route, general.calls, len(english.calls)))
+    assert results[0][:3] == results[1][:3] and results[1][3] == 1  # tried beside the evidence
 
 
-def test_no_parallel_english_try_when_the_prior_leans_korean():
+@pytest.mark.parametrize("prior", [{"ko": 0.6, "en": 0.4}, {"en": 0.5, "ko": 0.5}, None])
+def test_no_parallel_english_try_unless_the_prior_leans_english(prior):
     general, english = FakeWindow(guess=Guess("ko", 0.95, 0.1)), FakeWindow("tiny.en")
-    EnglishFirst(general, english, parallel=True).transcribe(PCM, prior={"ko": 0.6, "en": 0.4})
+    EnglishFirst(general, english, parallel=True).transcribe(PCM, prior=prior)
     assert english.calls == []
 
 
