@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import stat
 import tomllib
 import typing
 import urllib.parse
@@ -237,15 +238,41 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     sources = ["default.toml"]
     user = user_config_path(path)
     if user is not None:
-        try:
-            text = user.read_text("utf-8-sig")  # a BOM (Windows editors) is not TOML's business
-        except FileNotFoundError:
-            raise ConfigError(f"config file not found: {user}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read config file {user}: {exc}") from None
-        _merge(merged, _parse(text, str(user)))
+        _merge(merged, _parse(_read_config_file(user), str(user)))
         sources.append(str(user))
     return validate(build_config(merged, sources[-1], tuple(sources)))
+
+
+MAX_CONFIG_BYTES = 1 << 20  # a config file is a few KB; more is a mistake (or /dev/zero)
+
+
+def _read_config_file(path: Path) -> str:
+    """The user's file as text. Opened without blocking and refused unless it is a regular file
+    (a FIFO or /dev/zero would hang the start or a SIGHUP reload); /dev/null reads as empty."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if os.path.exists(os.devnull) and os.path.samestat(st, os.stat(os.devnull)):
+            return ""
+        if not stat.S_ISREG(st.st_mode):
+            what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise ConfigError(f"cannot read config file {path}: {what}")
+        data = os.read(fd, MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"cannot read config file {path}: larger than {MAX_CONFIG_BYTES // 1024} KB")
+    try:
+        return data.decode("utf-8-sig")  # a BOM (Windows editors) is not TOML's business
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"cannot read config file {path}: not UTF-8 text (byte {exc.start})") from None
 
 
 def build_config(data: dict[str, Any], filename: str = "<config>", sources: tuple[str, ...] = ()) -> Config:
@@ -285,6 +312,8 @@ def _parse(text: str, filename: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML in {filename}: {exc}") from None
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise ConfigError(f"invalid TOML in {filename}: nested too deeply") from None
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> None:

@@ -198,6 +198,9 @@ def reload(assistant: Assistant, config_path: str | None) -> bool:
     except AssistantError as exc:
         log.error("config reload failed, keeping the old one: %s", exc)
         return False
+    except Exception as exc:  # noqa: BLE001 - a reload must never take the running daemon down
+        log.error("config reload failed, keeping the old one: %s: %s", type(exc).__name__, exc)
+        return False
     restart = audio_needs_restart(assistant.cfg, cfg)
     log.info("config reloaded; changed: %s", ", ".join(assistant.reload(cfg, engines)) or "nothing")
     if restart:
