@@ -200,7 +200,7 @@ RULES: dict[str, Rule] = {
     "images.size": Rule(), "images.quality": Rule(choices=("auto", "low", "medium", "high", "standard", "hd")),
     "images.style": Rule(choices=("", "vivid", "natural")), "images.output_format": Rule(choices=("png", "jpeg", "webp")),
     "images.output_dir": Rule(), "images.max_jobs": Rule(lo=1, hi=16), "images.fit": Rule(choices=("pad", "crop", "stretch")),
-    "images.partial_images": Rule(lo=0, hi=3), "images.download_max_mb": Rule(lo=0, hi=1024),
+    "images.partial_images": Rule(lo=0, hi=3), "images.download_max_mb": Rule(lo=1, hi=1024),
     "images.max_megapixels": Rule(above=0, hi=1000),
     "router.reply_language": Rule(choices=("auto", "en", "ko")), "router.wake_word": Rule(),
     "router.follow_up_s": Rule(lo=0, hi=3600), "router.echo_window_s": Rule(lo=0, hi=3600),
@@ -447,6 +447,8 @@ def validate(cfg: Config, filename: str | None = None) -> Config:
             raise bad(key, value, f"is not a known model; known: {', '.join(known)}")
     if not cfg.stt.translate_fallback_model.strip():
         raise bad("stt.translate_fallback_model", cfg.stt.translate_fallback_model, "is empty; name a chat model")
+    if cfg.chat.backend != "off" and not cfg.chat.model.strip():  # every answer would be an API error
+        raise bad("chat.model", cfg.chat.model, 'is empty; name a chat model (or chat.backend = "off")')
 
     # Voices: what the configured backend takes (auto may use either, so the model's list).
     voices = ALL_VOICES if cfg.tts.backend == "local" else model_rules(cfg.tts.model).voices

@@ -248,6 +248,8 @@ def test_run_exits_2_on_any_bad_value(tmp_path_factory, setting):
     ('[stt]\nbackend = "wyoming"', "stt.uri"),
     ('[tts]\nuri = "http://x:10200"', "tts.uri"),
     ('[service]\nsatellites = ["tcp://kitchen:10700", "udp://x:1"]', "service.satellites"),
+    ('[chat]\nmodel = "  "', "chat.model"),  # hostile run: accepted, then every chat answer failed
+    ('[images]\ndownload_max_mb = 0', "images.download_max_mb"),  # refused every image URL
 ])
 def test_issue_cases_are_errors_everywhere(tmp_path, text, key):
     f = tmp_path / "c.toml"
