@@ -92,6 +92,8 @@ def ask(cfg, text: str, language: str | None, *, play: bool = True,
             click.echo(f"saved {event.data.get('path')}", err=True)
         elif echo is not None and event.type is EventType.NOTICE:
             click.echo(f"note: {event.data.get('log')}", err=True)
+        elif echo is not None and event.type is EventType.IGNORED and mine:  # else nothing at all was printed
+            click.echo(f"ignored: {event.data.get('reason')}", err=True)
 
     assistant.subscribe(listen)
 
