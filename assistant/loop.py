@@ -278,6 +278,11 @@ class Assistant:
         await self._wind_down()
         return self.turns
 
+    @property
+    def loading(self) -> bool:
+        """``run``/``serve`` was called and the models are still warming up (nothing to answer yet)."""
+        return self._started is not None and not self._started.done()
+
     def stop(self) -> None:
         """Stop listening and speaking now (SIGTERM/SIGINT); pending work is recorded as failed."""
         if self._stopping:

@@ -22,6 +22,10 @@ _EVERYDAY = ("clock", "timer_set", "alarm_set", "timer_list", "timer_cancel", "v
 _SIMPLE = ("stop", "translate_off", "translate_on", "help", "repeat", "say", "setting", "variation", *_EVERYDAY)
 _NO_TAIL_STRIP = {"say"}  # "say thank you" keeps its words
 _SEGMENT_SPLIT = re.compile(r"[,;.!?:]")
+# Longer text is no command (30 s of speech is ~500 characters): it goes to chat or the help reply.
+# The tables and the region grammar scan the whole text, and route() runs on the event loop, so a
+# megabyte typed into `ask` or the web page would hold every session for minutes.
+MAX_COMMAND_CHARS = 2000
 _KO_TRAILERS = re.compile(r"(?:\s*(?:좀|하나|한\s*장|한\s*개|하나만))+\s*$")
 
 
@@ -221,6 +225,8 @@ def _region(table: _Table, view: _View, start: int, end: int) -> _Region | None:
 # --------------------------------------------------------------------------- public API
 def route(text: str, language: str | None = None) -> Intent:
     """Route one transcript to an Intent. Pure: no I/O, no state."""
+    if len(text) > MAX_COMMAND_CHARS:
+        return Intent("unknown", detect_language(prepare(text[:MAX_COMMAND_CHARS]), language), text)
     src = prepare(text)
     lang = detect_language(src, language)
     tables = _ordered(lang)
@@ -308,6 +314,8 @@ def _edit_from_draw(lang: str, text: str, table: _Table, view: _View, region: _R
 
 def is_stop(text: str) -> bool:
     """Quick barge-in check: is this short utterance a stop word ("stop", "be quiet", "그만", "멈춰")?"""
+    if len(text) > MAX_COMMAND_CHARS:
+        return False
     src = prepare(text)
     base = _View(src, normalize(src))
     tables = _ordered(detect_language(src))
@@ -329,5 +337,7 @@ def _hesitation() -> re.Pattern[str]:
 
 def is_filler(text: str) -> bool:
     """Only hesitation sounds ("uh", "hmm", "음", "어…"): nothing was asked."""
+    if len(text) > MAX_COMMAND_CHARS:
+        return False
     norm = normalize(prepare(text)).strip()
     return not norm or _hesitation().fullmatch(norm.replace("-", " ")) is not None
