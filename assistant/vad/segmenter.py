@@ -24,7 +24,8 @@ Speculation (``speculate_ms`` > 0): once that much silence followed the last spe
 ``SpeechPaused`` carries the utterance as it would be cut now (the same audio once
 ``speculate_ms`` >= ``padding_ms``; else its padding is cut short), so a live loop can transcribe
 it while the hangover still waits; the final ``Utterance`` with the same edges confirms it, other
-edges (speech resumed, a consonant joined the end) void it.
+edges (speech resumed, a consonant joined the end) void it. ``end_now`` ends the utterance at once
+with those edges (the loop heard a complete command in the pause).
 """
 from __future__ import annotations
 
@@ -452,6 +453,16 @@ class Segmenter:
             window = list(self._history)[-STEADY_FRAMES:]
             full.relearn([f for f, _ in window])
             hp.relearn([h for _, h in window])
+
+    def end_now(self, end: float) -> list[Event]:
+        """End the utterance now, as the hangover would later, if its end edge is still ``end``
+        (stream seconds) and nothing voiced came since (the loop's early end: a complete command
+        was heard in the pause). [] otherwise; speech after it starts a new utterance."""
+        if not self._speech or self._prev_voiced:
+            return []
+        if round((max(self._last_voiced, self._last_loud) + 1) * _FRAME_S, 6) != round(end, 6):
+            return []
+        return self._finish()
 
     def flush(self) -> list[Event]:
         """End of stream: close an utterance in progress."""
