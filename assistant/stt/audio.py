@@ -27,7 +27,8 @@ def load_audio(path: str | os.PathLike[str]) -> np.ndarray:
     except Exception as exc:  # soundfile raises LibsndfileError / RuntimeError / TypeError
         reason = getattr(exc, "error_string", None) or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         raise UserError(f"cannot read audio file {p}: {reason}") from None
-    pcm = resample(to_mono(data), rate, SAMPLE_RATE)
+    # NaN/inf samples (a broken float file) are 0 / the rails before resampling smears them
+    pcm = resample(to_mono(np.nan_to_num(data, nan=0.0, posinf=1.0, neginf=-1.0)), rate, SAMPLE_RATE)
     if len(pcm) == 0:
         raise UserError(f"audio file is empty: {p}")
     return pcm

@@ -24,7 +24,8 @@ Speculation (``speculate_ms`` > 0): once that much silence followed the last spe
 ``SpeechPaused`` carries the utterance as it would be cut now (the same audio once
 ``speculate_ms`` >= ``padding_ms``; else its padding is cut short), so a live loop can transcribe
 it while the hangover still waits; the final ``Utterance`` with the same edges confirms it, other
-edges (speech resumed, a consonant joined the end) void it.
+edges (speech resumed, a consonant joined the end) void it. ``end_now`` ends the utterance at once
+with those edges (the loop heard a complete command in the pause).
 """
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ from ..audio.format import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 from ..config import VadConfig
 from ..events import SpeechPaused, SpeechStarted, Utterance
 from . import detectors
-from .noise import STEADY_FRAMES, LevelMeter, NoiseFloor, has_dc, is_transient, periodicity
+from .noise import (_BLOCK, _MEAN_CAP, _SPREAD_CAP, _STEADY_DB, SILENT_DB, STEADY_FRAMES, LevelMeter, NoiseFloor, has_dc,
+                    is_transient, periodicity, pitched)
 
 Event = SpeechStarted | SpeechPaused | Utterance
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
@@ -44,7 +46,10 @@ _HYSTERESIS = 0.7  # inside speech the energy threshold is relaxed to this fract
 _SURE_DB = 10.0  # inside speech, this far above the threshold counts as voiced without webrtcvad
 _NOISE_PITCH = 0.25  # below this periodicity (pre-emphasised: rumble is smooth, not pitched) a steady
 # sound may be noise (a fan), not a held vowel
+_NOISE_PITCH_BAND = (2500.0, 4500.0)  # ... or, fading out over this band (Hz), below _BAND_PITCH
+_BAND_PITCH = 0.3
 _WORD_PITCH = 0.6  # periodicity of a voiced vowel (noise bursts stay well below)
+_WORD_BAND = (1000.0, 1000.0)  # ... judged below 1 kHz
 _EDGE_S = 0.15  # loud frames webrtcvad calls unvoiced ("s", "t", "p") next to speech join it, up to this
 _LEAD_S = 0.06  # ... but before a start only this far when loud in the full band alone (a swell, not a fricative)
 _FEED_MASK = 31  # every 32nd quiet frame still goes to webrtcvad (see process)
@@ -52,7 +57,23 @@ _TRANSIENT_S = 0.5  # utterances up to this long are checked for being a slam or
 _CLOSURE_S = 0.15  # ... also after a silent closure this long ("-ts" in "lights"), if loud in the high band
 _STALE_BACKOFF = 8  # frames: after a pitched steady stretch (a held vowel), the next look is this far
 _LEAD_GAP = 8  # frames: voiced frames this close before a start's window join it (two at least)
+_QUIET_DB = 6.0  # in speech, a steady window reaching this near the utterance's loudest ...
+_LIFT_DB = 8.0  # ... and less than this over the floor is the voice over a known noise
+_DROP_DB = 15.0  # in speech, ~0.5 s steady this far under the utterance's loudest (both bands): the room
+_DEPTH_DB = 40.0  # in speech, a frame this far under the utterance's loudest (both bands) is not speech
 _RESTATE_FRAMES = 100  # frame levels kept (3 s) to re-judge them when the floor turns out stale
+
+
+def _diff(x: np.ndarray) -> np.ndarray:
+    """np.diff(x) without its wrapper's cost."""
+    return x[1:] - x[:-1]
+
+
+def _pitched(frame: bytes) -> bool:
+    """A steady frame that may be a held vowel rather than noise (see ``Segmenter._stale``): its
+    pre-emphasised form has a pitch, or has one below ~3.5 kHz, where a hiss over the voice (violet
+    noise, a kitchen's clatter) does not bury it (a higher bar there: a room's hum shows more)."""
+    return pitched(_diff(np.frombuffer(frame, np.int16).astype(np.float64)), _NOISE_PITCH, _NOISE_PITCH_BAND, _BAND_PITCH)
 
 
 def _frames(ms: float) -> int:
@@ -106,6 +127,14 @@ class Segmenter:
         self._stale_next = 0  # first frame index at which a steady level is checked again
         self._stale_votes = 0  # block ends in a row at which a steady level above the floor was not speech
         self._history: deque[tuple[float, float]] = deque(maxlen=_RESTATE_FRAMES)  # recent frame levels
+        self._peak = (0.0, 0.0)  # the current utterance's loudest frame levels (full, pre-emphasised)
+        self._near = 0  # its last frame within _DROP_DB of them (in either band)
+        # what _run reads on every call and never changes: one unpacking there, not twenty lookups
+        full, hp = self._floor, self._floor_hp
+        self._fixed = (full, hp, full._block_end, hp._block_end, full._fall, full._rise, full._speech_rise,
+                       self._margin, self._history, self._loud, self._hissy, self._every, self._vad.is_speech,
+                       self._window, self._need, self._hangover, self._speculate, self._edge, self._closure,
+                       self._max_frames)
 
     @property
     def in_speech(self) -> bool:
@@ -124,7 +153,7 @@ class Segmenter:
     def process(self, frame: bytes) -> list[Event]:
         if len(frame) != FRAME_BYTES:
             raise ValueError(f"segmenter frames must be {FRAME_BYTES} bytes, got {len(frame)}")
-        return self._step(frame, self._measure(frame))
+        return self._run((frame,), [self._measure(frame)])
 
     def process_block(self, pcm: bytes) -> list[Event]:
         """``process`` for every frame of ``pcm`` (whole frames; what a file or a chunked source
@@ -138,57 +167,211 @@ class Segmenter:
         if self._n == 0:  # as _measure_first
             self._check_dc([pcm[:FRAME_BYTES]])
         sums = self._levels.sums(pcm)
-        centred = self._centred
-        levels = self._levels.from_sums(sums, centred)
-        step, events = self._step, []
-        for k, frame in enumerate([pcm[j : j + FRAME_BYTES] for j in range(0, len(pcm), FRAME_BYTES)]):
-            if self._centred is not centred:  # the DC check at an utterance's end picked the other meter
-                centred = self._centred
-                levels[k:] = self._levels.from_sums(sums, centred, k)
-            found = step(frame, levels[k])
-            if found:
-                events += found
-        return events
+        levels = self._levels.from_sums(sums, self._centred)
+        return self._run([pcm[j : j + FRAME_BYTES] for j in range(0, len(pcm), FRAME_BYTES)], levels, sums)
 
-    def _step(self, frame: bytes, levels: tuple[float, float]) -> list[Event]:
-        # this runs on every frame: locals, no calls but the two floors (and webrtcvad)
-        self._history.append(levels)
-        full, hp = levels
-        speech = self._speech
-        i = self._n
-        relax = _HYSTERESIS if speech else 1.0
-        floor, floor_hp = self._floor, self._floor_hp
-        over_full = floor.excess(full, speech, self._margin, relax)
-        over_hp = floor_hp.excess(hp, speech, self._margin, relax)
-        over = over_full if over_full > over_hp else over_hp
-        if (floor.candidate is not None or floor_hp.candidate is not None) and (
-                i >= self._stale_next or floor.sure or floor_hp.sure):
-            over, speech = self._stale(i, frame, over, speech)
-        # inside speech a frame far above the noise needs no second opinion (saves half the cost)
-        if self._every:  # silero keeps context: it hears every frame
-            said = self._vad.is_speech(frame, SAMPLE_RATE)
-            voiced = over > 0.0 and said
-        else:
-            voiced = over > 0.0 and ((speech and over > _SURE_DB) or self._vad.is_speech(frame, SAMPLE_RATE))
-        self._n = i + 1
-        if over > 0.0:
-            self._loud.append(i)
-            if over_hp > 0.0:
-                self._hissy.append(i)
-        elif not i & _FEED_MASK and not self._every:  # webrtcvad tracks the noise by the minima of what it is fed:
-            self._vad.is_speech(frame, SAMPLE_RATE)  # fed only loud frames, it takes speech for noise
-        if speech:
-            return self._in_speech(i, frame, voiced, over_hp > 0.0)
-        # idle (inline: most frames): the start window slides on
-        recent = self._recent
-        if len(recent) >= self._window and recent[-self._window][2]:
-            self._voiced_in_window -= 1  # that frame leaves the window now
-        recent.append((i, frame, voiced))
-        if voiced:
-            self._voiced_in_window += 1
-            if self._voiced_in_window >= self._need:
-                return self._begin(i)
-        return []
+    def _run(self, frames, levels: list[tuple[float, float]], sums: tuple | None = None) -> list[Event]:
+        """The decisions on ``frames`` (their ``levels``; ``sums``: what a block's levels came from,
+        to redo them if the DC check at an utterance's end picks the other meter).
+
+        This is every frame's path, so it is one loop with its state in locals: the two floors'
+        ``NoiseFloor.excess`` inlined (keep the two in step; their rare paths are its methods),
+        the idle start window and ``_in_speech`` too. What the rare steps (a stale floor, a start,
+        an end, a cut, a pause) read or change is written back to ``self`` before them and read
+        again after them."""
+        events: list[Event] = []
+        (floor, floor_hp, block_end, block_end_hp, fall, rise, speech_rise, margin, history, loud, hissy, every, vad,
+         window, need, hangover, speculate, edge, closure, max_frames) = self._fixed
+        lf, mf, pf, wf = floor.level, floor.mean, floor.spread, floor._warmup
+        lh, mh, ph, wh = floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp._warmup
+        nf, lof, hif = floor._block_n, floor._block_lo, floor._block_hi  # the steady-noise block so far
+        nh, loh, hih = floor_hp._block_n, floor_hp._block_lo, floor_hp._block_hi
+        i, speech, viw, recent = self._n, self._speech, self._voiced_in_window, self._recent
+        audio, start, hissed = self._audio, self._start, self._hissed
+        last_voiced, last_loud, prev_voiced = self._last_voiced, self._last_loud, self._prev_voiced
+        centred = self._centred
+        (pkf, pkh), near = self._peak, self._near
+        relax, step = (_HYSTERESIS, speech_rise) if speech else (1.0, rise)  # (both follow ``speech``)
+        cf = ch = None
+        first = i  # frame index of frames[0]
+        kept = 0  # levels[:kept] are in the history (kept there only for the stale check: added before it)
+        for frame, (full, hp) in zip(frames, levels):
+            # the full band's floor (NoiseFloor.excess)
+            if full < SILENT_DB:
+                if lf is None:
+                    lf, floor.unknown = SILENT_DB, True
+                elif lf > SILENT_DB:
+                    lf = max(SILENT_DB, lf - rise)
+                cf, over_full = None, full - SILENT_DB - margin
+            else:
+                if wf:
+                    floor.level, floor.mean = lf, mf  # (_settle sets the mean once)
+                    lf = floor._settle(full, speech)
+                    wf, mf = floor._warmup, floor.mean
+                elif full < lf:
+                    lf += fall * (full - lf)
+                else:
+                    lf += full - lf if full - lf < step else step
+                if nf:
+                    if full < lof:
+                        lof = full
+                    elif full > hif:
+                        hif = full
+                    nf += 1
+                else:
+                    lof = hif = full
+                    nf = 1
+                if nf < _BLOCK:
+                    cf = None
+                else:
+                    nf, cf = 0, block_end(lof, hif, lf)
+                if mf < lf:
+                    mf = lf
+                elif mf > lf + _MEAN_CAP:
+                    mf = lf + _MEAN_CAP
+                noisy = mf + 3.0 * pf - lf
+                over_full = full - lf - relax * (margin if margin > noisy else noisy)
+                if not speech and over_full <= 0.0:
+                    mf = mf + 0.05 * (full - mf)
+                    dev = abs(full - mf)
+                    pf += 0.05 * ((dev if dev < 2 * _SPREAD_CAP else 2 * _SPREAD_CAP) - pf)
+                    pf = pf if pf < _SPREAD_CAP else _SPREAD_CAP
+            # the pre-emphasised band's (the same)
+            if hp < SILENT_DB:
+                if lh is None:
+                    lh, floor_hp.unknown = SILENT_DB, True
+                elif lh > SILENT_DB:
+                    lh = max(SILENT_DB, lh - rise)
+                ch, over_hp = None, hp - SILENT_DB - margin
+            else:
+                if wh:
+                    floor_hp.level, floor_hp.mean = lh, mh  # (_settle sets the mean once)
+                    lh = floor_hp._settle(hp, speech)
+                    wh, mh = floor_hp._warmup, floor_hp.mean
+                elif hp < lh:
+                    lh += fall * (hp - lh)
+                else:
+                    lh += hp - lh if hp - lh < step else step
+                if nh:
+                    if hp < loh:
+                        loh = hp
+                    elif hp > hih:
+                        hih = hp
+                    nh += 1
+                else:
+                    loh = hih = hp
+                    nh = 1
+                if nh < _BLOCK:
+                    ch = None
+                else:
+                    nh, ch = 0, block_end_hp(loh, hih, lh)
+                if mh < lh:
+                    mh = lh
+                elif mh > lh + _MEAN_CAP:
+                    mh = lh + _MEAN_CAP
+                noisy = mh + 3.0 * ph - lh
+                over_hp = hp - lh - relax * (margin if margin > noisy else noisy)
+                if not speech and over_hp <= 0.0:
+                    mh = mh + 0.05 * (hp - mh)
+                    dev = abs(hp - mh)
+                    ph += 0.05 * ((dev if dev < 2 * _SPREAD_CAP else 2 * _SPREAD_CAP) - ph)
+                    ph = ph if ph < _SPREAD_CAP else _SPREAD_CAP
+            over = over_full if over_full > over_hp else over_hp
+            if speech and over > 0.0:  # the utterance's loudest; a tail far under it is not speech
+                if full > pkf or hp > pkh:
+                    pkf, pkh, near = full if full > pkf else pkf, hp if hp > pkh else pkh, i
+                elif full > pkf - _DROP_DB or hp > pkh - _DROP_DB:
+                    near = i
+                elif full < pkf - _DEPTH_DB and hp < pkh - _DEPTH_DB:
+                    over = -1.0
+            stale = (cf is not None or ch is not None) and (i >= self._stale_next or floor.sure or floor_hp.sure)
+            if stale or (speech and i - near >= STEADY_FRAMES and not i & 3):  # (the latter: rare, see _tail)
+                floor.level, floor.mean, floor.spread, floor.candidate = lf, mf, pf, cf
+                floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp.candidate = lh, mh, ph, ch
+                self._voiced_in_window, self._last_voiced, self._last_loud, self._prev_voiced = (
+                    viw, last_voiced, last_loud, prev_voiced)
+                history.extend(levels[kept : i + 1 - first])
+                kept = i + 1 - first
+                self._peak = (pkf, pkh)
+                over, speech = self._stale(i, frame, over, speech) if stale else self._tail(i, over, speech)
+                relax, step = (_HYSTERESIS, speech_rise) if speech else (1.0, rise)
+                lf, mf, pf, cf = floor.level, floor.mean, floor.spread, floor.candidate
+                lh, mh, ph, ch = floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp.candidate
+                viw, recent, audio = self._voiced_in_window, self._recent, self._audio
+                last_voiced, last_loud, prev_voiced = self._last_voiced, self._last_loud, self._prev_voiced
+            # inside speech a frame far above the noise needs no second opinion (saves half the cost)
+            if every:  # silero keeps context: it hears every frame
+                said = vad(frame, SAMPLE_RATE)
+                voiced = over > 0.0 and said
+            else:
+                voiced = over > 0.0 and ((speech and over > _SURE_DB) or vad(frame, SAMPLE_RATE))
+            if over > 0.0:
+                loud.append(i)
+                if over_hp > 0.0:
+                    hissy.append(i)
+            elif not i & _FEED_MASK and not every:  # webrtcvad tracks the noise by the minima of what it is fed:
+                vad(frame, SAMPLE_RATE)  # fed only loud frames, it takes speech for noise
+            if not speech:  # idle (most frames): the start window slides on
+                if len(recent) >= window and recent[-window][2]:
+                    viw -= 1  # that frame leaves the window now
+                recent.append((i, frame, voiced))
+                if voiced:
+                    viw += 1
+                    if viw >= need:
+                        self._n = i + 1
+                        history.extend(levels[kept : i + 1 - first])  # (_begin reads the start window's)
+                        kept = i + 1 - first
+                        events += self._begin(i)
+                        speech, viw, audio, start = True, 0, self._audio, self._start
+                        (pkf, pkh), near = self._peak, i
+                        relax, step = _HYSTERESIS, speech_rise
+                        last_voiced, last_loud, prev_voiced = self._last_voiced, self._last_loud, self._prev_voiced
+                i += 1
+                continue
+            # in speech (see the module doc)
+            audio.append(frame)
+            prev, prev_voiced = prev_voiced, voiced
+            if voiced:
+                # in a pause, one lone voiced frame (a noise peak) does not extend the speech; it only
+                # postpones the end until the next frame shows whether speech really resumed
+                if prev or i - last_voiced <= 1:
+                    last_voiced = last_loud = i
+                if i + 1 - start >= max_frames:
+                    self._last_voiced = last_voiced
+                    events += self._cut(i)
+                    audio, start, last_voiced = self._audio, self._start, self._last_voiced
+                i += 1
+                continue
+            was_hissed, hissed = hissed, over_hp > 0.0 and i - last_voiced <= edge + closure
+            if over > 0.0 and last_loud == i - 1 and i - last_voiced <= edge:
+                last_loud = i  # an unvoiced consonant ending the word
+            elif was_hissed and hissed and i - 1 - last_loud <= closure + 1:
+                last_loud = i  # a final fricative after a stop's closure (two frames: not a noise peak)
+            if i - last_voiced > hangover:  # one frame of slack: edge frames are part speech
+                self._last_voiced, self._last_loud, self._prev_voiced = last_voiced, last_loud, prev_voiced
+                events += self._finish()
+                speech, audio, relax, step = False, self._audio, 1.0, rise
+                if sums is not None and self._centred is not centred:  # the DC check picked the other meter
+                    centred = self._centred
+                    k = i + 1 - first
+                    levels[k:] = self._levels.from_sums(sums, centred, k)
+            elif i + 1 - start >= max_frames:
+                self._last_voiced = last_voiced
+                events += self._cut(i)
+                audio, start, last_voiced = self._audio, self._start, self._last_voiced
+            elif speculate and i - (last_voiced if last_voiced > last_loud else last_loud) == speculate:
+                self._last_voiced, self._last_loud = last_voiced, last_loud
+                events += self._paused(i)
+            i += 1
+        history.extend(levels[kept:])
+        floor.level, floor.mean, floor.spread, floor.candidate = lf, mf, pf, cf
+        floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp.candidate = lh, mh, ph, ch
+        floor._block_n, floor._block_lo, floor._block_hi = nf, lof, hif
+        floor_hp._block_n, floor_hp._block_lo, floor_hp._block_hi = nh, loh, hih
+        self._n, self._speech, self._voiced_in_window, self._hissed = i, speech, viw, hissed
+        self._last_voiced, self._last_loud, self._prev_voiced = last_voiced, last_loud, prev_voiced
+        self._peak, self._near = (pkf, pkh), near
+        return events
 
     def _stale(self, i: int, frame: bytes, over: float, speech: bool) -> tuple[float, bool]:
         """A steady level above the floor at a block end (frame ``i``): steady noise above a
@@ -197,7 +380,10 @@ class Segmenter:
         Returns this frame's (excess, in speech) after that."""
         if self._floor.sure or self._floor_hp.sure:  # steady for a second: the room, pitch or not
             self._stale_votes = 2
-        elif periodicity(np.diff(np.frombuffer(frame, np.int16).astype(np.float64))) >= _NOISE_PITCH:
+        elif speech and self._voice_over_noise():
+            self._stale_votes = 0
+            self._stale_next = i + _STALE_BACKOFF
+        elif _pitched(frame):
             self._stale_votes = 0
             if not self._floor.unknown:
                 self._stale_next = i + _STALE_BACKOFF  # pitched: look again a bit later
@@ -205,16 +391,48 @@ class Segmenter:
             self._stale_votes += 1
         if self._stale_votes >= (1 if self._floor.unknown else 2):
             self._stale_votes = 0
-            self._lift(speech)
-            over = -1.0  # this frame is that noise
-            if speech and self._restate(i):
-                speech = self._speech = False  # it was that noise: forget it (no Utterance)
-                self._audio = []
-            if not speech:  # what the start window counted as voiced was judged on the stale floor
-                self._recent = deque(((j, f, False) for j, f, _ in self._recent), maxlen=self._recent.maxlen)
-                self._voiced_in_window = 0
-                self._loud.clear()  # ... and so was what it called loud (a start edge moves back over that)
-                self._hissy.clear()
+            return self._take(i, speech)
+        return over, speech
+
+    def _voice_over_noise(self) -> bool:
+        """In speech, every steady window above a floor lies only a little over it (``_LIFT_DB``)
+        and reaches within ``_QUIET_DB`` of this utterance's loudest in its band: the voice itself,
+        held steady by a loud noise the floor knows (violet noise at 10 dB SNR), not a stale floor
+        (a fan switched on, the gain turned up: the room jumps by more, and is heard far under the
+        voice in its pauses). Its pitch may be buried in that noise: no vote then (steady for ~1 s,
+        ``sure``, it is the room all the same)."""
+        return all(f.candidate < f.level + _LIFT_DB and f.top > peak - _QUIET_DB
+                   for f, peak in zip((self._floor, self._floor_hp), self._peak) if f.candidate is not None)
+
+    def _tail(self, i: int, over: float, speech: bool) -> tuple[float, bool]:
+        """In speech, ~0.5 s with no frame within ``_DROP_DB`` of this utterance's loudest (checked
+        at every 4th such frame): when that stretch was steady in both bands, the utterance has
+        ended and that is the room: music or a machine under the voice that the floor, barely
+        moving in speech, had not learnt (webrtcvad calls a chord speech, so the hangover never ran
+        out). The floors take it as they take a stale level (no pitch check: music has one, and a
+        held vowel so far under the voice's own level is none)."""
+        full, hp = self._floor.window() or (0.0, 99.0), self._floor_hp.window() or (0.0, 99.0)
+        peak = self._peak
+        if (full[1] > peak[0] - _DROP_DB or hp[1] > peak[1] - _DROP_DB
+                or full[1] - full[0] > _STEADY_DB or hp[1] - hp[0] > _STEADY_DB):
+            return over, speech
+        for floor, (lo, _) in ((self._floor, full), (self._floor_hp, hp)):
+            floor.candidate = lo if floor.level is None or lo > floor.level else floor.level
+        return self._take(i, speech)
+
+    def _take(self, i: int, speech: bool) -> tuple[float, bool]:
+        """The floors take the steady level (``_lift``); what passed for speech on the stale floor is
+        re-judged. Returns this frame's (excess, in speech) after that."""
+        self._lift(speech)
+        over = -1.0  # this frame is that noise
+        if speech and self._restate(i):
+            speech = self._speech = False  # it was that noise: forget it (no Utterance)
+            self._audio = []
+        if not speech:  # what the start window counted as voiced was judged on the stale floor
+            self._recent = deque(((j, f, False) for j, f, _ in self._recent), maxlen=self._recent.maxlen)
+            self._voiced_in_window = 0
+            self._loud.clear()  # ... and so was what it called loud (a start edge moves back over that)
+            self._hissy.clear()
         return over, speech
 
     def _lift(self, speech: bool) -> None:
@@ -235,6 +453,16 @@ class Segmenter:
             window = list(self._history)[-STEADY_FRAMES:]
             full.relearn([f for f, _ in window])
             hp.relearn([h for _, h in window])
+
+    def end_now(self, end: float) -> list[Event]:
+        """End the utterance now, as the hangover would later, if its end edge is still ``end``
+        (stream seconds) and nothing voiced came since (the loop's early end: a complete command
+        was heard in the pause). [] otherwise; speech after it starts a new utterance."""
+        if not self._speech or self._prev_voiced:
+            return []
+        if round((max(self._last_voiced, self._last_loud) + 1) * _FRAME_S, 6) != round(end, 6):
+            return []
+        return self._finish()
 
     def flush(self) -> list[Event]:
         """End of stream: close an utterance in progress."""
@@ -273,6 +501,8 @@ class Segmenter:
         self._speech = True
         recent.clear()
         self._voiced_in_window = 0
+        levels = list(self._history)[-self._window :]
+        self._peak = (max(f for f, _ in levels), max(h for _, h in levels))
         return [SpeechStarted(start=first * _FRAME_S)]
 
     def _restate(self, i: int) -> bool:
@@ -311,28 +541,6 @@ class Segmenter:
                 break
         return j
 
-    def _in_speech(self, i: int, frame: bytes, voiced: bool, hiss: bool) -> list[Event]:
-        self._audio.append(frame)
-        prev, self._prev_voiced = self._prev_voiced, voiced
-        if voiced:
-            # in a pause, one lone voiced frame (a noise peak) does not extend the speech; it only
-            # postpones the end until the next frame shows whether speech really resumed
-            if prev or i - self._last_voiced <= 1:
-                self._last_voiced = self._last_loud = i
-            return self._cut(i) if i + 1 - self._start >= self._max_frames else []
-        hissed, self._hissed = self._hissed, hiss and i - self._last_voiced <= self._edge + self._closure
-        if self._loud and self._loud[-1] == i and self._last_loud == i - 1 and i - self._last_voiced <= self._edge:
-            self._last_loud = i  # an unvoiced consonant ending the word
-        elif hissed and self._hissed and i - 1 - self._last_loud <= self._closure + 1:
-            self._last_loud = i  # a final fricative after a stop's closure (two frames: not a noise peak)
-        if i - self._last_voiced > self._hangover:  # one frame of slack: edge frames are part speech
-            return self._finish()
-        if i + 1 - self._start >= self._max_frames:
-            return self._cut(i)
-        if self._speculate and i - max(self._last_voiced, self._last_loud) == self._speculate:
-            return self._paused(i)
-        return []
-
     def _paused(self, i: int) -> list[Event]:
         """The utterance as ``_finish`` would cut it now (for speculation; see the module doc)."""
         end = max(self._last_voiced, self._last_loud) + 1
@@ -343,7 +551,7 @@ class Segmenter:
     def _utterance(self, start: int, end: int, audio_end: int) -> Utterance:
         """Edges are frame indexes [start, end); the audio runs to frame ``audio_end`` (exclusive)."""
         frames = self._audio[: audio_end - self._audio_first]
-        pcm = np.frombuffer(b"".join(frames), dtype=np.int16).copy()
+        pcm = np.frombuffer(bytearray().join(frames), dtype=np.int16)  # writable, with one copy
         return Utterance(start=start * _FRAME_S, end=end * _FRAME_S, audio=pcm, sample_rate=SAMPLE_RATE,
                          audio_start=self._audio_first * _FRAME_S)
 
@@ -376,8 +584,10 @@ class Segmenter:
         first = self._start - self._audio_first
         pcm = np.frombuffer(b"".join(self._audio[first : end - self._audio_first]), np.int16)
         frames = pcm[: len(pcm) // FRAME_SAMPLES * FRAME_SAMPLES].reshape(-1, FRAME_SAMPLES).astype(np.float64)
-        loudest = int(np.argmax((frames**2).mean(axis=1)))
-        return periodicity(frames[loudest : loudest + 2].ravel()) >= _WORD_PITCH
+        # a vowel's pitch in any two frames of it, below 1 kHz (its strongest harmonics; noise
+        # over the word, a bike or dishes at 10 dB, weighs less there; a breathy voice is pitched there)
+        return any(periodicity(frames[k : k + 2].ravel(), band=_WORD_BAND) >= _WORD_PITCH
+                   for k in range(max(1, len(frames) - 1)))
 
     def _transient(self, end: int) -> bool:
         """A short utterance that is a door slam or a click (the rare check, not per frame)."""
