@@ -45,11 +45,12 @@ class VadConfig:
     hangover_ms: int = 300
     padding_ms: int = 150
     min_speech_ms: int = 250
-    min_word_ms: int = 250
+    min_word_ms: int = 200
     max_utterance_s: float = 30.0
     noise_margin_db: float = 6.0
     engine: str = "webrtc"
     speculate_ms: int = 150  # silence after which the loop starts transcribing before the hangover ends; 0 = off
+    end_early: bool = False  # live input: a speculative transcript that is a complete command ends the turn then
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,13 @@ class SttConfig(ServiceBackend):
     local_model: str = "auto"
     local_threads: int = 2
     local_compute_type: str = "int8"
+    local_window_s: float = 10.0  # base's decoding window: speech + 1 s, at least this; 30 = Whisper's full window
     no_speech_threshold: float = 0.6
     logprob_threshold: float = -1.0
     hallucinations: tuple[str, ...] = ()
     languages: tuple[str, ...] = ("en", "ko")
     english_first: bool = True
+    english_parallel: bool = True  # local: the tiny.en try beside the language evidence (a second thread)
     last_language_weight: float = 0.6  # prior mass on the session's last heard language (0 = uniform)
     english_first_logprob: float = -0.8
     uri: str = ""  # backend "wyoming": tcp://HOST:PORT of a Wyoming asr server
@@ -179,7 +182,7 @@ RULES: dict[str, Rule] = {
     "audio.input_device": Rule(), "audio.output_device": Rule(),
     "audio.mic_rate": Rule(lo=1000, hi=384_000, also=(0,)), "audio.realtime": Rule(),
     "vad.aggressiveness": Rule(lo=0, hi=3), "vad.start_window_ms": Rule(lo=30, hi=3000),
-    "vad.start_ratio": Rule(above=0, hi=1), "vad.pre_roll_ms": _MS, "vad.hangover_ms": _MS, "vad.speculate_ms": _MS,
+    "vad.start_ratio": Rule(above=0, hi=1), "vad.pre_roll_ms": _MS, "vad.hangover_ms": _MS, "vad.speculate_ms": _MS, "vad.end_early": Rule(),
     "vad.padding_ms": _MS, "vad.min_speech_ms": Rule(lo=30, hi=10_000), "vad.min_word_ms": Rule(lo=30, hi=10_000),
     "vad.max_utterance_s": Rule(above=0, hi=600), "vad.noise_margin_db": Rule(lo=-60, hi=60),
     "vad.engine": Rule(choices=("webrtc", "silero", "both")),
@@ -190,7 +193,7 @@ RULES: dict[str, Rule] = {
     "stt.local_compute_type": Rule(choices=("int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
                                             "float16", "bfloat16", "float32", "default", "auto")),
     "stt.no_speech_threshold": Rule(lo=0, hi=1), "stt.logprob_threshold": Rule(lo=-20, hi=0),
-    "stt.hallucinations": Rule(), "stt.languages": Rule(), "stt.english_first": Rule(), "stt.last_language_weight": Rule(lo=0, hi=1),
+    "stt.hallucinations": Rule(), "stt.languages": Rule(), "stt.english_first": Rule(), "stt.english_parallel": Rule(), "stt.local_window_s": Rule(lo=1, hi=30), "stt.last_language_weight": Rule(lo=0, hi=1),
     "stt.english_first_logprob": Rule(lo=-20, hi=0),
     **{f"tts.{k}": r for k, r in _SERVICE.items()},
     "tts.backend": Rule(choices=(*_BACKENDS, "wyoming")), "tts.uri": Rule(tcp=True),

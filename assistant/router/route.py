@@ -281,6 +281,19 @@ def route(text: str, language: str | None = None) -> Intent:
     return Intent("unknown", lang, text)
 
 
+# a command that more words would not change: no free-text slot (a prompt, a name, a duration)
+_CLOSED = frozenset({"stop", "translate_off", "translate_on", "help", "repeat", "setting", "clock", "timer_list",
+                     "volume", "undo", "show_image", "previous_image"})
+
+
+def complete_command(text: str, language: str | None = None) -> bool:
+    """Is ``text`` a whole command on its own (the loop may end the turn without the rest of the
+    hangover)? A command the router knows whose meaning more words would not change: not
+    "unknown" (chat), not a drawing, an edit, "say ..." or a timer, which go on ("draw a cat ...
+    with a hat", "set a timer for five minutes ... for the pasta")."""
+    return bool(text.strip()) and str(route(text, language).kind) in _CLOSED
+
+
 def _places(region: _Region | None, view: _View, start: int, prompt: tuple[int, int] | None) -> bool:
     """Does a draw request name where to put something on the last image? Only when the region
     is spoken as a place and opens the request or closes the drawn thing ("왼쪽 위에 모자를
