@@ -204,8 +204,16 @@ def audio_needs_restart(old: Config, new: Config) -> list[str]:
 
 def warm_up(engines: Engines, voice: str) -> None:
     """Load models before the first utterance (blocking): READY=1 is sent only after this, and
-    the first command is not slowed by a model load."""
-    engines.transcriber.warm_up()
+    the first command is not slowed by a model load. The speech models and the voices load and
+    warm up side by side (``together``); the synthesizer's own ``warm_up`` comes after them, so
+    what it starts in the background (the prepared replies) does not compete with them."""
+    from .together import together
+
+    load_voices = getattr(engines.synthesizer, "load", None)  # the local voices; the API's: none
+    if load_voices is not None:
+        together(engines.transcriber.warm_up, lambda: load_voices(voice))
+    else:
+        engines.transcriber.warm_up()
     engines.synthesizer.warm_up(voice)
     from .memory import release
 

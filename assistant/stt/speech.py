@@ -53,6 +53,12 @@ def has_speech(pcm: np.ndarray) -> bool:
     return next(spans(pcm[: BLOCK_S * SAMPLE_RATE], pad_ms=0), None) is not None
 
 
+def warm_up() -> None:
+    """Load Silero and run it once: on quiet noise, since digital silence never reaches the model."""
+    noise = np.random.default_rng(0).normal(0.0, 30.0, SAMPLE_RATE // 2).astype(np.int16)
+    has_speech(noise)
+
+
 def pieces(pcm: np.ndarray, max_s: float = 28.0, join_gap_s: float = 1.0) -> Iterator[tuple[int, int]]:
     """Speech spans grouped into pieces of at most ``max_s`` seconds (one Whisper window each):
     neighbours closer than ``join_gap_s`` share a piece while it fits."""
