@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
@@ -218,3 +219,23 @@ def warm_up(engines: Engines, voice: str) -> None:
     from .memory import release
 
     release()  # after every warm-up: what the models used only to start is given back
+
+
+def start_warm_up(engines: Engines, voice: str) -> Future[None]:
+    """``warm_up`` in a thread of its own, started now; the future ends with it. ``assistant run``
+    starts it as soon as the engines exist, so the models load while the loop is still being
+    imported and set up; the loop awaits it before READY."""
+    future: Future[None] = Future()
+
+    def run() -> None:
+        future.set_running_or_notify_cancel()
+        try:
+            warm_up(engines, voice)
+        except BaseException as exc:  # raised where the loop awaits it
+            future.set_exception(exc)
+        else:
+            future.set_result(None)
+
+    # not a daemon: one killed inside onnxruntime at exit aborts the process
+    threading.Thread(target=run, name="warm-up").start()
+    return future

@@ -154,3 +154,52 @@ def test_two_whisper_models_load_at_the_same_time_and_each_once(monkeypatch):
     together(*[lambda p=p: loaded.setdefault(p, local.load_model(p, "int8", 2)) for p in ("a", "b")])
     assert sorted(made) == ["a", "b"]
     assert local.load_model("a", "int8", 2) is loaded["a"] and len(made) == 2  # cached: not made again
+
+
+# ---------------------------------------------------------------- started early, awaited before READY
+def test_start_warm_up_runs_in_its_own_thread_and_reports_its_end(monkeypatch):
+    from concurrent.futures import Future
+
+    monkeypatch.setattr("assistant.memory.release", lambda: None)
+    log: list[str] = []
+    eng = SimpleNamespace(transcriber=FakeModel(None, log, "stt"), synthesizer=FakeModel(None, log, "voice"))
+    assert engines_mod.start_warm_up(eng, "alloy").result(WAIT_S) is None and log == ["stt warm", "voice warm"]
+    broken = SimpleNamespace(transcriber=SimpleNamespace(warm_up=lambda: 1 / 0), synthesizer=eng.synthesizer)
+    future: Future = engines_mod.start_warm_up(broken, "alloy")
+    with pytest.raises(ZeroDivisionError):
+        future.result(WAIT_S)
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_loop_is_listening_only_after_a_warm_up_started_before_it(fails):
+    import asyncio
+    from concurrent.futures import Future
+
+    from assistant.errors import UserError
+    from assistant.events import EventType
+    from assistant.loop import Assistant
+    from tests.loop.fakes import EventSource, engines
+
+    warming: Future = Future()
+    states: list[str] = []
+    assistant = Assistant(load_config(), engines([("help", "en")]), turn_based=True, warm_up=warming)
+    assistant.subscribe(lambda e: states.append(e.data["state"]) if e.type == EventType.STATE else None)
+
+    async def main() -> None:
+        run = asyncio.create_task(assistant.run(lambda: EventSource(1)))
+        for _ in range(50):
+            await asyncio.sleep(0)
+        assert "listening" not in states and not run.done()  # still loading models
+        if fails:
+            warming.set_exception(UserError("the tiny.en model is not installed"))
+        else:
+            warming.set_result(None)
+        await run
+
+    if fails:
+        with pytest.raises(UserError, match="not installed"):
+            asyncio.run(main())
+        assert "listening" not in states
+    else:
+        asyncio.run(main())
+        assert states[0] == "listening"
