@@ -208,8 +208,11 @@ def warm_up(engines: Engines, voice: str) -> None:
     the first command is not slowed by a model load. The speech models and the voices load and
     warm up side by side (``together``); the synthesizer's own ``warm_up`` comes after them, so
     what it starts in the background (the prepared replies) does not compete with them."""
+    import time
+
     from .together import together
 
+    started = time.perf_counter()
     load_voices = getattr(engines.synthesizer, "load", None)  # the local voices; the API's: none
     if load_voices is not None:
         together(engines.transcriber.warm_up, lambda: load_voices(voice))
@@ -219,6 +222,7 @@ def warm_up(engines: Engines, voice: str) -> None:
     from .memory import release
 
     release()  # after every warm-up: what the models used only to start is given back
+    log.info("models loaded and warmed in %.2f s", time.perf_counter() - started)
 
 
 def start_warm_up(engines: Engines, voice: str) -> Future[None]:
