@@ -100,8 +100,9 @@ def has_dc(pcm: np.ndarray, frame: int = 480) -> bool:
     levels: over 10 % of its power, and steady, i.e. every frame's mean on the same side (rumble
     and brown noise also have frame means, but they swing both ways over a few frames)."""
     x = pcm.astype(np.float64)
-    mean = x.mean()
-    if mean * mean <= 0.1 * x.var():
+    mean = x.sum() / len(x)  # x.mean() and x.var() bit for bit, without their wrappers' cost
+    d = x - mean
+    if mean * mean <= 0.1 * ((d * d).sum() / len(x)):
         return False
     block = frame if len(x) >= 4 * frame else frame // 8  # one frame: its 3.75 ms blocks
     means = x[: len(x) // block * block].reshape(-1, block).mean(axis=1)
@@ -130,18 +131,27 @@ def is_transient(pcm: np.ndarray, frame: int = 480, block: int = 32, decay_db: f
     db = 10.0 * np.log10((x.reshape(-1, block) ** 2).mean(axis=1) + _EPS)
     top = db.max()
     near = int(np.argmax(db >= top - 10.0))  # first block near the peak
-    quiet = np.flatnonzero(db[:near] < max(np.median(db[: frame // block]) + 6.0, top - 20.0))
+    quiet = np.flatnonzero(db[:near] < max(_median(db[: frame // block]) + 6.0, top - 20.0))
     if near - (int(quiet[-1]) if len(quiet) else 0) > 2:
         return False
     # a vowel has a pitch somewhere in its first frames (a breathy one not at its very peak)
     return max((periodicity(x[k * frame : (k + 2) * frame]) for k in range(peak, min(peak + 4, len(level) - 1))), default=0.0) < 0.5
 
 
+def _median(x: np.ndarray) -> float:
+    """np.median(x) of a short 1-D array, bit for bit, at a tenth of its cost (and without the
+    numpy.ma import its first call makes)."""
+    s = np.sort(x)
+    m = len(s) // 2
+    return s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2.0
+
+
 def periodicity(x: np.ndarray, rate: int = 16000) -> float:
     """Highest normalised autocorrelation at a pitch lag (50-500 Hz): ~0.7-1 on a vowel, low on
     noise bursts."""
     lo, hi = rate // 500, min(rate // 50, len(x) - 1)
-    spec = np.fft.rfft(x - x.mean(), _fft_size(len(x) + hi))  # zero-padded: no wrap-around up to hi
+    # zero-padded: no wrap-around up to hi; sum / len is x.mean() bit for bit, without its wrapper's cost
+    spec = np.fft.rfft(x - x.sum() / len(x), _fft_size(len(x) + hi))
     r = np.fft.irfft(spec.real**2 + spec.imag**2)[: len(x)]
     return float(r[lo:hi].max() / r[0]) if r[0] > 0.0 else 0.0
 
@@ -202,7 +212,8 @@ class NoiseFloor:
         self._rise = rise_db_s * frame_s
         self._speech_rise = speech_rise_db_s * frame_s
         self._warmup = max(1, warmup_frames)  # the first frame above silence sets the floor
-        self._block: list[float] = []  # this block's levels
+        self._block_n = 0  # levels in this block so far
+        self._block_lo = self._block_hi = 0.0  # ... its lowest and highest
         self._los: list[float] = []  # the last blocks' minimum levels
         self._his: list[float] = []  # ... and maximum levels
         self.candidate: float | None = None  # a steady level above the floor, seen this frame
@@ -247,13 +258,12 @@ class NoiseFloor:
         mean = self.mean = min(max(mean, self.level), self.level + _MEAN_CAP)
         self.spread = min(_SPREAD_CAP, sum(abs(x - mean) for x in levels) / len(levels))
 
-    def _block_end(self, level: float) -> float | None:
-        """A block is complete: the window's minimum when the floor is stale, else None."""
-        los, his, block = self._los, self._his, self._block
-        lo = min(block)
+    def _block_end(self, lo: float, hi: float, level: float) -> float | None:
+        """A block is complete (its lowest and highest level): the window's minimum when the floor
+        is stale, else None."""
+        los, his = self._los, self._his
         los.append(lo)
-        his.append(max(block))
-        block.clear()
+        his.append(hi)
         if len(los) > _SURE_BLOCKS:
             del los[0], his[0]
         need = 1 if self.unknown else _BLOCKS
@@ -301,7 +311,9 @@ class NoiseFloor:
         ``relax * max(margin_db, noise mean + k * spread - level)`` over the floor (negative: not
         louder than the noise). Quiet frames outside speech update the noise statistics.
 
-        One pass, with no calls on the common path: it runs twice per frame (two bands)."""
+        The segmenter runs this inlined for its two bands (``Segmenter._run``, the per-frame cost;
+        its rare paths are the methods here): a change here goes there too
+        (tests/vad/test_segmenter.py checks that the two agree frame by frame)."""
         level = self.level
         if db < SILENT_DB:
             return self._silent(db, margin_db)
@@ -315,12 +327,20 @@ class NoiseFloor:
             level += db - level if db - level < step else step
         self.level = level
         # the steady-noise window: this block's levels
-        block = self._block
-        block.append(db)
-        if len(block) < _BLOCK:
+        n = self._block_n
+        if n:
+            if db < self._block_lo:
+                self._block_lo = db
+            elif db > self._block_hi:
+                self._block_hi = db
+        else:
+            self._block_lo = self._block_hi = db
+        if n + 1 < _BLOCK:
+            self._block_n = n + 1
             self.candidate = None
         else:
-            self.candidate = self._block_end(level)
+            self._block_n = 0
+            self.candidate = self._block_end(self._block_lo, self._block_hi, level)
         # the threshold over the floor, and the noise statistics
         mean = self.mean
         if mean < level:

@@ -36,7 +36,7 @@ from ..audio.format import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 from ..config import VadConfig
 from ..events import SpeechPaused, SpeechStarted, Utterance
 from . import detectors
-from .noise import STEADY_FRAMES, LevelMeter, NoiseFloor, has_dc, is_transient, periodicity
+from .noise import _BLOCK, _MEAN_CAP, _SPREAD_CAP, SILENT_DB, STEADY_FRAMES, LevelMeter, NoiseFloor, has_dc, is_transient, periodicity
 
 Event = SpeechStarted | SpeechPaused | Utterance
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
@@ -53,6 +53,11 @@ _CLOSURE_S = 0.15  # ... also after a silent closure this long ("-ts" in "lights
 _STALE_BACKOFF = 8  # frames: after a pitched steady stretch (a held vowel), the next look is this far
 _LEAD_GAP = 8  # frames: voiced frames this close before a start's window join it (two at least)
 _RESTATE_FRAMES = 100  # frame levels kept (3 s) to re-judge them when the floor turns out stale
+
+
+def _diff(x: np.ndarray) -> np.ndarray:
+    """np.diff(x) without its wrapper's cost."""
+    return x[1:] - x[:-1]
 
 
 def _frames(ms: float) -> int:
@@ -106,6 +111,12 @@ class Segmenter:
         self._stale_next = 0  # first frame index at which a steady level is checked again
         self._stale_votes = 0  # block ends in a row at which a steady level above the floor was not speech
         self._history: deque[tuple[float, float]] = deque(maxlen=_RESTATE_FRAMES)  # recent frame levels
+        # what _run reads on every call and never changes: one unpacking there, not twenty lookups
+        full, hp = self._floor, self._floor_hp
+        self._fixed = (full, hp, full._block_end, hp._block_end, full._fall, full._rise, full._speech_rise,
+                       self._margin, self._history, self._loud, self._hissy, self._every, self._vad.is_speech,
+                       self._window, self._need, self._hangover, self._speculate, self._edge, self._closure,
+                       self._max_frames)
 
     @property
     def in_speech(self) -> bool:
@@ -124,7 +135,7 @@ class Segmenter:
     def process(self, frame: bytes) -> list[Event]:
         if len(frame) != FRAME_BYTES:
             raise ValueError(f"segmenter frames must be {FRAME_BYTES} bytes, got {len(frame)}")
-        return self._step(frame, self._measure(frame))
+        return self._run((frame,), [self._measure(frame)])
 
     def process_block(self, pcm: bytes) -> list[Event]:
         """``process`` for every frame of ``pcm`` (whole frames; what a file or a chunked source
@@ -138,57 +149,197 @@ class Segmenter:
         if self._n == 0:  # as _measure_first
             self._check_dc([pcm[:FRAME_BYTES]])
         sums = self._levels.sums(pcm)
-        centred = self._centred
-        levels = self._levels.from_sums(sums, centred)
-        step, events = self._step, []
-        for k, frame in enumerate([pcm[j : j + FRAME_BYTES] for j in range(0, len(pcm), FRAME_BYTES)]):
-            if self._centred is not centred:  # the DC check at an utterance's end picked the other meter
-                centred = self._centred
-                levels[k:] = self._levels.from_sums(sums, centred, k)
-            found = step(frame, levels[k])
-            if found:
-                events += found
-        return events
+        levels = self._levels.from_sums(sums, self._centred)
+        return self._run([pcm[j : j + FRAME_BYTES] for j in range(0, len(pcm), FRAME_BYTES)], levels, sums)
 
-    def _step(self, frame: bytes, levels: tuple[float, float]) -> list[Event]:
-        # this runs on every frame: locals, no calls but the two floors (and webrtcvad)
-        self._history.append(levels)
-        full, hp = levels
-        speech = self._speech
-        i = self._n
-        relax = _HYSTERESIS if speech else 1.0
-        floor, floor_hp = self._floor, self._floor_hp
-        over_full = floor.excess(full, speech, self._margin, relax)
-        over_hp = floor_hp.excess(hp, speech, self._margin, relax)
-        over = over_full if over_full > over_hp else over_hp
-        if (floor.candidate is not None or floor_hp.candidate is not None) and (
-                i >= self._stale_next or floor.sure or floor_hp.sure):
-            over, speech = self._stale(i, frame, over, speech)
-        # inside speech a frame far above the noise needs no second opinion (saves half the cost)
-        if self._every:  # silero keeps context: it hears every frame
-            said = self._vad.is_speech(frame, SAMPLE_RATE)
-            voiced = over > 0.0 and said
-        else:
-            voiced = over > 0.0 and ((speech and over > _SURE_DB) or self._vad.is_speech(frame, SAMPLE_RATE))
-        self._n = i + 1
-        if over > 0.0:
-            self._loud.append(i)
-            if over_hp > 0.0:
-                self._hissy.append(i)
-        elif not i & _FEED_MASK and not self._every:  # webrtcvad tracks the noise by the minima of what it is fed:
-            self._vad.is_speech(frame, SAMPLE_RATE)  # fed only loud frames, it takes speech for noise
-        if speech:
-            return self._in_speech(i, frame, voiced, over_hp > 0.0)
-        # idle (inline: most frames): the start window slides on
-        recent = self._recent
-        if len(recent) >= self._window and recent[-self._window][2]:
-            self._voiced_in_window -= 1  # that frame leaves the window now
-        recent.append((i, frame, voiced))
-        if voiced:
-            self._voiced_in_window += 1
-            if self._voiced_in_window >= self._need:
-                return self._begin(i)
-        return []
+    def _run(self, frames, levels: list[tuple[float, float]], sums: tuple | None = None) -> list[Event]:
+        """The decisions on ``frames`` (their ``levels``; ``sums``: what a block's levels came from,
+        to redo them if the DC check at an utterance's end picks the other meter).
+
+        This is every frame's path, so it is one loop with its state in locals: the two floors'
+        ``NoiseFloor.excess`` inlined (keep the two in step; their rare paths are its methods),
+        the idle start window and ``_in_speech`` too. What the rare steps (a stale floor, a start,
+        an end, a cut, a pause) read or change is written back to ``self`` before them and read
+        again after them."""
+        events: list[Event] = []
+        (floor, floor_hp, block_end, block_end_hp, fall, rise, speech_rise, margin, history, loud, hissy, every, vad,
+         window, need, hangover, speculate, edge, closure, max_frames) = self._fixed
+        lf, mf, pf, wf = floor.level, floor.mean, floor.spread, floor._warmup
+        lh, mh, ph, wh = floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp._warmup
+        nf, lof, hif = floor._block_n, floor._block_lo, floor._block_hi  # the steady-noise block so far
+        nh, loh, hih = floor_hp._block_n, floor_hp._block_lo, floor_hp._block_hi
+        i, speech, viw, recent = self._n, self._speech, self._voiced_in_window, self._recent
+        audio, start, hissed = self._audio, self._start, self._hissed
+        last_voiced, last_loud, prev_voiced = self._last_voiced, self._last_loud, self._prev_voiced
+        centred = self._centred
+        relax, step = (_HYSTERESIS, speech_rise) if speech else (1.0, rise)  # (both follow ``speech``)
+        cf = ch = None
+        first = i  # frame index of frames[0]
+        kept = 0  # levels[:kept] are in the history (kept there only for the stale check: added before it)
+        for frame, (full, hp) in zip(frames, levels):
+            # the full band's floor (NoiseFloor.excess)
+            if full < SILENT_DB:
+                if lf is None:
+                    lf, floor.unknown = SILENT_DB, True
+                elif lf > SILENT_DB:
+                    lf = max(SILENT_DB, lf - rise)
+                cf, over_full = None, full - SILENT_DB - margin
+            else:
+                if wf:
+                    floor.level, floor.mean = lf, mf  # (_settle sets the mean once)
+                    lf = floor._settle(full, speech)
+                    wf, mf = floor._warmup, floor.mean
+                elif full < lf:
+                    lf += fall * (full - lf)
+                else:
+                    lf += full - lf if full - lf < step else step
+                if nf:
+                    if full < lof:
+                        lof = full
+                    elif full > hif:
+                        hif = full
+                    nf += 1
+                else:
+                    lof = hif = full
+                    nf = 1
+                if nf < _BLOCK:
+                    cf = None
+                else:
+                    nf, cf = 0, block_end(lof, hif, lf)
+                if mf < lf:
+                    mf = lf
+                elif mf > lf + _MEAN_CAP:
+                    mf = lf + _MEAN_CAP
+                noisy = mf + 3.0 * pf - lf
+                over_full = full - lf - relax * (margin if margin > noisy else noisy)
+                if not speech and over_full <= 0.0:
+                    mf = mf + 0.05 * (full - mf)
+                    dev = abs(full - mf)
+                    pf += 0.05 * ((dev if dev < 2 * _SPREAD_CAP else 2 * _SPREAD_CAP) - pf)
+                    pf = pf if pf < _SPREAD_CAP else _SPREAD_CAP
+            # the pre-emphasised band's (the same)
+            if hp < SILENT_DB:
+                if lh is None:
+                    lh, floor_hp.unknown = SILENT_DB, True
+                elif lh > SILENT_DB:
+                    lh = max(SILENT_DB, lh - rise)
+                ch, over_hp = None, hp - SILENT_DB - margin
+            else:
+                if wh:
+                    floor_hp.level, floor_hp.mean = lh, mh  # (_settle sets the mean once)
+                    lh = floor_hp._settle(hp, speech)
+                    wh, mh = floor_hp._warmup, floor_hp.mean
+                elif hp < lh:
+                    lh += fall * (hp - lh)
+                else:
+                    lh += hp - lh if hp - lh < step else step
+                if nh:
+                    if hp < loh:
+                        loh = hp
+                    elif hp > hih:
+                        hih = hp
+                    nh += 1
+                else:
+                    loh = hih = hp
+                    nh = 1
+                if nh < _BLOCK:
+                    ch = None
+                else:
+                    nh, ch = 0, block_end_hp(loh, hih, lh)
+                if mh < lh:
+                    mh = lh
+                elif mh > lh + _MEAN_CAP:
+                    mh = lh + _MEAN_CAP
+                noisy = mh + 3.0 * ph - lh
+                over_hp = hp - lh - relax * (margin if margin > noisy else noisy)
+                if not speech and over_hp <= 0.0:
+                    mh = mh + 0.05 * (hp - mh)
+                    dev = abs(hp - mh)
+                    ph += 0.05 * ((dev if dev < 2 * _SPREAD_CAP else 2 * _SPREAD_CAP) - ph)
+                    ph = ph if ph < _SPREAD_CAP else _SPREAD_CAP
+            over = over_full if over_full > over_hp else over_hp
+            if (cf is not None or ch is not None) and (i >= self._stale_next or floor.sure or floor_hp.sure):
+                floor.level, floor.mean, floor.spread, floor.candidate = lf, mf, pf, cf
+                floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp.candidate = lh, mh, ph, ch
+                self._voiced_in_window, self._last_voiced, self._last_loud, self._prev_voiced = (
+                    viw, last_voiced, last_loud, prev_voiced)
+                history.extend(levels[kept : i + 1 - first])
+                kept = i + 1 - first
+                over, speech = self._stale(i, frame, over, speech)
+                relax, step = (_HYSTERESIS, speech_rise) if speech else (1.0, rise)
+                lf, mf, pf, cf = floor.level, floor.mean, floor.spread, floor.candidate
+                lh, mh, ph, ch = floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp.candidate
+                viw, recent, audio = self._voiced_in_window, self._recent, self._audio
+                last_voiced, last_loud, prev_voiced = self._last_voiced, self._last_loud, self._prev_voiced
+            # inside speech a frame far above the noise needs no second opinion (saves half the cost)
+            if every:  # silero keeps context: it hears every frame
+                said = vad(frame, SAMPLE_RATE)
+                voiced = over > 0.0 and said
+            else:
+                voiced = over > 0.0 and ((speech and over > _SURE_DB) or vad(frame, SAMPLE_RATE))
+            if over > 0.0:
+                loud.append(i)
+                if over_hp > 0.0:
+                    hissy.append(i)
+            elif not i & _FEED_MASK and not every:  # webrtcvad tracks the noise by the minima of what it is fed:
+                vad(frame, SAMPLE_RATE)  # fed only loud frames, it takes speech for noise
+            if not speech:  # idle (most frames): the start window slides on
+                if len(recent) >= window and recent[-window][2]:
+                    viw -= 1  # that frame leaves the window now
+                recent.append((i, frame, voiced))
+                if voiced:
+                    viw += 1
+                    if viw >= need:
+                        self._n = i + 1
+                        events += self._begin(i)
+                        speech, viw, audio, start = True, 0, self._audio, self._start
+                        relax, step = _HYSTERESIS, speech_rise
+                        last_voiced, last_loud, prev_voiced = self._last_voiced, self._last_loud, self._prev_voiced
+                i += 1
+                continue
+            # in speech (see the module doc)
+            audio.append(frame)
+            prev, prev_voiced = prev_voiced, voiced
+            if voiced:
+                # in a pause, one lone voiced frame (a noise peak) does not extend the speech; it only
+                # postpones the end until the next frame shows whether speech really resumed
+                if prev or i - last_voiced <= 1:
+                    last_voiced = last_loud = i
+                if i + 1 - start >= max_frames:
+                    self._last_voiced = last_voiced
+                    events += self._cut(i)
+                    audio, start, last_voiced = self._audio, self._start, self._last_voiced
+                i += 1
+                continue
+            was_hissed, hissed = hissed, over_hp > 0.0 and i - last_voiced <= edge + closure
+            if over > 0.0 and last_loud == i - 1 and i - last_voiced <= edge:
+                last_loud = i  # an unvoiced consonant ending the word
+            elif was_hissed and hissed and i - 1 - last_loud <= closure + 1:
+                last_loud = i  # a final fricative after a stop's closure (two frames: not a noise peak)
+            if i - last_voiced > hangover:  # one frame of slack: edge frames are part speech
+                self._last_voiced, self._last_loud, self._prev_voiced = last_voiced, last_loud, prev_voiced
+                events += self._finish()
+                speech, audio, relax, step = False, self._audio, 1.0, rise
+                if sums is not None and self._centred is not centred:  # the DC check picked the other meter
+                    centred = self._centred
+                    k = i + 1 - first
+                    levels[k:] = self._levels.from_sums(sums, centred, k)
+            elif i + 1 - start >= max_frames:
+                self._last_voiced = last_voiced
+                events += self._cut(i)
+                audio, start, last_voiced = self._audio, self._start, self._last_voiced
+            elif speculate and i - (last_voiced if last_voiced > last_loud else last_loud) == speculate:
+                self._last_voiced, self._last_loud = last_voiced, last_loud
+                events += self._paused(i)
+            i += 1
+        history.extend(levels[kept:])
+        floor.level, floor.mean, floor.spread, floor.candidate = lf, mf, pf, cf
+        floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp.candidate = lh, mh, ph, ch
+        floor._block_n, floor._block_lo, floor._block_hi = nf, lof, hif
+        floor_hp._block_n, floor_hp._block_lo, floor_hp._block_hi = nh, loh, hih
+        self._n, self._speech, self._voiced_in_window, self._hissed = i, speech, viw, hissed
+        self._last_voiced, self._last_loud, self._prev_voiced = last_voiced, last_loud, prev_voiced
+        return events
 
     def _stale(self, i: int, frame: bytes, over: float, speech: bool) -> tuple[float, bool]:
         """A steady level above the floor at a block end (frame ``i``): steady noise above a
@@ -197,7 +348,7 @@ class Segmenter:
         Returns this frame's (excess, in speech) after that."""
         if self._floor.sure or self._floor_hp.sure:  # steady for a second: the room, pitch or not
             self._stale_votes = 2
-        elif periodicity(np.diff(np.frombuffer(frame, np.int16).astype(np.float64))) >= _NOISE_PITCH:
+        elif periodicity(_diff(np.frombuffer(frame, np.int16).astype(np.float64))) >= _NOISE_PITCH:
             self._stale_votes = 0
             if not self._floor.unknown:
                 self._stale_next = i + _STALE_BACKOFF  # pitched: look again a bit later
@@ -311,28 +462,6 @@ class Segmenter:
                 break
         return j
 
-    def _in_speech(self, i: int, frame: bytes, voiced: bool, hiss: bool) -> list[Event]:
-        self._audio.append(frame)
-        prev, self._prev_voiced = self._prev_voiced, voiced
-        if voiced:
-            # in a pause, one lone voiced frame (a noise peak) does not extend the speech; it only
-            # postpones the end until the next frame shows whether speech really resumed
-            if prev or i - self._last_voiced <= 1:
-                self._last_voiced = self._last_loud = i
-            return self._cut(i) if i + 1 - self._start >= self._max_frames else []
-        hissed, self._hissed = self._hissed, hiss and i - self._last_voiced <= self._edge + self._closure
-        if self._loud and self._loud[-1] == i and self._last_loud == i - 1 and i - self._last_voiced <= self._edge:
-            self._last_loud = i  # an unvoiced consonant ending the word
-        elif hissed and self._hissed and i - 1 - self._last_loud <= self._closure + 1:
-            self._last_loud = i  # a final fricative after a stop's closure (two frames: not a noise peak)
-        if i - self._last_voiced > self._hangover:  # one frame of slack: edge frames are part speech
-            return self._finish()
-        if i + 1 - self._start >= self._max_frames:
-            return self._cut(i)
-        if self._speculate and i - max(self._last_voiced, self._last_loud) == self._speculate:
-            return self._paused(i)
-        return []
-
     def _paused(self, i: int) -> list[Event]:
         """The utterance as ``_finish`` would cut it now (for speculation; see the module doc)."""
         end = max(self._last_voiced, self._last_loud) + 1
@@ -343,7 +472,7 @@ class Segmenter:
     def _utterance(self, start: int, end: int, audio_end: int) -> Utterance:
         """Edges are frame indexes [start, end); the audio runs to frame ``audio_end`` (exclusive)."""
         frames = self._audio[: audio_end - self._audio_first]
-        pcm = np.frombuffer(b"".join(frames), dtype=np.int16).copy()
+        pcm = np.frombuffer(bytearray().join(frames), dtype=np.int16)  # writable, with one copy
         return Utterance(start=start * _FRAME_S, end=end * _FRAME_S, audio=pcm, sample_rate=SAMPLE_RATE,
                          audio_start=self._audio_first * _FRAME_S)
 

@@ -1,6 +1,8 @@
 """Segmenter on synthetic frames and on the noisy speech fixtures."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -281,3 +283,30 @@ def test_blocks_give_the_events_of_frames(offset, block):
 def test_a_block_of_partial_frames_is_rejected():
     with pytest.raises(ValueError):
         Segmenter().process_block(b"\0" * (5 * FRAME_BYTES - 2))
+
+
+def test_the_segmenters_floors_are_noise_floor_excess():
+    """Segmenter._run inlines NoiseFloor.excess for its two floors (the per-frame cost): frame by
+    frame they agree with NoiseFloor's own, through digital silence, dither, warm-up, speech and a
+    gain change (but at the frames where the stale check lifts a floor: NoiseFloor's methods)."""
+    from assistant.vad import segmenter as seg_mod
+
+    speech = np.frombuffer(b"".join(_with_noise("en_five_noisy.wav", "brown", 15.0)), np.int16).astype(np.float64)
+    dither = np.random.default_rng(3).integers(-2, 3, RATE)
+    x = np.concatenate([silence(0.5), speech[: len(speech) // 2], dither, silence(1),
+                        speech[len(speech) // 2 :] * 4.0, silence(0.3)])  # +12 dB for the second half
+    seg, lifted, compared = Segmenter(), [], 0
+    stale = seg._stale
+    seg._stale = lambda i, *a: (lifted.append(i), stale(i, *a))[1]
+    for k, frame in enumerate(pcm_frames(np.clip(x, -32768, 32767))):
+        ref = copy.deepcopy((seg._floor, seg._floor_hp))
+        relax = seg_mod._HYSTERESIS if seg.in_speech else 1.0
+        for floor, db in zip(ref, frame_levels(frame)):
+            floor.excess(db, seg.in_speech, seg.cfg.noise_margin_db, relax)
+        seg.process(frame)
+        if lifted and lifted[-1] == k:
+            continue
+        compared += 1
+        for want, got in zip(ref, (seg._floor, seg._floor_hp)):
+            assert vars(want) == vars(got), k
+    assert len(lifted) > 3 and compared > 0.95 * (len(x) // FRAME_BYTES * 2)
