@@ -54,7 +54,12 @@ def has_speech(pcm: np.ndarray) -> bool:
 
 
 def warm_up() -> None:
-    """Load Silero and run it once: on a quiet hum, since digital silence never reaches the model."""
+    """Load Silero and run it once: on a quiet hum, since digital silence never reaches the model.
+    It runs beside the Whisper warm-ups, so the package is imported before its vad module: a
+    thread that takes ``faster_whisper.vad`` first while another is importing ``faster_whisper``
+    deadlocks on their import locks (Python raises _DeadlockError)."""
+    import faster_whisper  # noqa: F401
+
     has_speech((30 * np.sin(np.arange(SAMPLE_RATE // 2) * 0.05)).astype(np.int16))
 
 
