@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import stat
 import tomllib
 import typing
 import urllib.parse
@@ -44,11 +45,12 @@ class VadConfig:
     hangover_ms: int = 300
     padding_ms: int = 150
     min_speech_ms: int = 250
-    min_word_ms: int = 250
+    min_word_ms: int = 200
     max_utterance_s: float = 30.0
     noise_margin_db: float = 6.0
     engine: str = "webrtc"
     speculate_ms: int = 150  # silence after which the loop starts transcribing before the hangover ends; 0 = off
+    end_early: bool = False  # live input: a speculative transcript that is a complete command ends the turn then
 
 
 @dataclass(frozen=True)
@@ -72,11 +74,13 @@ class SttConfig(ServiceBackend):
     local_model: str = "auto"
     local_threads: int = 2
     local_compute_type: str = "int8"
+    local_window_s: float = 10.0  # base's decoding window: speech + 1 s, at least this; 30 = Whisper's full window
     no_speech_threshold: float = 0.6
     logprob_threshold: float = -1.0
     hallucinations: tuple[str, ...] = ()
     languages: tuple[str, ...] = ("en", "ko")
     english_first: bool = True
+    english_parallel: bool = True  # local: the tiny.en try beside the language evidence (a second thread)
     last_language_weight: float = 0.6  # prior mass on the session's last heard language (0 = uniform)
     english_first_logprob: float = -0.8
     uri: str = ""  # backend "wyoming": tcp://HOST:PORT of a Wyoming asr server
@@ -178,7 +182,7 @@ RULES: dict[str, Rule] = {
     "audio.input_device": Rule(), "audio.output_device": Rule(),
     "audio.mic_rate": Rule(lo=1000, hi=384_000, also=(0,)), "audio.realtime": Rule(),
     "vad.aggressiveness": Rule(lo=0, hi=3), "vad.start_window_ms": Rule(lo=30, hi=3000),
-    "vad.start_ratio": Rule(above=0, hi=1), "vad.pre_roll_ms": _MS, "vad.hangover_ms": _MS, "vad.speculate_ms": _MS,
+    "vad.start_ratio": Rule(above=0, hi=1), "vad.pre_roll_ms": _MS, "vad.hangover_ms": _MS, "vad.speculate_ms": _MS, "vad.end_early": Rule(),
     "vad.padding_ms": _MS, "vad.min_speech_ms": Rule(lo=30, hi=10_000), "vad.min_word_ms": Rule(lo=30, hi=10_000),
     "vad.max_utterance_s": Rule(above=0, hi=600), "vad.noise_margin_db": Rule(lo=-60, hi=60),
     "vad.engine": Rule(choices=("webrtc", "silero", "both")),
@@ -189,7 +193,7 @@ RULES: dict[str, Rule] = {
     "stt.local_compute_type": Rule(choices=("int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
                                             "float16", "bfloat16", "float32", "default", "auto")),
     "stt.no_speech_threshold": Rule(lo=0, hi=1), "stt.logprob_threshold": Rule(lo=-20, hi=0),
-    "stt.hallucinations": Rule(), "stt.languages": Rule(), "stt.english_first": Rule(), "stt.last_language_weight": Rule(lo=0, hi=1),
+    "stt.hallucinations": Rule(), "stt.languages": Rule(), "stt.english_first": Rule(), "stt.english_parallel": Rule(), "stt.local_window_s": Rule(lo=1, hi=30), "stt.last_language_weight": Rule(lo=0, hi=1),
     "stt.english_first_logprob": Rule(lo=-20, hi=0),
     **{f"tts.{k}": r for k, r in _SERVICE.items()},
     "tts.backend": Rule(choices=(*_BACKENDS, "wyoming")), "tts.uri": Rule(tcp=True),
@@ -199,7 +203,7 @@ RULES: dict[str, Rule] = {
     "images.size": Rule(), "images.quality": Rule(choices=("auto", "low", "medium", "high", "standard", "hd")),
     "images.style": Rule(choices=("", "vivid", "natural")), "images.output_format": Rule(choices=("png", "jpeg", "webp")),
     "images.output_dir": Rule(), "images.max_jobs": Rule(lo=1, hi=16), "images.fit": Rule(choices=("pad", "crop", "stretch")),
-    "images.partial_images": Rule(lo=0, hi=3), "images.download_max_mb": Rule(lo=0, hi=1024),
+    "images.partial_images": Rule(lo=0, hi=3), "images.download_max_mb": Rule(lo=1, hi=1024),
     "images.max_megapixels": Rule(above=0, hi=1000),
     "router.reply_language": Rule(choices=("auto", "en", "ko")), "router.wake_word": Rule(),
     "router.follow_up_s": Rule(lo=0, hi=3600), "router.echo_window_s": Rule(lo=0, hi=3600),
@@ -237,15 +241,41 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     sources = ["default.toml"]
     user = user_config_path(path)
     if user is not None:
-        try:
-            text = user.read_text("utf-8-sig")  # a BOM (Windows editors) is not TOML's business
-        except FileNotFoundError:
-            raise ConfigError(f"config file not found: {user}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read config file {user}: {exc}") from None
-        _merge(merged, _parse(text, str(user)))
+        _merge(merged, _parse(_read_config_file(user), str(user)))
         sources.append(str(user))
     return validate(build_config(merged, sources[-1], tuple(sources)))
+
+
+MAX_CONFIG_BYTES = 1 << 20  # a config file is a few KB; more is a mistake (or /dev/zero)
+
+
+def _read_config_file(path: Path) -> str:
+    """The user's file as text. Opened without blocking and refused unless it is a regular file
+    (a FIFO or /dev/zero would hang the start or a SIGHUP reload); /dev/null reads as empty."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if os.path.exists(os.devnull) and os.path.samestat(st, os.stat(os.devnull)):
+            return ""
+        if not stat.S_ISREG(st.st_mode):
+            what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise ConfigError(f"cannot read config file {path}: {what}")
+        data = os.read(fd, MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"cannot read config file {path}: larger than {MAX_CONFIG_BYTES // 1024} KB")
+    try:
+        return data.decode("utf-8-sig")  # a BOM (Windows editors) is not TOML's business
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"cannot read config file {path}: not UTF-8 text (byte {exc.start})") from None
 
 
 def build_config(data: dict[str, Any], filename: str = "<config>", sources: tuple[str, ...] = ()) -> Config:
@@ -285,6 +315,8 @@ def _parse(text: str, filename: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML in {filename}: {exc}") from None
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise ConfigError(f"invalid TOML in {filename}: nested too deeply") from None
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> None:
@@ -418,6 +450,8 @@ def validate(cfg: Config, filename: str | None = None) -> Config:
             raise bad(key, value, f"is not a known model; known: {', '.join(known)}")
     if not cfg.stt.translate_fallback_model.strip():
         raise bad("stt.translate_fallback_model", cfg.stt.translate_fallback_model, "is empty; name a chat model")
+    if cfg.chat.backend != "off" and not cfg.chat.model.strip():  # every answer would be an API error
+        raise bad("chat.model", cfg.chat.model, 'is empty; name a chat model (or chat.backend = "off")')
 
     # Voices: what the configured backend takes (auto may use either, so the model's list).
     voices = ALL_VOICES if cfg.tts.backend == "local" else model_rules(cfg.tts.model).voices

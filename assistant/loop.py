@@ -9,6 +9,8 @@
   barge-in), routed (pure) and answered by a skill (``_turn_worker`` -> ``_handle``);
 - speculation (live input): when speech pauses, its transcription starts while the hangover still
   waits; the utterance cut with the same edges takes that result (``_speculate``, ``_confirmed``);
+  when that result is a complete command and the pause goes on, the utterance is cut at once
+  (``_end_early``: the rest of the hangover is not waited for; speech after it is the next one);
 - replies: each session's replies are synthesized and played (in a thread) one at a time, in
   order; a session without a speaker still emits them as ``reply.audio`` events (``_speak``).
 
@@ -45,7 +47,7 @@ from .events import EventType, Reply, SpeechPaused, SpeechStarted, TurnEvent, Ut
 from .history import HistoryWriter, Turn
 from .listeners import ConsoleListener, HistoryListener, StatusListener
 from .router.normalize import detect_language
-from .router.route import route
+from .router.route import complete_command, route
 from .skills import timers, volume
 from .skills.base import JobResult, Request
 from .skills.chat import ChatSkill
@@ -205,6 +207,9 @@ class Assistant:
         self._speculation: _Speculation | None = None  # the candidate awaiting the hangover's verdict
         self._speculating: asyncio.Future | None = None  # the last one started (one runs at a time)
         self.speculated = [0, 0]  # speculative transcriptions kept, dropped (bench/loop.py)
+        self.ended_early = 0  # utterances cut before the hangover's end (vad.end_early)
+        self._segmenter: Segmenter | None = None  # the live source's (early ends cut it)
+        self._early: set[asyncio.Task] = set()
         self.subscribe(self._remember)
 
     # ------------------------------------------------------------ the contract
@@ -273,6 +278,11 @@ class Assistant:
                 raise
         await self._wind_down()
         return self.turns
+
+    @property
+    def loading(self) -> bool:
+        """``run``/``serve`` was called and the models are still warming up (nothing to answer yet)."""
+        return self._started is not None and not self._started.done()
 
     def stop(self) -> None:
         """Stop listening and speaking now (SIGTERM/SIGINT); pending work is recorded as failed."""
@@ -370,7 +380,7 @@ class Assistant:
     async def _audio(self, source_factory: Callable[[], Source]) -> None:
         backoff = self.reopen_backoff[0]
         while not self._stopping:
-            segmenter = Segmenter(self.cfg.vad)
+            segmenter = self._segmenter = Segmenter(self.cfg.vad)
             self._new_segmenter = False
             try:
                 source = source_factory()
@@ -396,7 +406,7 @@ class Assistant:
                         self.local.hearing = False
                         self._set_state(self.local)
                     if self._new_segmenter and not segmenter.in_speech:
-                        segmenter = Segmenter(self.cfg.vad)
+                        segmenter = self._segmenter = Segmenter(self.cfg.vad)
                         self._new_segmenter = False
                     n += 1
                     energy += _energy(frame)
@@ -407,6 +417,8 @@ class Assistant:
                         energy = 0.0
                     if n % 32 == 0:
                         await asyncio.sleep(0)  # let the other tasks run during fast file input
+                if self._early:  # an utterance cut early is handed on before the end of input
+                    await asyncio.gather(*self._early)
                 for event in segmenter.flush():
                     await self._on_event(event)
                 return
@@ -439,8 +451,34 @@ class Assistant:
             self.speculated[1] += 1  # the last one was not confirmed
         future = asyncio.ensure_future(asyncio.to_thread(self._transcribe, utterance.audio, self.local))
         future.add_done_callback(lambda f: f.cancelled() or f.exception())  # a dropped one's error is not lost noise
-        self._speculation = _Speculation(utterance.start, utterance.end, future)
+        self._speculation = spec = _Speculation(utterance.start, utterance.end, future)
         self._speculating = future
+        if self.cfg.vad.end_early:
+            future.add_done_callback(lambda f: self._end_early(spec, f))
+
+    def _end_early(self, spec: _Speculation, future: asyncio.Future) -> None:
+        """The speculative transcript is in while the hangover still waits: a complete command
+        ("stop", "what time is it") needs no more of it, so the segmenter cuts the utterance now
+        (the same edges and audio: ``_confirmed`` takes this transcript). Anything else, or speech
+        that already resumed, waits for the hangover as usual."""
+        segmenter = self._segmenter
+        if (self._speculation is not spec or future.cancelled() or future.exception() is not None
+                or self._stopping or segmenter is None):
+            return
+        transcript = future.result()
+        if not complete_command(transcript.text or "", transcript.language or None):
+            return
+        events = segmenter.end_now(spec.end)
+        if not events:
+            return
+        self.ended_early += 1
+        task = asyncio.ensure_future(self._on_events(events))
+        self._early.add(task)
+        task.add_done_callback(self._early.discard)
+
+    async def _on_events(self, events: list) -> None:
+        for event in events:
+            await self._on_event(event)
 
     def _confirmed(self, utterance: Utterance) -> asyncio.Future | None:
         """The speculative transcription of ``utterance`` (same edges), or None."""

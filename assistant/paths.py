@@ -109,6 +109,7 @@ def atomic_path(target: str | os.PathLike[str], *, overwrite: bool = True, mode:
     target = Path(target)
     if not overwrite and os.path.lexists(target):
         raise UserError(f"{target} exists; not overwriting it")
+    _only_files_replaced(target)
     if target.parent and not target.parent.exists():
         raise UserError(f"directory does not exist: {target.parent}")
     try:
@@ -129,6 +130,7 @@ def atomic_path(target: str | os.PathLike[str], *, overwrite: bool = True, mode:
                     raise UserError(f"{target} exists; not overwriting it") from None
                 tmp_path.unlink()
             else:
+                _only_files_replaced(target)  # (again: it may have changed while we wrote)
                 os.replace(tmp_path, target)
         except WriteError:
             raise
@@ -138,6 +140,24 @@ def atomic_path(target: str | os.PathLike[str], *, overwrite: bool = True, mode:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+
+
+def _only_files_replaced(target: Path) -> None:
+    """A rename would put a file where a device, FIFO or socket was (as root, ``--out /dev/full
+    --force`` replaced the device node): only a file, or a symlink itself, is ever replaced."""
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise WriteError(target, exc) from exc
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+        kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+        raise UserError(f"{target} is {kind}, not a file; not replacing it")
+
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"))
 
 
 def _sync_file(path: Path, mode: int) -> None:

@@ -63,6 +63,9 @@ class LiveTurn:
     first_audio: float | None = None  # monotonic
     latency: float | None = None  # end of speech -> first reply audio, s
     clip: int = -1  # index of the clip it came from
+    handled: float | None = None  # monotonic: the turn worker took it (its "heard" event)
+    routed: float | None = None  # monotonic
+    intent: str = ""
 
 
 @dataclass
@@ -70,6 +73,8 @@ class LiveRun:
     turns: list[LiveTurn] = field(default_factory=list)
     spans: list[tuple[float, float]] = field(default_factory=list)  # each clip's stream span
     speculated: tuple[int, int] = (0, 0)  # speculative transcriptions kept, dropped
+    t0: float = 0.0  # monotonic time of stream time 0
+    ended_early: int = 0  # utterances cut before the hangover's end (a complete command heard)
 
     def latencies(self) -> list[float]:
         return [t.latency for t in self.turns if t.latency is not None]
@@ -105,13 +110,15 @@ def live(cfg, engines, pcms: list[np.ndarray]) -> LiveRun:
         if event.turn is None:
             return
         if event.type is EventType.HEARD:
-            turn = by_turn[event.turn] = LiveTurn(event.data["start"], event.data["end"])
+            turn = by_turn[event.turn] = LiveTurn(event.data["start"], event.data["end"], handled=event.time)
             turn.clip = next((i for i, (a, b) in enumerate(spans) if a - 0.3 <= turn.end <= b + 0.3), -1)
             run.turns.append(turn)
         elif event.turn in by_turn:
             turn = by_turn[event.turn]
             if event.type is EventType.TRANSCRIBED:
                 turn.text, turn.language = event.data["text"], event.data["language"]
+            elif event.type is EventType.ROUTED:
+                turn.routed, turn.intent = event.time, event.data["intent"]
             elif event.type is EventType.REPLY_STARTED and not turn.reply:
                 turn.reply = event.data["text"]
             elif event.type is EventType.REPLY_AUDIO and turn.first_audio is None:
@@ -122,6 +129,8 @@ def live(cfg, engines, pcms: list[np.ndarray]) -> LiveRun:
     assistant.subscribe(listen)
     asyncio.run(assistant.run(lambda: source))
     run.speculated = tuple(assistant.speculated)
+    run.t0 = source.t0
+    run.ended_early = assistant.ended_early
     return run
 
 

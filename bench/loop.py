@@ -127,6 +127,7 @@ def real_speech(args) -> None:
             same = sum(theirs[i].text == mine[i].text for i in both)
             kept, dropped = run.speculated
             label = f"{language} {name}" + (f" (kept {kept}/{kept + dropped})" if kept or dropped else "")
+            label += f" (early {run.ended_early})" if run.ended_early else ""
             print(row(label, len(both), f"{p50:.2f}", f"{p95:.2f}", f"{p50 / base:.2f}", f"{same}/{len(both)}",
                       widths=widths))
         goal = GOALS.get(language)
@@ -134,7 +135,8 @@ def real_speech(args) -> None:
             print(f"   goal p50 <= {goal[0]} s, p95 <= {goal[1]} s: "
                   f"{'met' if ours[0] <= goal[0] and ours[1] <= goal[1] else 'MISSED'}")
     kept, dropped = (sum(runs["ours"][lang][1].speculated[k] for lang in languages) for k in (0, 1))
-    print(f"(ours: speculative transcriptions kept {kept}, dropped {dropped}. ratio: p50 over ours on the same clips; "
+    early = sum(runs["ours"][lang][1].ended_early for lang in languages)
+    print(f"(ours: speculative transcriptions kept {kept}, dropped {dropped}; turns ended early {early}. ratio: p50 over ours on the same clips; "
           "same: clips with the same text as ours. Home Assistant: 0.7 s end-of-speech silence + "
           "wyoming-faster-whisper (tiny.en for en, base for ko, the language given) + wyoming-piper's first "
           "chunk (ko: espeak-ng, piper has no Korean voice); its intent step is not counted)")
@@ -156,6 +158,42 @@ def real_speech(args) -> None:
 
 GOALS = {"en": (0.45, 0.7), "ko": (0.9, 1.4)}
 
+
+def breakdown(args) -> None:
+    """Where each live turn's time goes (bench/_breakdown.py): ours only, every clip."""
+    import _breakdown
+    import _live
+    from assistant.audio.playback import NullSpeaker
+    from assistant.config import with_overrides
+    from assistant.engines import build_engines, warm_up
+    from tests import corpus
+
+    if not corpus.available():
+        print("breakdown: skipped (no ../shared/corpus)")
+        return
+    cfg = with_overrides(load_config(), stt={"backend": "local"}, tts={"backend": "local"})
+    for name in args.levers:
+        cfg = LEVERS[name](cfg)
+    engines = build_engines(cfg, speaker=NullSpeaker())
+    warm_up(engines, cfg.tts.voice)
+    engines.synthesizer.prepared.wait(120)
+    for language in [x for x in args.languages.split(",") if x]:
+        pcms = [c.pcm() for c in corpus_clips(language, args.clips)]
+        with _breakdown.instrumented() as stamps:
+            run = _live.live(cfg, engines, pcms)
+        rows = _breakdown.per_turn(run, stamps, run.t0)
+        print(f"\n{language}: where the time goes, s after the end of speech ({len(rows)} turns"
+              f"{', variant ' + ','.join(args.levers) if args.levers else ''})")
+        for r in rows:
+            fmt = lambda v: "   -" if v is None else f"{v:4.2f}"  # noqa: E731
+            stages = " ".join(f"{n.replace(' ', '-')}={s * 1000:.0f}" for n, s in r["stages"])
+            print(f"  clip {r['clip']:2d} paused {fmt(r['paused'])} cut {fmt(r['cut'])} stt {fmt(r['stt_start'])}"
+                  f"->{fmt(r['stt_done'])} handled {fmt(r['handled'])} routed {fmt(r['routed'])} "
+                  f"audio {fmt(r['latency'])} [{stages}] {r['intent']} {r['text'][:40]!r}")
+        print(row("step", "p50 ms", "p95 ms", widths=(44, 10, 10)))
+        for name, p50, p95 in _breakdown.summary(rows):
+            print(row(name, f"{p50 * 1000:.0f}", f"{p95 * 1000:.0f}", widths=(44, 10, 10)))
+
 def _off(**sections):
     def make(cfg):
         from assistant.config import with_overrides
@@ -171,6 +209,9 @@ LEVERS: dict = {
     "no-phrase-cache": _off(tts={"cache_phrases": False}),
     "no-prior": _off(stt={"last_language_weight": 0.0}),  # uniform over stt.languages
     "stt-threads-1": _off(stt={"local_threads": 1}),
+    "end-early": _off(vad={"end_early": True}),  # a complete command ends the turn without the rest of the hangover
+    "no-english-parallel": _off(stt={"english_parallel": False}),  # evidence first, then tiny.en
+    "window-30s": _off(stt={"local_window_s": 30.0}),  # decode from Whisper's full 30 s window
 }
 
 
@@ -206,12 +247,17 @@ def main() -> int:
     parser.add_argument("--levers", default=",".join(LEVERS), type=lambda v: [x for x in v.split(",") if x],
                         help=f"variants run beside the default: {', '.join(LEVERS)}")
     parser.add_argument("--lever-clips", type=int, default=8, help="clips per language for each lever (0: all)")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="only: where each live turn's time goes (ours, with --levers applied to it)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
     import os
     import tempfile
 
     os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="bench-loop-")  # not the user's history
+    if args.breakdown:
+        breakdown(args)
+        return 0
     print(row("measure", "p50 ms", "p95 ms", widths=(44, 10, 10)))
     p50, p95 = overhead(args.turns)
     print(row("pipeline overhead (fake engines)", f"{p50 * 1000:.1f}", f"{p95 * 1000:.1f}", widths=(44, 10, 10)))

@@ -5,7 +5,9 @@
 Rows:
 - cascade: the default (`stt.local_model = "auto"`, languages en+ko, no hint, uniform prior):
   a short multilingual evidence pass, the full window only when unsure; English decoded by
-  tiny.en, everything else by base from the same full encoder output.
+  tiny.en, everything else by base from the same full encoder output; a decoded language's
+  encoder window is the speech + 1 s, at least `stt.local_window_s` (10 s).
+- cascade, 30 s window: the same with Whisper's full 30 s window for every decode.
 - one full pass: base encodes the full window once, detects and decodes from it (English too).
 - base, right language: the multilingual model told the language (the accuracy reference).
 - tiny.en, English: the English-only model told "en" (English clips only).
@@ -38,6 +40,8 @@ def systems(cfg):
     stt = cfg.stt
     return [
         ("cascade (default)", build(stt), lambda c: None, ("en", "ko")),
+        ("cascade, 30 s window", build(with_overrides(cfg, stt={"local_window_s": 30.0}).stt),
+         lambda c: None, ("en", "ko")),
         ("one full pass (base)", build(with_overrides(cfg, stt={"local_model": "base"}).stt),
          lambda c: None, ("en", "ko")),
         ("base, right language", build(with_overrides(cfg, stt={"local_model": "base"}).stt),

@@ -248,6 +248,8 @@ def test_run_exits_2_on_any_bad_value(tmp_path_factory, setting):
     ('[stt]\nbackend = "wyoming"', "stt.uri"),
     ('[tts]\nuri = "http://x:10200"', "tts.uri"),
     ('[service]\nsatellites = ["tcp://kitchen:10700", "udp://x:1"]', "service.satellites"),
+    ('[chat]\nmodel = "  "', "chat.model"),  # hostile run: accepted, then every chat answer failed
+    ('[images]\ndownload_max_mb = 0', "images.download_max_mb"),  # refused every image URL
 ])
 def test_issue_cases_are_errors_everywhere(tmp_path, text, key):
     f = tmp_path / "c.toml"
@@ -327,3 +329,61 @@ def test_any_valid_vad_config_runs_the_segmenter(values):
     for i in range(40):
         loud = (rng.normal(0, 8000 if 10 <= i < 25 else 30, FRAME_BYTES // 2)).clip(-32768, 32767).astype(np.int16)
         seg.process(loud.tobytes())
+
+
+# ---------------------------------------------------------------- hostile config paths (acceptance)
+import os  # noqa: E402
+import threading  # noqa: E402
+
+
+def _load_within(path, seconds: float = 10.0):
+    """load_config(path) in a thread: (finished, ConfigError or None). A FIFO would block forever."""
+    box: dict = {}
+
+    def target():
+        try:
+            load_config(path)
+            box["error"] = None
+        except ConfigError as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return not thread.is_alive(), box.get("error")
+
+
+def test_a_fifo_or_endless_device_as_config_is_refused_not_waited_on(tmp_path):
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    try:
+        finished, error = _load_within(fifo)
+    finally:
+        try:  # unblock a reader that got stuck (before the fix) so the thread can end
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
+    assert finished, "load_config blocked on a FIFO (a SIGHUP reload would freeze the loop)"
+    assert error is not None and "not a regular file" in str(error)
+    finished, error = _load_within("/dev/zero", 10.0)
+    assert finished and error is not None and "not a regular file" in str(error)
+
+
+@pytest.mark.parametrize("make, needle", [
+    (lambda p: p.mkdir(), "a directory"),
+    (lambda p: p.write_bytes(b"[vad]\n" + b"# " + b"x" * (2 << 20) + b"\n"), "larger than"),
+    (lambda p: p.write_text("a = " + "[" * 5000 + "]" * 5000 + "\n"), "nested too deeply"),
+    (lambda p: p.write_text("a = " + "{b = " * 3000 + "1" + "}" * 3000 + "\n"), "nested too deeply"),
+    (lambda p: p.write_bytes(b'[tts]\nvoice = "\xff"\n'), "not UTF-8"),
+])
+def test_hostile_config_files_are_one_config_error(tmp_path, make, needle):
+    path = tmp_path / "c.toml"
+    make(path)
+    with pytest.raises(ConfigError, match=needle):
+        load_config(path)
+    result = CliRunner().invoke(main, ["--config", str(path), "doctor"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_dev_null_as_config_means_the_defaults():
+    assert load_config(os.devnull) == dataclasses.replace(load_config(None), source=("default.toml", os.devnull))

@@ -148,3 +148,42 @@ def test_a_failed_write_is_one_clear_line_and_still_an_oserror(tmp_path, monkeyp
     assert [p.name for p in tmp_path.iterdir()] == []  # nothing half-written left behind
     if where == "rename":  # the CLI turns it into one line and exit 1 (the input was fine)
         assert err.value.exit_code == 1
+
+
+def test_a_device_fifo_or_socket_is_never_replaced_even_when_asked(tmp_path):
+    """As root, `say --out /dev/full --format wav --force` renamed a file over the device node
+    (found by the hostile acceptance run; /dev/full had to be re-made with mknod)."""
+    import socket
+
+    fifo = tmp_path / "f.wav"
+    os.mkfifo(fifo)
+    sock_path = tmp_path / "s.wav"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(sock_path))
+    try:
+        for target, kind in ((fifo, "a named pipe"), (sock_path, "a socket")):
+            with pytest.raises(UserError, match=f"is {kind}, not a file; not replacing it"):
+                atomic_write_bytes(target, b"data", overwrite=True)
+        fifo2 = tmp_path / "g.wav"  # one that appears while the data is being written
+        with pytest.raises(UserError, match="named pipe"):
+            with atomic_path(fifo2, overwrite=True) as tmp:
+                tmp.write_bytes(b"data")
+                os.mkfifo(fifo2)
+    finally:
+        sock.close()
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and stat.S_ISSOCK(os.lstat(sock_path).st_mode)
+    assert stat.S_ISFIFO(os.lstat(tmp_path / "g.wav").st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.wav", "g.wav", "s.wav"]  # no temp left
+
+
+@pytest.mark.parametrize("command", [["say", "hello", "--backend", "local", "--no-play"], ["ask", "hello", "--no-play"],
+                                     ["record", "1"], ["transcribe", "x.wav"]])
+def test_out_with_a_trailing_slash_names_a_directory_and_is_refused(tmp_path, command):
+    """`say --out x.wav/` wrote a file called x.wav (Path() drops the slash)."""
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    result = CliRunner().invoke(main, [*command, "--out", str(tmp_path / "x.wav") + "/"])
+    assert result.exit_code == 2 and "ends in '/'" in result.output
+    assert list(tmp_path.iterdir()) == []

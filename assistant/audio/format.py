@@ -17,7 +17,8 @@ def to_int16(samples: np.ndarray) -> np.ndarray:
     """float in [-1, 1] (or any int dtype) -> int16, clipped."""
     if samples.dtype == np.int16:
         return samples
-    if np.issubdtype(samples.dtype, np.floating):
+    if np.issubdtype(samples.dtype, np.floating):  # NaN/inf (broken files) become 0 / the rails
+        samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
         return (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)
     info = np.iinfo(samples.dtype)
     scaled = samples.astype(np.float64) / max(abs(info.min), info.max)

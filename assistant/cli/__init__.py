@@ -4,9 +4,14 @@ Each stage's commands live in their own module here and are registered below.
 """
 from __future__ import annotations
 
+import sys
+
+from ..service.sighup import hold_reloads_for
+
+hold_reloads_for(sys.argv)  # first: `run`/`serve` must survive a SIGHUP while loading (service/sighup.py)
+
 import importlib
 import os
-import sys
 import traceback
 
 import click

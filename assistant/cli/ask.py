@@ -11,7 +11,7 @@ from typing import Any, Callable
 import click
 
 from ..errors import UserError
-from .common import get_config, read_stdin_text, text_option
+from .common import OutFile, get_config, read_stdin_text, text_option
 
 LANGUAGES = ("en", "ko")
 
@@ -20,7 +20,7 @@ LANGUAGES = ("en", "ko")
 @click.argument("text", callback=text_option("TEXT"))
 @click.option("--language", default=None, help="Language of the text: en or ko (default: detected).")
 @click.option("--json", "as_json", is_flag=True, help="Print the turn's events as JSON lines instead of the replies.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=OutFile(path_type=Path), default=None,
               help="Save the spoken reply here (.wav, .flac, .ogg, .mp3).")
 @click.option("--no-play", is_flag=True, help="Do not play the reply.")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
@@ -92,6 +92,8 @@ def ask(cfg, text: str, language: str | None, *, play: bool = True,
             click.echo(f"saved {event.data.get('path')}", err=True)
         elif echo is not None and event.type is EventType.NOTICE:
             click.echo(f"note: {event.data.get('log')}", err=True)
+        elif echo is not None and event.type is EventType.IGNORED and mine:  # else nothing at all was printed
+            click.echo(f"ignored: {event.data.get('reason')}", err=True)
 
     assistant.subscribe(listen)
 

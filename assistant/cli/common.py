@@ -1,6 +1,7 @@
 """Shared bits of the CLI: the lazily loaded config and small option helpers."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import click
@@ -53,3 +54,17 @@ def read_stdin_text() -> str:
         return sys.stdin.buffer.read().decode("utf-8")
     except UnicodeDecodeError:
         raise UserError("stdin is not valid UTF-8 text") from None
+
+
+class OutFile(click.Path):
+    """``--out FILE``: a file name. "x.wav/" names a directory; Path() would drop the slash and
+    write a file called x.wav, so it is refused here."""
+
+    def __init__(self, **kwargs):
+        super().__init__(dir_okay=False, **kwargs)
+
+    def convert(self, value, param, ctx):
+        text = os.fspath(value) if isinstance(value, os.PathLike) else value
+        if isinstance(text, str) and text != "-" and text.endswith(("/", os.sep)):
+            self.fail(f"'{text}' ends in '/', so it names a directory; name a file", param, ctx)
+        return super().convert(value, param, ctx)

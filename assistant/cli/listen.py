@@ -14,7 +14,7 @@ from ..config import VadConfig
 from ..errors import UserError
 from ..events import Utterance
 from ..paths import ensure_private_dir
-from .common import get_config
+from .common import OutFile, get_config
 
 
 _FILE_BLOCK = 34  # frames (~1 s: what a file source reads at a time)
@@ -168,7 +168,7 @@ def _paced(frames: Iterable[bytes]) -> Iterator[bytes]:
 
 @click.command()
 @click.option("--seconds", type=float, required=True, help="How long to record.")
-@click.option("--out", "out", type=click.Path(dir_okay=False), required=True, help="Output .wav file.")
+@click.option("--out", "out", type=OutFile(), required=True, help="Output .wav file.")
 @click.option("--device", default=None, help="Microphone index or name substring.")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 def record(seconds: float, out: str, device: str | None, force: bool) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
-from .common import get_config, read_stdin_text, text_option
+from .common import OutFile, get_config, read_stdin_text, text_option
 
 FORMATS = ("wav", "flac", "ogg", "mp3", "opus", "aac", "pcm")
 
@@ -20,7 +20,7 @@ FORMATS = ("wav", "flac", "ogg", "mp3", "opus", "aac", "pcm")
 @click.option("--instructions", callback=text_option("--instructions"), help="How to speak (gpt-4o-mini-tts only).")
 @click.option("--language", help="Language of the text (en, ko, …); default: detected from the script.")
 @click.option("--backend", type=click.Choice(("local", "openai")), help="Default: tts.backend.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save here (atomically).")
+@click.option("--out", type=OutFile(path_type=Path), help="Save here (atomically).")
 @click.option("--no-play", is_flag=True, help="Do not play; save only.")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 def say(text: str, voice: str | None, model: str | None, speed: float | None, fmt: str | None,

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from .common import get_config
+from .common import Ctx, get_config
 
 if TYPE_CHECKING:
     from ..engines import Engines
@@ -68,6 +68,7 @@ def serve_cmd(**options):
     from ..memory import TrimWhenIdle
     from ..service.notify import Notifier
 
+    from ..service.runner import reload
     cfg = get_config()
     holder: dict[str, Any] = {}
     engines = build_engines(cfg, speaker=NullSpeaker(),
@@ -79,7 +80,8 @@ def serve_cmd(**options):
                           notifier=Notifier(), console=lambda line: click.echo(line), warm_up=True)
     holder["assistant"] = assistant
     assistant.subscribe(TrimWhenIdle())  # idle RSS stays where warm-up left it (assistant/memory.py)
-    asyncio.run(serve(assistant, faces))
+    config_path = click.get_current_context().find_object(Ctx).config_path
+    asyncio.run(serve(assistant, faces, on_reload=lambda: reload(assistant, config_path)))
 
 
 COMMANDS = [serve_cmd]

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
-from .common import get_config, text_option
+from .common import OutFile, get_config, text_option
 
 FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
 
@@ -19,7 +19,7 @@ FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
 @click.option("--prompt", callback=text_option("--prompt"), help="Text to guide the style or vocabulary.")
 @click.option("--backend", type=click.Choice(("local", "openai")), help="Default: stt.backend.")
 @click.option("--model", help="Model id (openai) or local model (auto, tiny.en, base, a directory).")
-@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+@click.option("--out", type=OutFile(allow_dash=True, path_type=Path),
               help="Write here (atomically) instead of stdout (- = stdout).")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @click.option("--detect-language", is_flag=True, help="Print the language code and its probability.")

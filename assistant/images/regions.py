@@ -12,6 +12,8 @@ with a clear reason (a name starting with "!": parse_region raises UserError).
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from dataclasses import dataclass
 from fractions import Fraction as F
@@ -194,9 +196,15 @@ def _single(text: str) -> RegionMatch | None:
                 found.append(RegionMatch(name, m.start(), m.end()))
             else:
                 rejected.append((m.start(), m.end()))
+    # a candidate inside a rejected match is dropped; sorted starts and a running max of the ends
+    # make that one bisection (a long text has thousands of matches: no pairwise scan)
+    rejected.sort()
+    starts = [s for s, _ in rejected]
+    reach = list(itertools.accumulate((e for _, e in rejected), max))
     best: RegionMatch | None = None
     for cand in found:
-        if any(s <= cand.start and cand.end <= e for s, e in rejected):
+        i = bisect.bisect_right(starts, cand.start) - 1
+        if i >= 0 and reach[i] >= cand.end:
             continue
         if best is None or _better(cand, best):
             best = cand
@@ -211,6 +219,7 @@ _EN_AFTER_REJECT = re.compile(r"[\s\-_,.]+(?:of|now|away|after|before|then|there
 _EN_BEFORE_REJECT = re.compile(r"(?<![\w'])(?:on|all|nothing|anything|something|that's|thats|you're|youre)[\s\-_,.]+$",
                                re.IGNORECASE)
 _KO_BARE = {"위", "아래"}
+_LOOK_BACK = 48  # characters before a match that its plausibility depends on (the longest word or two)
 _KO_CANVAS = {"그림", "사진", "이미지", "화면", "그림의", "사진의", "이미지의", "화면의"}
 
 
@@ -220,12 +229,13 @@ def _plausible(text: str, start: int, end: int) -> bool:
         words = phrase.lower().split()
         if _EN_AFTER_REJECT.match(text, end):
             return False
-        if len(words) == 1 and _EN_BEFORE_REJECT.search(text, 0, start):
+        if len(words) == 1 and _EN_BEFORE_REJECT.search(text, max(0, start - _LOOK_BACK), start):
             return False
         return True
     if phrase in _KO_BARE:
-        before = text[:start].rstrip().split()
-        if before and before[-1] not in _KO_CANVAS and not text[:start].endswith(tuple("\n,.")):
+        head = text[max(0, start - _LOOK_BACK):start]  # only the word before matters (and a long text is long)
+        before = head.rstrip().split()
+        if before and before[-1] not in _KO_CANVAS and not head.endswith(tuple("\n,.")):
             return False
     return True
 

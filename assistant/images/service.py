@@ -338,7 +338,9 @@ class _Answer:
         return cls(tuple(items))
 
 
-def _b64(text: str) -> bytes:
+def _b64(text: Any) -> bytes:
+    if not isinstance(text, (str, bytes)):  # JSON of the wrong type: {"b64_json": 5}
+        raise bad_response(f"the image service sent {type(text).__name__} where base64 data belongs")
     try:
         return base64.b64decode(text, validate=False)
     except (binascii.Error, ValueError):
@@ -400,25 +402,52 @@ def _size_of(blob: bytes) -> str | None:
 
 
 
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects stay on http(s) (urllib would follow one to ftp://), and there are few of them."""
+
+    max_redirections = 5
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 - urllib's signature
+        scheme = urllib.parse.urlsplit(urllib.parse.urljoin(req.full_url, newurl)).scheme
+        if scheme not in ("http", "https"):
+            raise ApiError(f"the image URL redirects to an unusable URL ({scheme or 'no'} scheme)")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def download(url: str, timeout: float, limit: int) -> bytes:
-    """GET an image URL (http/https only) with a timeout and a size cap."""
+    """GET an image URL (http/https only, redirects too) with a size cap and ``timeout`` for the
+    whole download: a server trickling a byte at a time cannot hold a job (or the loop) forever."""
+    import time
+
     scheme = urllib.parse.urlsplit(url).scheme
     if scheme not in ("http", "https"):
         raise ApiError(f"the image service answered with an unusable URL ({scheme or 'no'} scheme)")
+    too_big = ApiError(f"the image is larger than images.download_max_mb ({limit // 1048576} MB)")
+    deadline = time.monotonic() + timeout
+    opener = urllib.request.build_opener(_HttpOnlyRedirects)
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers={"User-Agent": "assistant"}),
-                                    timeout=timeout) as resp:
+        with opener.open(urllib.request.Request(url, headers={"User-Agent": "assistant"}), timeout=timeout) as resp:
             declared = resp.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > limit:
-                raise ApiError(f"the image is larger than images.download_max_mb ({limit // 1048576} MB)")
-            data = resp.read(limit + 1)
+                raise too_big
+            parts: list[bytes] = []
+            size = 0
+            while size <= limit:
+                if time.monotonic() > deadline:
+                    raise ApiError(f"downloading the image took longer than {timeout:g} s")
+                piece = resp.read1(min(65536, limit + 1 - size))
+                if not piece:
+                    break
+                parts.append(piece)
+                size += len(piece)
+            data = b"".join(parts)
     except urllib.error.HTTPError as exc:
         raise ApiError(f"downloading the image failed: HTTP {exc.code}", status=exc.code) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ApiError(f"downloading the image failed: {reason}") from None
     if len(data) > limit:
-        raise ApiError(f"the image is larger than images.download_max_mb ({limit // 1048576} MB)")
+        raise too_big
     return data
 
 

@@ -22,6 +22,10 @@ _EVERYDAY = ("clock", "timer_set", "alarm_set", "timer_list", "timer_cancel", "v
 _SIMPLE = ("stop", "translate_off", "translate_on", "help", "repeat", "say", "setting", "variation", *_EVERYDAY)
 _NO_TAIL_STRIP = {"say"}  # "say thank you" keeps its words
 _SEGMENT_SPLIT = re.compile(r"[,;.!?:]")
+# Longer text is no command (30 s of speech is ~500 characters): it goes to chat or the help reply.
+# The tables and the region grammar scan the whole text, and route() runs on the event loop, so a
+# megabyte typed into `ask` or the web page would hold every session for minutes.
+MAX_COMMAND_CHARS = 2000
 _KO_TRAILERS = re.compile(r"(?:\s*(?:좀|하나|한\s*장|한\s*개|하나만))+\s*$")
 
 
@@ -221,6 +225,8 @@ def _region(table: _Table, view: _View, start: int, end: int) -> _Region | None:
 # --------------------------------------------------------------------------- public API
 def route(text: str, language: str | None = None) -> Intent:
     """Route one transcript to an Intent. Pure: no I/O, no state."""
+    if len(text) > MAX_COMMAND_CHARS:
+        return Intent("unknown", detect_language(prepare(text[:MAX_COMMAND_CHARS]), language), text)
     src = prepare(text)
     lang = detect_language(src, language)
     tables = _ordered(lang)
@@ -275,6 +281,19 @@ def route(text: str, language: str | None = None) -> Intent:
     return Intent("unknown", lang, text)
 
 
+# a command that more words would not change: no free-text slot (a prompt, a name, a duration)
+_CLOSED = frozenset({"stop", "translate_off", "translate_on", "help", "repeat", "setting", "clock", "timer_list",
+                     "volume", "undo", "show_image", "previous_image"})
+
+
+def complete_command(text: str, language: str | None = None) -> bool:
+    """Is ``text`` a whole command on its own (the loop may end the turn without the rest of the
+    hangover)? A command the router knows whose meaning more words would not change: not
+    "unknown" (chat), not a drawing, an edit, "say ..." or a timer, which go on ("draw a cat ...
+    with a hat", "set a timer for five minutes ... for the pasta")."""
+    return bool(text.strip()) and str(route(text, language).kind) in _CLOSED
+
+
 def _places(region: _Region | None, view: _View, start: int, prompt: tuple[int, int] | None) -> bool:
     """Does a draw request name where to put something on the last image? Only when the region
     is spoken as a place and opens the request or closes the drawn thing ("왼쪽 위에 모자를
@@ -295,6 +314,8 @@ def _edit_from_draw(lang: str, text: str, table: _Table, view: _View, region: _R
 
 def is_stop(text: str) -> bool:
     """Quick barge-in check: is this short utterance a stop word ("stop", "be quiet", "그만", "멈춰")?"""
+    if len(text) > MAX_COMMAND_CHARS:
+        return False
     src = prepare(text)
     base = _View(src, normalize(src))
     tables = _ordered(detect_language(src))
@@ -316,5 +337,7 @@ def _hesitation() -> re.Pattern[str]:
 
 def is_filler(text: str) -> bool:
     """Only hesitation sounds ("uh", "hmm", "음", "어…"): nothing was asked."""
+    if len(text) > MAX_COMMAND_CHARS:
+        return False
     norm = normalize(prepare(text)).strip()
     return not norm or _hesitation().fullmatch(norm.replace("-", " ")) is not None

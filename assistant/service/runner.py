@@ -15,6 +15,7 @@ from ..errors import AssistantError
 from ..memory import TrimWhenIdle
 from ..history import HistoryWriter, default_history_path
 from .notify import Notifier
+from .sighup import take_pending
 
 if TYPE_CHECKING:
     from ..audio.sources import MicSource
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
     from ..loop import Assistant
 
 log = logging.getLogger(__name__)
-STOP_DEADLINE_S = 1.0
-EXIT_DEADLINE_S = 1.5  # systemd's TimeoutStopSec is 5 s; we promise 2 s (margin for a loaded machine)
+STOP_DEADLINE_S = 0.6  # for the loop to record what was pending as failed
+EXIT_DEADLINE_S = 1.0  # systemd's TimeoutStopSec is 5 s; we promise 2 s (a loaded machine needs the margin)
 
 
 def _source_factory(cfg: Config, input_path: str | None, input_format: str, rate: int | None, realtime: bool) -> Callable[[], Any]:
@@ -175,6 +176,7 @@ async def _run(assistant: Assistant, source_factory: Callable[[], Any], config_p
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_stop)
     loop.add_signal_handler(signal.SIGHUP, on_reload)
+    take_pending(loop, on_reload)  # a SIGHUP that came while the models loaded
     run_task = asyncio.create_task(assistant.run(source_factory))
     stop_wait = asyncio.create_task(stopped.wait())
     done, _ = await asyncio.wait({run_task, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
@@ -183,6 +185,10 @@ async def _run(assistant: Assistant, source_factory: Callable[[], Any], config_p
         return run_task.result(), False
     # Stopping: give the loop a moment to record what was pending; a model call still running in
     # a thread cannot be interrupted, so the process exits then (or by the timer armed by on_stop).
+    # While the models are still loading there is nothing to record and no way to hurry the load.
+    if assistant.loading:
+        log.info("stopped while loading the models")
+        return list(assistant.turns), True
     try:
         return await asyncio.wait_for(run_task, STOP_DEADLINE_S), True
     except (asyncio.TimeoutError, asyncio.CancelledError):
@@ -202,6 +208,9 @@ def reload(assistant: Assistant, config_path: str | None) -> bool:
         engines = build_engines(cfg, assistant.engines)
     except AssistantError as exc:
         log.error("config reload failed, keeping the old one: %s", exc)
+        return False
+    except Exception as exc:  # noqa: BLE001 - a reload must never take the running daemon down
+        log.error("config reload failed, keeping the old one: %s: %s", type(exc).__name__, exc)
         return False
     restart = audio_needs_restart(assistant.cfg, cfg)
     log.info("config reloaded; changed: %s", ", ".join(assistant.reload(cfg, engines)) or "nothing")

@@ -1,9 +1,14 @@
 """English first: a short evidence pass on the multilingual model decides the language; speech it
 is sure is English is decoded by the English-only model (tiny.en, ~2x faster than base and as
 accurate on English, bench/stt.py), everything else by the multilingual one. Translation, a given
-language and unsure evidence go straight to the multilingual transcriber."""
+language and unsure evidence go straight to the multilingual transcriber.
+
+``parallel`` (``stt.english_parallel``): the tiny.en try runs in a second thread while the evidence
+pass runs, when the prior leans to English (the session's last turn was English). Its text
+is used only when the evidence then says English; tiny.en's own confidence never decides."""
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Protocol
@@ -32,10 +37,12 @@ class Detecting(Protocol):
 
 
 class EnglishFirst:
-    def __init__(self, general: Detecting, english: Detecting):
+    def __init__(self, general: Detecting, english: Detecting, *, parallel: bool = False):
         self.general = general
         self.english = english
+        self.parallel = parallel
         self.last_route: Route | None = None
+        self._pool: ThreadPoolExecutor | None = None
 
     def check(self, task: Task, language: str | None) -> str | None:
         return self.general.check(task, language)
@@ -43,21 +50,40 @@ class EnglishFirst:
     def transcribe(self, pcm: np.ndarray, *, task: Task = "transcribe", language: str | None = None,
                    prompt: str | None = None, want_timestamps: bool = False,
                    prior: Mapping[str, float] | None = None) -> Transcript:
-        guess = None
+        guess, early = None, None
         if language is None and task == "transcribe":
+            if self.parallel and _leans_english(prior):
+                early = self._try_english(pcm, prompt, want_timestamps)
             guess = self.general.guess_language(pcm, prior)
+        if early is not None and (guess is None or guess.probability < DETECT_CONFIDENCE or guess.language != "en"):
+            early.exception()  # not English after all: let that try finish first (the cores are shared)
+            early = None
         if guess is None or guess.probability < DETECT_CONFIDENCE:
             t = self.general.transcribe(pcm, task=task, language=language, prompt=prompt,
                                         want_timestamps=want_timestamps, prior=prior)
             spent = guess.encodes if guess is not None else 0.0
             self.last_route = replace(self.general.last_route, encodes=self.general.last_route.encodes + spent)
             return t
-        side = self.english if guess.language == "en" else self.general
-        t = side.transcribe(pcm, task=task, language=guess.language, prompt=prompt, want_timestamps=want_timestamps)
-        route = side.last_route
+        if early is not None:
+            t, route = early.result()
+        else:
+            side = self.english if guess.language == "en" else self.general
+            t = side.transcribe(pcm, task=task, language=guess.language, prompt=prompt, want_timestamps=want_timestamps)
+            route = side.last_route
         self.last_route = replace(route, probability=guess.probability, evidence="short",
                                   encodes=route.encodes + guess.encodes)
         return replace(t, language_probability=guess.probability)
+
+    def _try_english(self, pcm: np.ndarray, prompt: str | None, want_timestamps: bool) -> Future:
+        """tiny.en on ``pcm`` in the second thread: (transcript, route)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stt-english")
+
+        def run() -> tuple[Transcript, Route | None]:
+            t = self.english.transcribe(pcm, language="en", prompt=prompt, want_timestamps=want_timestamps)
+            return t, self.english.last_route
+
+        return self._pool.submit(run)
 
     def transcribe_file(self, path: Path, **_options: Any) -> None:
         return None  # decoded to samples by files.FileInput
@@ -66,3 +92,11 @@ class EnglishFirst:
         from ..together import together
 
         together(self.general.warm_up, self.english.warm_up)  # base's load overlaps tiny.en's
+
+
+def _leans_english(prior: Mapping[str, float] | None) -> bool:
+    """Is English more likely than any other language before hearing (the session's last turn was
+    English)? With no such lean the try would as often be wasted work on the shared cores."""
+    if not prior:
+        return False
+    return all(prior.get("en", 0.0) > p for code, p in prior.items() if code != "en")

@@ -45,6 +45,16 @@ def evidence_frames(feats: np.ndarray, pad_s: float = 1.0) -> int:
     return int(min(WINDOW_FRAMES, -(-frames // FRAMES_PER_SECOND) * FRAMES_PER_SECOND))
 
 
+def decode_frames(feats: np.ndarray, seconds: float) -> int:
+    """The encoder window decoding uses: the whole 30 s window, or with ``seconds`` < 30 a shorter
+    one of the speech plus 1 s, at least ``seconds`` long (the encoder's cost falls ~10x from 30 s
+    to 10 s; shorter than ~10 s, decoding starts to loop on short commands, bench/stt.py). The
+    caller decides for which model (``local.WhisperTranscriber``: base only)."""
+    if seconds >= WINDOW_FRAMES / FRAMES_PER_SECOND:
+        return WINDOW_FRAMES
+    return max(int(seconds * FRAMES_PER_SECOND), evidence_frames(feats))
+
+
 def language_probs(model: Any, encoded: Any) -> dict[str, float]:
     """Whisper's language-token probabilities for one encoder output: {"en": 0.97, "ko": 0.01, ...}."""
     results = model.model.detect_language(encoded)[0]

@@ -67,17 +67,19 @@ def check_audio(data: bytes, fmt: str) -> None:
 
         import soundfile as sf
 
+        # soundfile decodes any container, so an mp3 labelled wav would pass: the magic first
+        magic = data[:4] in (b"RIFF", b"RF64") and data[8:12] == b"WAVE" if fmt == "wav" else data[:4] == b"fLaC"
         try:
             samples, _rate = sf.read(io.BytesIO(data), dtype="int16")
-            ok = len(samples) > 0
+            ok = magic and len(samples) > 0
         except Exception:  # noqa: BLE001 - any decoder failure means: not audio
             ok = False
     elif fmt == "mp3":
-        ok = data.startswith(b"ID3") or (data[0] == 0xFF and data[1] & 0xE0 == 0xE0)
+        ok = data.startswith(b"ID3") or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0)
     elif fmt == "opus":
         ok = data.startswith(b"OggS") and b"OpusHead" in data[:128]
     elif fmt == "aac":
-        ok = data.startswith(b"ADIF") or (data[0] == 0xFF and data[1] & 0xF6 == 0xF0)
+        ok = data.startswith(b"ADIF") or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xF6 == 0xF0)
     if not ok:
         raise bad_response(f"the speech API's answer is not valid {fmt} audio ({len(data)} bytes)")
 

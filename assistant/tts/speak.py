@@ -15,6 +15,7 @@ from ..secrets import resolve_backend
 from .base import Speech, Synthesizer
 from .factory import make_synthesizer
 from .models import check_speed, model_rules
+from .text import speakable
 
 if TYPE_CHECKING:
     from ..audio.playback import Speaker
@@ -38,7 +39,7 @@ def plan(cfg: Config, text: str, *, voice: str | None = None, model: str | None 
          speed: float | None = None, instructions: str | None = None, language: str | None = None,
          backend: str | None = None) -> Plan:
     """Check everything before any request is sent; UserError (one line) on bad input."""
-    if text is None or not str(text).strip():
+    if text is None or not speakable(str(text)).strip():
         raise UserError("nothing to say: the text is empty")
     chosen = resolve_backend(backend or cfg.tts.backend, cfg.tts.base_url)
     if model:

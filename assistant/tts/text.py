@@ -24,9 +24,22 @@ def detect_language(text: str) -> str:
     return "en"
 
 
-def sentences(text: str) -> list[str]:
-    """Split into sentences, keeping their punctuation; blank pieces dropped."""
+_UNSPOKEN = {"Cc", "Cf", "Cs", "Co", "Cn"}  # controls, format (zero-width, bidi marks), surrogates, unassigned
+
+
+def speakable(text: str) -> str:
+    """``text`` without what no voice can say: control characters (NUL, escapes) become spaces,
+    line breaks stay, zero-width and bidi marks go. Text of only these is empty."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n")
+    if text.isprintable():
+        return text
+    return "".join(c if c in "\n\t" or unicodedata.category(c) not in _UNSPOKEN
+                   else (" " if unicodedata.category(c) == "Cc" else "") for c in text)
+
+
+def sentences(text: str) -> list[str]:
+    """Split into sentences, keeping their punctuation; blank pieces dropped (see ``speakable``)."""
+    text = speakable(text)
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 

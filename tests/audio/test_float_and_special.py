@@ -109,3 +109,36 @@ def test_transcribe_dev_null_is_not_reported_missing():
                        env={**os.environ, "OPENAI_API_KEY": ""}, timeout=120)
     assert r.returncode == 2, r.stderr
     assert "not found" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_nan_and_inf_samples_are_silence_on_every_path(tmp_path):
+    """`transcribe` read files through `to_int16`, which cast NaN straight to int16 (a numpy
+    RuntimeWarning on stderr and undefined samples); a 48 kHz file was resampled with NaN first."""
+    import warnings
+
+    from assistant.audio.format import to_int16
+    from assistant.stt.audio import load_audio
+
+    x = np.array([0.0, np.nan, np.inf, -np.inf, 0.5], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert to_int16(x).tolist() == [0, 0, 32767, -32767, 16383]
+        tone = (0.3 * np.sin(np.arange(48000) / 7.0)).astype(np.float32)
+        tone[1000:3000] = np.nan
+        tone[9000:9100] = np.inf
+        path = tmp_path / "nan48k.wav"
+        sf.write(path, tone, 48000, subtype="FLOAT")
+        pcm = load_audio(path)
+    assert len(pcm) == 16000 and np.abs(pcm[360:970]).max() < 200 and pcm.std() > 1000
+
+
+@pytest.mark.parametrize("command", [["listen", "--input"], ["transcribe"]])
+def test_a_broken_mp3_is_not_called_missing(tmp_path, command):
+    """libsndfile answers a broken MP3 with "File does not exist or is not a regular file
+    (possibly a pipe?)": the one line said so for a file that was there (hostile run)."""
+    bad = tmp_path / "broken.mp3"
+    bad.write_bytes(np.random.default_rng(3).integers(0, 256, 50_000, dtype=np.uint8).tobytes())
+    result = CliRunner().invoke(main, [*command, str(bad)])
+    assert result.exit_code == 2, result.output
+    line = [x for x in result.stderr.splitlines() if x.startswith("error: ")]
+    assert len(line) == 1 and "not a readable audio file" in line[0] and "does not exist" not in line[0]

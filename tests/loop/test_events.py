@@ -169,6 +169,14 @@ def test_ask_json_prints_the_turns_events_and_out_keeps_the_reply(tmp_path):
     assert len(data) > rate // 4
 
 
+@pytest.mark.parametrize("text", ["😀🎉🔥", "uh", "\u200b\u200d"])
+def test_ask_says_why_a_turn_was_ignored(text):
+    """Only emoji (taken for a hesitation) printed nothing at all and exited 0 (hostile run)."""
+    res = CliRunner().invoke(main, ["ask", text, "--no-play"])
+    assert res.exit_code == 0, res.output
+    assert res.stderr.startswith("ignored: ") and res.stdout == ""
+
+
 @pytest.mark.parametrize("args, words", [
     (["ask", ""], "empty"),
     (["ask", "hi", "--language", "fr"], "en or ko"),

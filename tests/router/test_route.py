@@ -339,3 +339,34 @@ def test_with_the_images_stage_region_grammar():
     for text, (prompt, region) in cases.items():
         intent = route(text)
         assert (intent.kind, intent.prompt, intent.region) == ("edit", prompt, region), intent
+
+
+def test_a_megabyte_of_text_is_no_command_and_does_not_hold_the_loop():
+    """route() runs on the event loop: 100,000 Korean region words took hours (the region grammar
+    was quadratic; 3,000 took 51 s), so one `ask` or web request froze every session and SIGTERM.
+    Past MAX_COMMAND_CHARS the text goes to chat or the help reply."""
+    import threading
+
+    from assistant.router.route import MAX_COMMAND_CHARS, is_filler
+
+    texts = ["왼쪽 위에 " * 100_000 + "모자를 그려줘", "draw a " + "very " * 200_000 + "red fox", "uh " * 300_000]
+    results: list = []
+    thread = threading.Thread(target=lambda: results.extend(
+        (route(t).kind, is_stop(t), is_filler(t)) for t in texts), daemon=True)
+    thread.start()
+    thread.join(60)  # a hang detector, not a speed check (each takes well under a second)
+    assert not thread.is_alive(), "routing a long text did not end"
+    assert results == [("unknown", False, False)] * 3
+    ok = "draw a " + "very " * (MAX_COMMAND_CHARS // 6) + "red fox"
+    assert len(ok) <= MAX_COMMAND_CHARS and route(ok).kind == "draw"
+
+
+def test_region_grammar_on_long_text_finds_the_same_place():
+    """The bisection over rejected matches and the bounded look-back give the old answers."""
+    from assistant.images.regions import find_region
+
+    for text in ["draw a hat in the top left", "on top of the car, add a bird in the bottom right",
+                 "그림 위에 새를 그려줘", "고양이 위에 모자", "the left but not the top left"]:
+        found = find_region(text)
+        assert found is None or found.name, text
+    assert find_region("x " * 500 + "in the top left").name == "top-left"

@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "assistant/data/recordings/demo.wav"
 BAD = [("[vad]\npre_roll_ms = -300\n", "vad.pre_roll_ms"), ("[stt]\ntimeout = nan\n", "stt.timeout"),
        ("[stt]\nmax_retries = -1\n", "stt.max_retries"), ('[tts]\nvoice = "bob"\n', "tts.voice"),
-       ("[vad]\nhangover_ms = -100\n", "vad.hangover_ms"), ("not toml [", "invalid TOML")]
+       ("[vad]\nhangover_ms = -100\n", "vad.hangover_ms"), ("not toml [", "invalid TOML"),
+       ("a = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),  # was a RecursionError
+       (None, "not a regular file")]  # the config path replaced by a FIFO: was a frozen loop
 
 
 def _wait(pred, what: str, proc, timeout: float = 120.0) -> None:
@@ -62,7 +64,11 @@ def test_sighup_with_bad_values_keeps_the_old_config_and_answering(tmp_path):
         proc.stdin.flush()
         _wait(lambda: turns() >= 1, "the first turn", proc)
         for text, key in BAD:
-            cfg.write_text(text)
+            if text is None:
+                cfg.unlink()
+                os.mkfifo(cfg)
+            else:
+                cfg.write_text(text)
             proc.send_signal(signal.SIGHUP)
             _wait(lambda key=key: any("keeping the old one" in line and key in line for line in log),
                   f"the reload error for {key}: {log[-5:]}", proc, 30)

@@ -88,6 +88,26 @@ def test_given_language_or_translation_skips_the_guess(kw):
     assert [c for c in general.calls if c.get("guess")] == [] and english.calls == []
 
 
+@pytest.mark.parametrize("guess", [Guess("en", 0.97, 0.1), Guess("ko", 0.95, 0.1), Guess("en", 0.6, 0.1)])
+def test_the_parallel_english_try_gives_the_same_text_as_in_turn(guess):
+    """tiny.en beside the evidence: its text only when the evidence says English (never its own
+    confidence); Korean and unsure evidence are decoded as without it."""
+    results = []
+    for parallel in (False, True):
+        general, english = FakeWindow(guess=guess), FakeWindow("tiny.en")
+        cascade = EnglishFirst(general, english, parallel=parallel)
+        t = cascade.transcribe(PCM, prior={"en": 0.6, "ko": 0.4})
+        results.append((t, cascade.last_route, general.calls, len(english.calls)))
+    assert results[0][:3] == results[1][:3] and results[1][3] == 1  # tried beside the evidence
+
+
+@pytest.mark.parametrize("prior", [{"ko": 0.6, "en": 0.4}, {"en": 0.5, "ko": 0.5}, None])
+def test_no_parallel_english_try_unless_the_prior_leans_english(prior):
+    general, english = FakeWindow(guess=Guess("ko", 0.95, 0.1)), FakeWindow("tiny.en")
+    EnglishFirst(general, english, parallel=True).transcribe(PCM, prior=prior)
+    assert english.calls == []
+
+
 def test_cascade_warms_both_models():
     general, english = FakeWindow(), FakeWindow("tiny.en")
     EnglishFirst(general, english).warm_up()

@@ -194,3 +194,23 @@ def test_local_backend_says_it_ignores_openai_only_options(tmp_path):
                                   "--out", str(tmp_path / "x.wav")])
     assert r.exit_code == 0, r.output
     assert "ignore --model" in r.output and (tmp_path / "x.wav").exists()
+
+
+def test_text_no_voice_can_say_is_cleaned_or_refused(tmp_path):
+    """NUL and other controls from stdin were an `error: ValueError: embedded null character`
+    (exit 1) from espeak-ng; zero-width characters only wrote a 44-byte WAV and exited 0."""
+    out = tmp_path / "x.wav"
+    result = run("say", "-", "--backend", "local", "--out", str(out), "--no-play", input="Hello\x00 there\x1b[31m.\x07")
+    assert result.exit_code == 0, result.output
+    assert len(sf.read(out, dtype="int16")[0]) > 22050 // 2
+    out2 = tmp_path / "y.wav"
+    result = run("say", "-", "--backend", "local", "--out", str(out2), "--no-play", input="\u200b\u200d\x00\u2067 \x01")
+    assert result.exit_code == 2 and "nothing to say" in result.stderr and not out2.exists()
+
+
+def test_speakable_keeps_words_and_drops_what_cannot_be_said():
+    from assistant.tts.text import sentences, speakable
+
+    assert speakable("안녕\u200b하세요\x00 hi\n") == "안녕하세요  hi\n"
+    assert sentences("a\x00b. \u202eC") == ["a b.", "C"]
+    assert speakable("مرحبا 😀") == "مرحبا 😀"
