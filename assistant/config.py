@@ -45,7 +45,7 @@ class VadConfig:
     hangover_ms: int = 300
     padding_ms: int = 150
     min_speech_ms: int = 250
-    min_word_ms: int = 250
+    min_word_ms: int = 200
     max_utterance_s: float = 30.0
     noise_margin_db: float = 6.0
     engine: str = "webrtc"

@@ -146,14 +146,44 @@ def _median(x: np.ndarray) -> float:
     return s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2.0
 
 
-def periodicity(x: np.ndarray, rate: int = 16000) -> float:
+def periodicity(x: np.ndarray, rate: int = 16000, band: tuple[float, float] | None = None) -> float:
     """Highest normalised autocorrelation at a pitch lag (50-500 Hz): ~0.7-1 on a vowel, low on
-    noise bursts."""
+    noise bursts. ``band`` (lo, hi) Hz: only what lies below counts, fading out from lo to hi (a
+    voice's harmonics are there; a hiss above, e.g. violet noise after pre-emphasis, would bury
+    them; a smooth fade, not a brick wall, which would make a narrow-band noise ring)."""
     lo, hi = rate // 500, min(rate // 50, len(x) - 1)
+    size = _fft_size(len(x) + hi)
     # zero-padded: no wrap-around up to hi; sum / len is x.mean() bit for bit, without its wrapper's cost
-    spec = np.fft.rfft(x - x.sum() / len(x), _fft_size(len(x) + hi))
-    r = np.fft.irfft(spec.real**2 + spec.imag**2)[: len(x)]
+    spec = np.fft.rfft(x - x.sum() / len(x), size)
+    power = spec.real**2 + spec.imag**2
+    if band is not None:
+        power *= _fade(size, rate, *band)
+    r = np.fft.irfft(power)[: len(x)]
     return float(r[lo:hi].max() / r[0]) if r[0] > 0.0 else 0.0
+
+
+def pitched(x: np.ndarray, at: float, band: tuple[float, float], band_at: float, rate: int = 16000) -> bool:
+    """``periodicity(x) >= at`` or, that failing, ``periodicity(x, band=band) >= band_at``, from one
+    transform (the second inverse one only when needed)."""
+    lo, hi = rate // 500, min(rate // 50, len(x) - 1)
+    size = _fft_size(len(x) + hi)
+    spec = np.fft.rfft(x - x.sum() / len(x), size)
+    power = spec.real**2 + spec.imag**2
+    r = np.fft.irfft(power)[: len(x)]
+    if r[0] <= 0.0 or r[lo:hi].max() >= at * r[0]:
+        return r[0] > 0.0
+    r = np.fft.irfft(power * _fade(size, rate, *band))[: len(x)]
+    return bool(r[0] > 0.0 and r[lo:hi].max() >= band_at * r[0])
+
+
+@lru_cache(maxsize=16)
+def _fade(size: int, rate: int, lo: float, hi: float) -> np.ndarray:
+    """Weights of an rfft of ``size``: 1 below ``lo`` Hz, 0 above ``hi``, a raised cosine between."""
+    f = np.arange(size // 2 + 1) * (rate / size)
+    if hi <= lo:
+        return (f < lo).astype(np.float64)
+    w = np.clip((hi - f) / (hi - lo), 0.0, 1.0)
+    return 0.5 - 0.5 * np.cos(np.pi * w)
 
 
 @lru_cache(maxsize=16)
@@ -217,6 +247,7 @@ class NoiseFloor:
         self._los: list[float] = []  # the last blocks' minimum levels
         self._his: list[float] = []  # ... and maximum levels
         self.candidate: float | None = None  # a steady level above the floor, seen this frame
+        self.top = 0.0  # ... and the loudest frame of the window it was seen in
         self.sure = False  # ... and steady for ~1 s (``_SURE_BLOCKS``): no held vowel is that long
         self.unknown = False  # the floor is only "silence so far": one steady block is the room
 
@@ -258,6 +289,12 @@ class NoiseFloor:
         mean = self.mean = min(max(mean, self.level), self.level + _MEAN_CAP)
         self.spread = min(_SPREAD_CAP, sum(abs(x - mean) for x in levels) / len(levels))
 
+    def window(self) -> tuple[float, float] | None:
+        """(lowest, loudest) frame level of the last ~0.5 s of complete blocks (None before)."""
+        if len(self._los) < _BLOCKS:
+            return None
+        return min(self._los[-_BLOCKS:]), max(self._his[-_BLOCKS:])
+
     def _block_end(self, lo: float, hi: float, level: float) -> float | None:
         """A block is complete (its lowest and highest level): the window's minimum when the floor
         is stale, else None."""
@@ -271,7 +308,8 @@ class NoiseFloor:
         if len(los) < need or lo <= level + _STALE_DB:  # (the window's minimum is at most this block's)
             return None
         lo = min(los[-need:])
-        if lo > level + _STALE_DB and max(his[-need:]) - lo <= _STEADY_DB:
+        self.top = max(his[-need:])
+        if lo > level + _STALE_DB and self.top - lo <= _STEADY_DB:
             if len(los) == _SURE_BLOCKS:
                 low = min(los)
                 self.sure = low > level + _STALE_DB and max(his) - low <= _STEADY_DB

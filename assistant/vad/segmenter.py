@@ -37,7 +37,8 @@ from ..audio.format import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 from ..config import VadConfig
 from ..events import SpeechPaused, SpeechStarted, Utterance
 from . import detectors
-from .noise import _BLOCK, _MEAN_CAP, _SPREAD_CAP, SILENT_DB, STEADY_FRAMES, LevelMeter, NoiseFloor, has_dc, is_transient, periodicity
+from .noise import (_BLOCK, _MEAN_CAP, _SPREAD_CAP, _STEADY_DB, SILENT_DB, STEADY_FRAMES, LevelMeter, NoiseFloor, has_dc,
+                    is_transient, periodicity, pitched)
 
 Event = SpeechStarted | SpeechPaused | Utterance
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
@@ -45,7 +46,10 @@ _HYSTERESIS = 0.7  # inside speech the energy threshold is relaxed to this fract
 _SURE_DB = 10.0  # inside speech, this far above the threshold counts as voiced without webrtcvad
 _NOISE_PITCH = 0.25  # below this periodicity (pre-emphasised: rumble is smooth, not pitched) a steady
 # sound may be noise (a fan), not a held vowel
+_NOISE_PITCH_BAND = (2500.0, 4500.0)  # ... or, fading out over this band (Hz), below _BAND_PITCH
+_BAND_PITCH = 0.3
 _WORD_PITCH = 0.6  # periodicity of a voiced vowel (noise bursts stay well below)
+_WORD_BAND = (1000.0, 1000.0)  # ... judged below 1 kHz
 _EDGE_S = 0.15  # loud frames webrtcvad calls unvoiced ("s", "t", "p") next to speech join it, up to this
 _LEAD_S = 0.06  # ... but before a start only this far when loud in the full band alone (a swell, not a fricative)
 _FEED_MASK = 31  # every 32nd quiet frame still goes to webrtcvad (see process)
@@ -53,12 +57,23 @@ _TRANSIENT_S = 0.5  # utterances up to this long are checked for being a slam or
 _CLOSURE_S = 0.15  # ... also after a silent closure this long ("-ts" in "lights"), if loud in the high band
 _STALE_BACKOFF = 8  # frames: after a pitched steady stretch (a held vowel), the next look is this far
 _LEAD_GAP = 8  # frames: voiced frames this close before a start's window join it (two at least)
+_QUIET_DB = 6.0  # in speech, a steady window reaching this near the utterance's loudest ...
+_LIFT_DB = 8.0  # ... and less than this over the floor is the voice over a known noise
+_DROP_DB = 15.0  # in speech, ~0.5 s steady this far under the utterance's loudest (both bands): the room
+_DEPTH_DB = 40.0  # in speech, a frame this far under the utterance's loudest (both bands) is not speech
 _RESTATE_FRAMES = 100  # frame levels kept (3 s) to re-judge them when the floor turns out stale
 
 
 def _diff(x: np.ndarray) -> np.ndarray:
     """np.diff(x) without its wrapper's cost."""
     return x[1:] - x[:-1]
+
+
+def _pitched(frame: bytes) -> bool:
+    """A steady frame that may be a held vowel rather than noise (see ``Segmenter._stale``): its
+    pre-emphasised form has a pitch, or has one below ~3.5 kHz, where a hiss over the voice (violet
+    noise, a kitchen's clatter) does not bury it (a higher bar there: a room's hum shows more)."""
+    return pitched(_diff(np.frombuffer(frame, np.int16).astype(np.float64)), _NOISE_PITCH, _NOISE_PITCH_BAND, _BAND_PITCH)
 
 
 def _frames(ms: float) -> int:
@@ -112,6 +127,8 @@ class Segmenter:
         self._stale_next = 0  # first frame index at which a steady level is checked again
         self._stale_votes = 0  # block ends in a row at which a steady level above the floor was not speech
         self._history: deque[tuple[float, float]] = deque(maxlen=_RESTATE_FRAMES)  # recent frame levels
+        self._peak = (0.0, 0.0)  # the current utterance's loudest frame levels (full, pre-emphasised)
+        self._near = 0  # its last frame within _DROP_DB of them (in either band)
         # what _run reads on every call and never changes: one unpacking there, not twenty lookups
         full, hp = self._floor, self._floor_hp
         self._fixed = (full, hp, full._block_end, hp._block_end, full._fall, full._rise, full._speech_rise,
@@ -173,6 +190,7 @@ class Segmenter:
         audio, start, hissed = self._audio, self._start, self._hissed
         last_voiced, last_loud, prev_voiced = self._last_voiced, self._last_loud, self._prev_voiced
         centred = self._centred
+        (pkf, pkh), near = self._peak, self._near
         relax, step = (_HYSTERESIS, speech_rise) if speech else (1.0, rise)  # (both follow ``speech``)
         cf = ch = None
         first = i  # frame index of frames[0]
@@ -259,14 +277,23 @@ class Segmenter:
                     ph += 0.05 * ((dev if dev < 2 * _SPREAD_CAP else 2 * _SPREAD_CAP) - ph)
                     ph = ph if ph < _SPREAD_CAP else _SPREAD_CAP
             over = over_full if over_full > over_hp else over_hp
-            if (cf is not None or ch is not None) and (i >= self._stale_next or floor.sure or floor_hp.sure):
+            if speech and over > 0.0:  # the utterance's loudest; a tail far under it is not speech
+                if full > pkf or hp > pkh:
+                    pkf, pkh, near = full if full > pkf else pkf, hp if hp > pkh else pkh, i
+                elif full > pkf - _DROP_DB or hp > pkh - _DROP_DB:
+                    near = i
+                elif full < pkf - _DEPTH_DB and hp < pkh - _DEPTH_DB:
+                    over = -1.0
+            stale = (cf is not None or ch is not None) and (i >= self._stale_next or floor.sure or floor_hp.sure)
+            if stale or (speech and i - near >= STEADY_FRAMES and not i & 3):  # (the latter: rare, see _tail)
                 floor.level, floor.mean, floor.spread, floor.candidate = lf, mf, pf, cf
                 floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp.candidate = lh, mh, ph, ch
                 self._voiced_in_window, self._last_voiced, self._last_loud, self._prev_voiced = (
                     viw, last_voiced, last_loud, prev_voiced)
                 history.extend(levels[kept : i + 1 - first])
                 kept = i + 1 - first
-                over, speech = self._stale(i, frame, over, speech)
+                self._peak = (pkf, pkh)
+                over, speech = self._stale(i, frame, over, speech) if stale else self._tail(i, over, speech)
                 relax, step = (_HYSTERESIS, speech_rise) if speech else (1.0, rise)
                 lf, mf, pf, cf = floor.level, floor.mean, floor.spread, floor.candidate
                 lh, mh, ph, ch = floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp.candidate
@@ -292,8 +319,11 @@ class Segmenter:
                     viw += 1
                     if viw >= need:
                         self._n = i + 1
+                        history.extend(levels[kept : i + 1 - first])  # (_begin reads the start window's)
+                        kept = i + 1 - first
                         events += self._begin(i)
                         speech, viw, audio, start = True, 0, self._audio, self._start
+                        (pkf, pkh), near = self._peak, i
                         relax, step = _HYSTERESIS, speech_rise
                         last_voiced, last_loud, prev_voiced = self._last_voiced, self._last_loud, self._prev_voiced
                 i += 1
@@ -340,6 +370,7 @@ class Segmenter:
         floor_hp._block_n, floor_hp._block_lo, floor_hp._block_hi = nh, loh, hih
         self._n, self._speech, self._voiced_in_window, self._hissed = i, speech, viw, hissed
         self._last_voiced, self._last_loud, self._prev_voiced = last_voiced, last_loud, prev_voiced
+        self._peak, self._near = (pkf, pkh), near
         return events
 
     def _stale(self, i: int, frame: bytes, over: float, speech: bool) -> tuple[float, bool]:
@@ -349,7 +380,10 @@ class Segmenter:
         Returns this frame's (excess, in speech) after that."""
         if self._floor.sure or self._floor_hp.sure:  # steady for a second: the room, pitch or not
             self._stale_votes = 2
-        elif periodicity(_diff(np.frombuffer(frame, np.int16).astype(np.float64))) >= _NOISE_PITCH:
+        elif speech and self._voice_over_noise():
+            self._stale_votes = 0
+            self._stale_next = i + _STALE_BACKOFF
+        elif _pitched(frame):
             self._stale_votes = 0
             if not self._floor.unknown:
                 self._stale_next = i + _STALE_BACKOFF  # pitched: look again a bit later
@@ -357,16 +391,48 @@ class Segmenter:
             self._stale_votes += 1
         if self._stale_votes >= (1 if self._floor.unknown else 2):
             self._stale_votes = 0
-            self._lift(speech)
-            over = -1.0  # this frame is that noise
-            if speech and self._restate(i):
-                speech = self._speech = False  # it was that noise: forget it (no Utterance)
-                self._audio = []
-            if not speech:  # what the start window counted as voiced was judged on the stale floor
-                self._recent = deque(((j, f, False) for j, f, _ in self._recent), maxlen=self._recent.maxlen)
-                self._voiced_in_window = 0
-                self._loud.clear()  # ... and so was what it called loud (a start edge moves back over that)
-                self._hissy.clear()
+            return self._take(i, speech)
+        return over, speech
+
+    def _voice_over_noise(self) -> bool:
+        """In speech, every steady window above a floor lies only a little over it (``_LIFT_DB``)
+        and reaches within ``_QUIET_DB`` of this utterance's loudest in its band: the voice itself,
+        held steady by a loud noise the floor knows (violet noise at 10 dB SNR), not a stale floor
+        (a fan switched on, the gain turned up: the room jumps by more, and is heard far under the
+        voice in its pauses). Its pitch may be buried in that noise: no vote then (steady for ~1 s,
+        ``sure``, it is the room all the same)."""
+        return all(f.candidate < f.level + _LIFT_DB and f.top > peak - _QUIET_DB
+                   for f, peak in zip((self._floor, self._floor_hp), self._peak) if f.candidate is not None)
+
+    def _tail(self, i: int, over: float, speech: bool) -> tuple[float, bool]:
+        """In speech, ~0.5 s with no frame within ``_DROP_DB`` of this utterance's loudest (checked
+        at every 4th such frame): when that stretch was steady in both bands, the utterance has
+        ended and that is the room: music or a machine under the voice that the floor, barely
+        moving in speech, had not learnt (webrtcvad calls a chord speech, so the hangover never ran
+        out). The floors take it as they take a stale level (no pitch check: music has one, and a
+        held vowel so far under the voice's own level is none)."""
+        full, hp = self._floor.window() or (0.0, 99.0), self._floor_hp.window() or (0.0, 99.0)
+        peak = self._peak
+        if (full[1] > peak[0] - _DROP_DB or hp[1] > peak[1] - _DROP_DB
+                or full[1] - full[0] > _STEADY_DB or hp[1] - hp[0] > _STEADY_DB):
+            return over, speech
+        for floor, (lo, _) in ((self._floor, full), (self._floor_hp, hp)):
+            floor.candidate = lo if floor.level is None or lo > floor.level else floor.level
+        return self._take(i, speech)
+
+    def _take(self, i: int, speech: bool) -> tuple[float, bool]:
+        """The floors take the steady level (``_lift``); what passed for speech on the stale floor is
+        re-judged. Returns this frame's (excess, in speech) after that."""
+        self._lift(speech)
+        over = -1.0  # this frame is that noise
+        if speech and self._restate(i):
+            speech = self._speech = False  # it was that noise: forget it (no Utterance)
+            self._audio = []
+        if not speech:  # what the start window counted as voiced was judged on the stale floor
+            self._recent = deque(((j, f, False) for j, f, _ in self._recent), maxlen=self._recent.maxlen)
+            self._voiced_in_window = 0
+            self._loud.clear()  # ... and so was what it called loud (a start edge moves back over that)
+            self._hissy.clear()
         return over, speech
 
     def _lift(self, speech: bool) -> None:
@@ -435,6 +501,8 @@ class Segmenter:
         self._speech = True
         recent.clear()
         self._voiced_in_window = 0
+        levels = list(self._history)[-self._window :]
+        self._peak = (max(f for f, _ in levels), max(h for _, h in levels))
         return [SpeechStarted(start=first * _FRAME_S)]
 
     def _restate(self, i: int) -> bool:
@@ -516,8 +584,10 @@ class Segmenter:
         first = self._start - self._audio_first
         pcm = np.frombuffer(b"".join(self._audio[first : end - self._audio_first]), np.int16)
         frames = pcm[: len(pcm) // FRAME_SAMPLES * FRAME_SAMPLES].reshape(-1, FRAME_SAMPLES).astype(np.float64)
-        loudest = int(np.argmax((frames**2).mean(axis=1)))
-        return periodicity(frames[loudest : loudest + 2].ravel()) >= _WORD_PITCH
+        # a vowel's pitch in any two frames of it, below 1 kHz (its strongest harmonics; noise
+        # over the word, a bike or dishes at 10 dB, weighs less there; a breathy voice is pitched there)
+        return any(periodicity(frames[k : k + 2].ravel(), band=_WORD_BAND) >= _WORD_PITCH
+                   for k in range(max(1, len(frames) - 1)))
 
     def _transient(self, end: int) -> bool:
         """A short utterance that is a door slam or a click (the rare check, not per frame)."""

@@ -5,7 +5,8 @@ Truth edges. Each clip's speech edges are found once, on the clean clip, by an e
 (``speech_edges``): 10 ms frames louder than both the clip's own room tone + 12 dB and its loudest
 frame - 45 dB; the first and last such frame, ignoring isolated runs shorter than 40 ms. A clip is
 used only when that gives one span that the segmenter also finds alone as one utterance, within
-100 ms (``pool``), so a clip with long inner pauses (several turns) never enters a sequence.
+100 ms (``pool``), so a clip with long inner pauses (several turns) never enters a sequence. The
+clips so picked are kept as a fixed list (``POOL``), so every change is measured on the same draws.
 
 Pause kinds (``PAUSES``): digital silence, +-1..4 LSB dither, the recording's own room tone,
 white / pink / brown noise and mains hum 10-30 dB below the speech, a fan switching on (noise +20
@@ -110,12 +111,29 @@ def _segment(pcm: np.ndarray) -> Edges:
     return out + [(u.start, u.end) for u in seg.flush() if isinstance(u, Utterance)]
 
 
-@lru_cache(maxsize=1)
-def pool() -> tuple[Sentence, ...]:
-    """Corpus sentences and commands (English and Korean) usable as one-utterance pieces."""
+# The clips ``select`` picked with the segmenter of 2026-12-01 (main cfcc361), kept fixed so that a
+# change to the segmenter is measured on the same sequences (re-selecting with the changed segmenter
+# would change the draws: ``pool(names=None)`` does that, by hand).
+POOL = (
+    "cmu_arctic_us_aew_a0001", "cmu_arctic_us_aew_a0002", "cmu_arctic_us_axb_a0004", "cmu_arctic_a0010",
+    "cmu_pysptk_arctic_a0007", "rhasspy_what_time_is_it", "speech_commands_no_37e8db82_nohash_1",
+    "speech_commands_go_2f813234_nohash_1", "speech_commands_go_37e8db82_nohash_1",
+    "speech_commands_down_439c84f4_nohash_1", "speech_commands_down_48bfde8e_nohash_3",
+    "speech_commands_right_1eddce1d_nohash_3", "speech_commands_on_2f813234_nohash_1",
+    "speech_commands_on_439c84f4_nohash_1", "speech_commands_off_37e8db82_nohash_1", "picovoice_leopard_sentence",
+    "rhino_smart_lighting_blue", "rhino_out_of_context", "picovoice_wake_koppulso_lights_blue",
+)
+
+
+@lru_cache(maxsize=2)
+def pool(names: tuple[str, ...] | None = POOL) -> tuple[Sentence, ...]:
+    """Corpus sentences and commands (English and Korean) usable as one-utterance pieces: those in
+    ``names`` (in corpus order), or with ``names=None`` every clip the selection rule above picks."""
     out = []
     for clip in corpus.clips():
         if clip.kind not in ("sentence", "command") or clip.language not in ("en", "ko"):
+            continue
+        if names is not None and clip.name not in names:
             continue
         pcm = clip.pcm().astype(np.float64)
         edges = speech_edges(clip.pcm())
@@ -125,9 +143,10 @@ def pool() -> tuple[Sentence, ...]:
         if longest_gap(clip.pcm(), a, b) > 0.2:  # a pause inside: two utterances may be right
             continue
         # the clip alone: one utterance whose edges match the energy truth
-        found = _segment(pcm)
-        if len(found) != 1 or abs(found[0][0] - a) > 0.1 or abs(found[0][1] - b) > 0.1:
-            continue
+        if names is None:
+            found = _segment(pcm)
+            if len(found) != 1 or abs(found[0][0] - a) > 0.1 or abs(found[0][1] - b) > 0.1:
+                continue
         head, tail = min(a, 0.1), min(len(pcm) / RATE - b, 0.1)
         lo, hi = int((a - head) * RATE), int((b + tail) * RATE)
         room = _room(pcm, a, b)
@@ -310,6 +329,19 @@ def edge_errors(found: Edges, truth: Edges, audible: Edges | None = None) -> lis
     out = []
     for (a, b), (ta, tb), (aa, ab) in zip(found, truth, audible):
         out += [min(abs(a - ta), abs(a - aa)), min(abs(b - tb), abs(b - ab))]
+    return out
+
+
+def matched_edge_errors(found: Edges, truth: Edges, audible: Edges | None = None) -> list[float]:
+    """``edge_errors`` over the sentences counted right (see ``counted_right``) only, paired by
+    overlap: for a long stream, where one split and one miss leave the count exact."""
+    audible = audible or truth
+    out = []
+    for t, aud in zip(truth, audible):
+        mine = [f for f in found if f[0] < t[1] and f[1] > t[0]]
+        if len(mine) == 1 and sum(mine[0][0] < u[1] and mine[0][1] > u[0] for u in truth) == 1:
+            (a, b), (ta, tb), (aa, ab) = mine[0], t, aud
+            out += [min(abs(a - ta), abs(a - aa)), min(abs(b - tb), abs(b - ab))]
     return out
 
 
