@@ -228,7 +228,7 @@ class FileSource:
         try:
             snd = sf.SoundFile(os.fsencode(source) if isinstance(source, Path) else source)  # any file name bytes
         except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-            raise UserError(f"{self.name}: cannot read audio ({_sf_reason(exc)})") from None
+            raise UserError(f"{self.name}: cannot read audio ({soundfile_reason(exc)})") from None
         with snd:
             if snd.samplerate < 1000 or snd.channels < 1:
                 raise UserError(f"{self.name}: unsupported audio ({snd.samplerate} Hz, {snd.channels} ch)")
@@ -292,10 +292,14 @@ def _mono16(block: np.ndarray) -> np.ndarray:
     return np.round(block.astype(np.float32).mean(axis=1)).astype(np.int16)
 
 
-def _sf_reason(exc: BaseException) -> str:
-    """libsndfile's reason without its "Error opening <object repr>: " prefix."""
+def soundfile_reason(exc: BaseException) -> str:
+    """libsndfile's reason without its "Error opening <object repr>: " prefix. For a regular file
+    it could not parse (a broken MP3) libsndfile says the file does not exist: not so here."""
     reason = getattr(exc, "error_string", None)
-    return str(reason) if reason else _first_line(exc)
+    reason = str(reason) if reason else _first_line(exc)
+    if reason.startswith("File does not exist or is not a regular file"):
+        return "not a readable audio file (corrupt, or a format that cannot be read)"
+    return reason
 
 
 def _first_line(exc: BaseException) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..audio.format import FRAME_SAMPLES, SAMPLE_RATE, to_int16, to_mono
 from ..audio.resample import resample
-from ..audio.sources import existing_audio_file
+from ..audio.sources import soundfile_reason, existing_audio_file
 from ..errors import UserError
 
 UPLOAD_TYPES = {".flac": "audio/flac", ".mp3": "audio/mpeg", ".mp4": "audio/mp4", ".mpeg": "audio/mpeg",
@@ -25,8 +25,7 @@ def load_audio(path: str | os.PathLike[str]) -> np.ndarray:
     try:
         data, rate = sf.read(os.fsencode(p), dtype="float32", always_2d=True)  # any file name bytes
     except Exception as exc:  # soundfile raises LibsndfileError / RuntimeError / TypeError
-        reason = getattr(exc, "error_string", None) or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        raise UserError(f"cannot read audio file {p}: {reason}") from None
+        raise UserError(f"cannot read audio file {p}: {soundfile_reason(exc)}") from None
     # NaN/inf samples (a broken float file) are 0 / the rails before resampling smears them
     pcm = resample(to_mono(np.nan_to_num(data, nan=0.0, posinf=1.0, neginf=-1.0)), rate, SAMPLE_RATE)
     if len(pcm) == 0:

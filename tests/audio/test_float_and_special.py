@@ -130,3 +130,15 @@ def test_nan_and_inf_samples_are_silence_on_every_path(tmp_path):
         sf.write(path, tone, 48000, subtype="FLOAT")
         pcm = load_audio(path)
     assert len(pcm) == 16000 and np.abs(pcm[360:970]).max() < 200 and pcm.std() > 1000
+
+
+@pytest.mark.parametrize("command", [["listen", "--input"], ["transcribe"]])
+def test_a_broken_mp3_is_not_called_missing(tmp_path, command):
+    """libsndfile answers a broken MP3 with "File does not exist or is not a regular file
+    (possibly a pipe?)": the one line said so for a file that was there (hostile run)."""
+    bad = tmp_path / "broken.mp3"
+    bad.write_bytes(np.random.default_rng(3).integers(0, 256, 50_000, dtype=np.uint8).tobytes())
+    result = CliRunner().invoke(main, [*command, str(bad)])
+    assert result.exit_code == 2, result.output
+    line = [x for x in result.stderr.splitlines() if x.startswith("error: ")]
+    assert len(line) == 1 and "not a readable audio file" in line[0] and "does not exist" not in line[0]
