@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
@@ -204,9 +205,41 @@ def audio_needs_restart(old: Config, new: Config) -> list[str]:
 
 def warm_up(engines: Engines, voice: str) -> None:
     """Load models before the first utterance (blocking): READY=1 is sent only after this, and
-    the first command is not slowed by a model load."""
-    engines.transcriber.warm_up()
+    the first command is not slowed by a model load. The speech models and the voices load and
+    warm up side by side (``together``); the synthesizer's own ``warm_up`` comes after them, so
+    what it starts in the background (the prepared replies) does not compete with them."""
+    import time
+
+    from .together import together
+
+    started = time.perf_counter()
+    load_voices = getattr(engines.synthesizer, "load", None)  # the local voices; the API's: none
+    if load_voices is not None:
+        together(engines.transcriber.warm_up, lambda: load_voices(voice))
+    else:
+        engines.transcriber.warm_up()
     engines.synthesizer.warm_up(voice)
     from .memory import release
 
     release()  # after every warm-up: what the models used only to start is given back
+    log.info("models loaded and warmed in %.2f s", time.perf_counter() - started)
+
+
+def start_warm_up(engines: Engines, voice: str) -> Future[None]:
+    """``warm_up`` in a thread of its own, started now; the future ends with it. ``assistant run``
+    starts it as soon as the engines exist, so the models load while the loop is still being
+    imported and set up; the loop awaits it before READY."""
+    future: Future[None] = Future()
+
+    def run() -> None:
+        future.set_running_or_notify_cancel()
+        try:
+            warm_up(engines, voice)
+        except BaseException as exc:  # raised where the loop awaits it
+            future.set_exception(exc)
+        else:
+            future.set_result(None)
+
+    # not a daemon: one killed inside onnxruntime at exit aborts the process
+    threading.Thread(target=run, name="warm-up").start()
+    return future

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from abc import ABC, abstractmethod
+from concurrent.futures import Future
 from typing import Any, AsyncIterator, Callable, Protocol, Union
 
 import numpy as np
@@ -167,7 +168,7 @@ class Assistant:
         wake_gate: Any = None,
         console: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
-        warm_up: bool = False,
+        warm_up: bool | Future[None] = False,
         hears_itself: bool = True,
     ):
         self.cfg = cfg
@@ -342,11 +343,14 @@ class Assistant:
                              everyday=everyday, chat=self.chat)
         self._ringer = asyncio.create_task(timers.ring(self.timer_book, self._ring), name="timers")
         try:
-            if self.warm_up:
-                from .engines import warm_up
+            if self.warm_up:  # True: started here; a Future: already started by the caller
+                from .engines import start_warm_up
 
                 self.notifier.status("loading models")
-                await asyncio.to_thread(warm_up, self.engines, self.state.voice)
+                warming = self.warm_up
+                if not isinstance(warming, Future):
+                    warming = start_warm_up(self.engines, self.state.voice)
+                await asyncio.wrap_future(warming)
             self._turn_task = asyncio.create_task(self._turn_worker(), name="turns")
         finally:
             self._started.set_result(None)

@@ -6,7 +6,9 @@ Inputs (``../shared/corpus``, see tests/vad/sequences.py): every corpus sentence
 usable as one utterance, alone; then N sequences per pause kind (digital silence, dither, the
 recording's own room tone, white/pink/brown noise and mains hum 10-30 dB under the speech, a fan
 switching on, a +-12 dB gain change; 0-2 s of leading zeros, pauses of 0.4-3 s); then M minutes
-of all of them mixed in one stream (drift). Systems, each with the same start window (60 % of
+of all of them mixed in one stream (drift); apart, N sequences over each background the segmenter
+was not tuned on at first (real dishes, bike and Koala noise, violet noise, music, babble, clicks).
+Systems, each with the same start window (60 % of
 150 ms), hangover (300 ms) and minimum length (250 ms):
 
 - ``segmenter``: assistant.vad.segmenter (vad.engine = "webrtc", the default); ``seg. silero`` and
@@ -208,6 +210,24 @@ def cases(per_kind: int, minutes: float, seed: int = 5):
         yield "drift", S.Stream(np.concatenate(audio), truth, [], "drift", audible)
 
 
+def backgrounds(per_kind: int, seed: int = 6):
+    """(kind, Stream) pairs: ``per_kind`` sequences of every background (tests/vad/sequences.py
+    ``BACKGROUNDS``: real dishes, bike and Koala noise, violet noise, a music-like chord, babble,
+    clicks) 10-30 dB under the speech, with the recording's room tone in the pauses; a seed of
+    their own (the other cases stay the same draws)."""
+    from tests.vad import sequences as S
+
+    rng = np.random.default_rng(seed)
+    pool = S.pool()
+    for kind in S.BACKGROUNDS:
+        for _ in range(per_kind):
+            n = int(rng.integers(2, 5))
+            yield kind, S.build([pool[int(rng.integers(len(pool)))] for _ in range(n)],
+                                list(rng.uniform(0.4, 3.0, n - 1)), kind,
+                                lead_zeros=float(rng.choice([0.0, 0.1, rng.uniform(0, 2)])),
+                                snr_db=float(rng.uniform(10, 30)), seed=int(rng.integers(1 << 16)))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-kind", type=int, default=12, help="sequences per pause kind")
@@ -229,21 +249,24 @@ def main() -> int:
         if "webrtcvad-2" not in runs or "segmenter" not in runs:
             print("--systems must include segmenter and webrtcvad-2 (the CPU baseline)", file=sys.stderr)
             return 2
-    stats = {name: {"exact": 0, "cases": 0, "edges": [], "cpu": 0.0, "bad": {}, "drift": None, "drift_edges": []}
-             for name in runs}
+    stats = {name: {"exact": 0, "cases": 0, "edges": [], "cpu": 0.0, "bad": {}, "drift": None, "drift_edges": [],
+                    "bg": {"exact": 0, "cases": 0, "edges": [], "bad": {}}} for name in runs}
     audio_s = 0.0
     warm = chunked(next(cases(1, 0))[1].frames())  # one-time costs (lazy imports, first FFT plans) are not per audio second
     for run in runs.values():
         run(warm)
-    for group, stream in cases(args.per_kind, args.minutes):
+    for group, stream in [(g, x) for g, x in cases(args.per_kind, args.minutes)] + [
+            ("bg " + g, x) for g, x in backgrounds(args.per_kind)]:
         frames = stream.frames()
         chunks = chunked(frames)
         audio_s += len(frames) * FRAME_S
+        bg = group.startswith("bg ")
+        group = group[3:] if bg else group
         for name, run in runs.items():
             t = time.process_time()
             found = run(chunks)
-            st = stats[name]
-            st["cpu"] += time.process_time() - t
+            stats[name]["cpu"] += time.process_time() - t
+            st = stats[name]["bg"] if bg else stats[name]  # the backgrounds are counted apart
             st["cases"] += 1
             if group == "drift":  # the first and the last ten minutes (no drift: the same)
                 span = len(frames) * FRAME_S
@@ -260,13 +283,21 @@ def main() -> int:
                 st["bad"][group] = st["bad"].get(group, 0) + 1
     base = stats["webrtcvad-2"]["cpu"] or float("nan")
     print(f"{audio_s / 60:.1f} min of real speech; {stats['segmenter']['cases']} cases "
-          f"(corpus clips alone, {args.per_kind} sequences per pause kind, {args.minutes:g} min mixed)")
+          f"(corpus clips alone, {args.per_kind} sequences per pause kind, {args.minutes:g} min mixed), "
+          f"then {stats['segmenter']['bg']['cases']} over backgrounds (below; CPU is over all)")
     print(f"{'system':14s} {'exact count':>12s} {'edge p50':>9s} {'edge p95':>9s} {'CPU/audio s':>12s} {'vs webrtc-2':>11s}  wrong counts by case")
     for name, st in stats.items():
         p50, p95 = p50_p95(st["edges"])
         bad = ", ".join(f"{k} {v}" for k, v in st["bad"].items()) or "-"
         print(f"{name:14s} {st['exact']:>5d}/{st['cases']:<6d} {p50 * 1000:>7.0f}ms {p95 * 1000:>7.0f}ms "
               f"{st['cpu'] / audio_s * 1000:>9.2f} ms {st['cpu'] / base:>10.2f}x  {bad}")
+    print(f"\nbackgrounds (not tuned on at first; {args.per_kind} sequences each of "
+          f"{', '.join(S.BACKGROUNDS)}, 10-30 dB under the speech)")
+    print(f"{'system':14s} {'exact count':>12s} {'edge p50':>9s} {'edge p95':>9s}  wrong counts by case")
+    for name, st in stats.items():
+        p50, p95 = p50_p95(st["bg"]["edges"])
+        bad = ", ".join(f"{k} {v}" for k, v in st["bg"]["bad"].items()) or "-"
+        print(f"{name:14s} {st['bg']['exact']:>5d}/{st['bg']['cases']:<6d} {p50 * 1000:>7.0f}ms {p95 * 1000:>7.0f}ms  {bad}")
     if args.minutes > 0:
         part = min(10.0, args.minutes / 2)
         print(f"\ndrift ({args.minutes:g} min mixed in one stream): sentences counted right "

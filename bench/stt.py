@@ -5,8 +5,8 @@
 Rows:
 - cascade: the default (`stt.local_model = "auto"`, languages en+ko, no hint, uniform prior):
   a short multilingual evidence pass, the full window only when unsure; English decoded by
-  tiny.en, everything else by base from the same full encoder output; a decoded language's
-  encoder window is the speech + 1 s, at least `stt.local_window_s` (10 s).
+  tiny.en, everything else by base; base decodes a decided language from an encoder window of the
+  speech + 1 s, at least `stt.local_window_s` (10 s).
 - cascade, 30 s window: the same with Whisper's full 30 s window for every decode.
 - one full pass: base encodes the full window once, detects and decodes from it (English too).
 - base, right language: the multilingual model told the language (the accuracy reference).

@@ -14,13 +14,13 @@ from ..config import Config, load_config
 from ..errors import AssistantError
 from ..memory import TrimWhenIdle
 from ..history import HistoryWriter, default_history_path
-from ..loop import Assistant, SourceLost
 from .notify import Notifier
 from .sighup import take_pending
 
 if TYPE_CHECKING:
     from ..audio.sources import MicSource
     from ..engines import Engines
+    from ..loop import Assistant
 
 log = logging.getLogger(__name__)
 STOP_DEADLINE_S = 0.6  # for the loop to record what was pending as failed
@@ -48,6 +48,8 @@ class _LiveMic:
         self.state = state
 
     async def frames(self):
+        from ..loop import SourceLost
+
         try:
             async for frame in self.mic.frames():
                 self.state["opened"] = True
@@ -76,8 +78,9 @@ def run_assistant(
     faces: Sequence[Any] = (),
 ) -> list:
     """Run the loop until the input ends or a signal stops it. ``events``: a text stream that
-    gets every turn event as a JSON line (``run --events``)."""
-    from ..engines import build_engines
+    gets every turn event as a JSON line (``run --events``). The models start loading as soon as
+    the engines exist (``start_warm_up``): the loop is imported and set up meanwhile."""
+    from ..engines import build_engines, start_warm_up
 
     notifier = Notifier()  # a no-op without $NOTIFY_SOCKET
     holder: dict[str, Assistant] = {}
@@ -94,6 +97,8 @@ def run_assistant(
     if engines is None:
         engines = build_engines(cfg, speaker=_speaker_for(cfg, output_dir, input_path),
                                 on_fallback=lambda what: holder["assistant"].fallback_notice(what))
+    warming = start_warm_up(engines, cfg.tts.voice)
+    from ..loop import Assistant  # ~0.2 s of imports, while the models load
     from ..audio.echo import wrap_factory  # the assistant's own voice out of the microphone
 
     source_factory = wrap_factory(source_factory, cfg, microphone=input_path is None, speaker=engines.speaker)
@@ -106,7 +111,7 @@ def run_assistant(
         turn_based=input_path is not None and not realtime,
         wake_gate=wake_gate,
         console=echo,
-        warm_up=True,
+        warm_up=warming,
         # a file or stdin cannot hear the assistant, nor can anything when nothing is played
         hears_itself=input_path is None and engines.speaker.audible,
     )

@@ -89,8 +89,9 @@ class EnglishFirst:
         return None  # decoded to samples by files.FileInput
 
     def warm_up(self) -> None:
-        self.general.warm_up()
-        self.english.warm_up()
+        from ..together import together
+
+        together(self.general.warm_up, self.english.warm_up)  # base's load overlaps tiny.en's
 
 
 def _leans_english(prior: Mapping[str, float] | None) -> bool:

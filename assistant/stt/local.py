@@ -60,7 +60,8 @@ def max_tokens(seconds: float) -> int:
     return min(440, int(20 + TOKENS_PER_SECOND * min(seconds, 30.0)))
 
 _MODELS: dict[tuple[str, str, int], Any] = {}
-_LOCK = threading.Lock()
+_LOADING: dict[tuple[str, str, int], threading.Lock] = {}  # one per model being loaded
+_LOCK = threading.Lock()  # guards the two dicts and the joining of base's parts
 
 
 # ------------------------------------------------------------------ model files
@@ -127,9 +128,15 @@ def model_dir(name: str) -> Path:
 
 
 def load_model(path: Path, compute_type: str, threads: int) -> Any:
-    """A cached faster_whisper.WhisperModel (loaded once per process per settings)."""
+    """A cached faster_whisper.WhisperModel (loaded once per process per settings; two different
+    models load at the same time, each under its own lock)."""
     key = (str(path), compute_type, threads)
     with _LOCK:
+        model = _MODELS.get(key)
+        if model is not None:
+            return model
+        loading = _LOADING.setdefault(key, threading.Lock())
+    with loading:
         model = _MODELS.get(key)
         if model is None:
             from faster_whisper import WhisperModel
@@ -143,7 +150,8 @@ def load_model(path: Path, compute_type: str, threads: int) -> Any:
                                      cpu_threads=threads, local_files_only=True)
             except ValueError as exc:
                 raise UserError(f"cannot load whisper model {path}: {exc}") from None
-            _MODELS[key] = model
+            with _LOCK:
+                _MODELS[key] = model
     return model
 
 
@@ -271,15 +279,17 @@ class WhisperTranscriber:
         return None  # decoded to samples by files.FileInput
 
     def warm_up(self) -> None:
-        """Load and run this configuration's model (the loop calls it before READY)."""
+        """Load and run this configuration's model (the loop calls it before READY): features,
+        the encoder, the language head and the decoder each run once, on a short window (2 s of
+        mel frames). A full 30 s window costs ~1 s of CPU on base and warms nothing more: the
+        first turn after this is as fast as the tenth (README "The assistant loop")."""
         quiet = np.zeros(SAMPLE_RATE // 2, np.int16)
         name = choose_model(self.cfg.local_model, "transcribe", None, self.cfg.languages)
         model = load_model(model_dir(name), self.cfg.local_compute_type, self.cfg.local_threads)
         feats = whisper.features(model, to_float32(quiet))
-        encoded = whisper.encode(model, feats)
+        encoded = whisper.encode(model, feats, whisper.evidence_frames(feats))
         if is_multilingual(model):
             whisper.language_probs(model, encoded)
-            whisper.encode(model, feats, whisper.evidence_frames(feats))
         whisper.decode(model, feats, encoded, task="transcribe", language="en" if is_multilingual(model) else None,
                        prompt=None, temperatures=(0.0,), max_new_tokens=8, no_speech_threshold=1.0,
                        logprob_threshold=-10.0)

@@ -92,5 +92,6 @@ class SpeechPieces:
         return None  # decoded to samples by files.FileInput
 
     def warm_up(self) -> None:
-        speech.has_speech(np.zeros(SAMPLE_RATE // 2, np.int16))  # loads Silero
-        self.window.warm_up()
+        from ..together import together
+
+        together(self.window.warm_up, speech.warm_up)

@@ -53,6 +53,16 @@ def has_speech(pcm: np.ndarray) -> bool:
     return next(spans(pcm[: BLOCK_S * SAMPLE_RATE], pad_ms=0), None) is not None
 
 
+def warm_up() -> None:
+    """Load Silero and run it once: on a quiet hum, since digital silence never reaches the model.
+    It runs beside the Whisper warm-ups, so the package is imported before its vad module: a
+    thread that takes ``faster_whisper.vad`` first while another is importing ``faster_whisper``
+    deadlocks on their import locks (Python raises _DeadlockError)."""
+    import faster_whisper  # noqa: F401
+
+    has_speech((30 * np.sin(np.arange(SAMPLE_RATE // 2) * 0.05)).astype(np.int16))
+
+
 def pieces(pcm: np.ndarray, max_s: float = 28.0, join_gap_s: float = 1.0) -> Iterator[tuple[int, int]]:
     """Speech spans grouped into pieces of at most ``max_s`` seconds (one Whisper window each):
     neighbours closer than ``join_gap_s`` share a piece while it fits."""

@@ -229,6 +229,7 @@ class LocalSynthesizer:
         self._preparing = False
         self._stop_preparing = threading.Event()
         self.prepared = threading.Event()  # set once the background preparation is over
+        self._loaded: set[str] = set()  # voices already said once by load()
 
     def prepare(self, texts: Iterable[tuple[str, str]], *, voice: str, speed: float = 1.0) -> int:
         """Synthesize the first sentence of each (language, text) once and keep it: a reply that
@@ -287,12 +288,20 @@ class LocalSynthesizer:
                 yield audio
             piece = following
 
-    def warm_up(self, voice: str) -> None:
-        """Load the voices of both languages (piper, espeak-ng) by saying a word in each; then
-        prepare ``phrases`` in a background thread (a few seconds of CPU: not before READY)."""
+    def load(self, voice: str) -> None:
+        """Load the voices of both languages (piper, espeak-ng) by saying a word in each (once per
+        voice): ``engines.warm_up`` runs this beside the Whisper warm-ups."""
+        if voice in self._loaded:
+            return
         for language, word in (("en", "OK."), ("ko", "네.")):
             for _chunk in self.synthesize(word, voice=voice, language=language):
                 pass
+        self._loaded.add(voice)
+
+    def warm_up(self, voice: str) -> None:
+        """``load``; then prepare ``phrases`` in a background thread (a few seconds of CPU: not
+        before READY, and not while other models are still warming up)."""
+        self.load(voice)
         if not self.phrases:
             self.prepared.set()
         elif not self._preparing:

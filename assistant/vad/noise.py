@@ -146,6 +146,17 @@ def _median(x: np.ndarray) -> float:
     return s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2.0
 
 
+def is_clicks(pcm: np.ndarray, block: int = 80, top: float = 0.1, share: float = 0.6) -> bool:
+    """Clicks rather than a word: over ``share`` of the energy of ``pcm`` lies in its loudest tenth
+    of 5 ms blocks (a few bursts; a word's vowels spread it: ~0.25-0.45)."""
+    x = pcm[: len(pcm) // block * block].astype(np.float64)
+    if len(x) < 10 * block:
+        return False
+    energy = np.sort((x.reshape(-1, block) ** 2).sum(axis=1))[::-1]
+    total = energy.sum()
+    return bool(total > 0.0 and energy[: max(1, int(len(energy) * top))].sum() > share * total)
+
+
 def periodicity(x: np.ndarray, rate: int = 16000, band: tuple[float, float] | None = None) -> float:
     """Highest normalised autocorrelation at a pitch lag (50-500 Hz): ~0.7-1 on a vowel, low on
     noise bursts. ``band`` (lo, hi) Hz: only what lies below counts, fading out from lo to hi (a

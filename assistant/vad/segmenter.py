@@ -38,7 +38,7 @@ from ..config import VadConfig
 from ..events import SpeechPaused, SpeechStarted, Utterance
 from . import detectors
 from .noise import (_BLOCK, _MEAN_CAP, _SPREAD_CAP, _STEADY_DB, SILENT_DB, STEADY_FRAMES, LevelMeter, NoiseFloor, has_dc,
-                    is_transient, periodicity, pitched)
+                    is_clicks, is_transient, periodicity, pitched)
 
 Event = SpeechStarted | SpeechPaused | Utterance
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
@@ -191,6 +191,7 @@ class Segmenter:
         last_voiced, last_loud, prev_voiced = self._last_voiced, self._last_loud, self._prev_voiced
         centred = self._centred
         (pkf, pkh), near = self._peak, self._near
+        nearf, nearh = pkf - _DROP_DB, pkh - _DROP_DB  # (what follows from them, for the loop)
         relax, step = (_HYSTERESIS, speech_rise) if speech else (1.0, rise)  # (both follow ``speech``)
         cf = ch = None
         first = i  # frame index of frames[0]
@@ -278,11 +279,12 @@ class Segmenter:
                     ph = ph if ph < _SPREAD_CAP else _SPREAD_CAP
             over = over_full if over_full > over_hp else over_hp
             if speech and over > 0.0:  # the utterance's loudest; a tail far under it is not speech
-                if full > pkf or hp > pkh:
-                    pkf, pkh, near = full if full > pkf else pkf, hp if hp > pkh else pkh, i
-                elif full > pkf - _DROP_DB or hp > pkh - _DROP_DB:
+                if full > nearf or hp > nearh:
                     near = i
-                elif full < pkf - _DEPTH_DB and hp < pkh - _DEPTH_DB:
+                    if full > pkf or hp > pkh:
+                        pkf, pkh = full if full > pkf else pkf, hp if hp > pkh else pkh
+                        nearf, nearh = pkf - _DROP_DB, pkh - _DROP_DB
+                elif full < nearf + _DROP_DB - _DEPTH_DB and hp < nearh + _DROP_DB - _DEPTH_DB:
                     over = -1.0
             stale = (cf is not None or ch is not None) and (i >= self._stale_next or floor.sure or floor_hp.sure)
             if stale or (speech and i - near >= STEADY_FRAMES and not i & 3):  # (the latter: rare, see _tail)
@@ -324,6 +326,7 @@ class Segmenter:
                         events += self._begin(i)
                         speech, viw, audio, start = True, 0, self._audio, self._start
                         (pkf, pkh), near = self._peak, i
+                        nearf, nearh = pkf - _DROP_DB, pkh - _DROP_DB
                         relax, step = _HYSTERESIS, speech_rise
                         last_voiced, last_loud, prev_voiced = self._last_voiced, self._last_loud, self._prev_voiced
                 i += 1
@@ -590,12 +593,12 @@ class Segmenter:
                    for k in range(max(1, len(frames) - 1)))
 
     def _transient(self, end: int) -> bool:
-        """A short utterance that is a door slam or a click (the rare check, not per frame)."""
+        """A short utterance that is a door slam, a click or a few (the rare check, not per frame)."""
         if (end - self._start) * _FRAME_S > _TRANSIENT_S:
             return False
         lead = max(self._start - 1, self._audio_first) - self._audio_first
         pcm = np.frombuffer(b"".join(self._audio[lead : end - self._audio_first]), np.int16)
-        return is_transient(pcm, FRAME_SAMPLES)
+        return is_transient(pcm, FRAME_SAMPLES) or is_clicks(pcm[(self._start - self._audio_first - lead) * FRAME_SAMPLES :])
 
     def _cut(self, i: int) -> list[Event]:
         """Max length reached: emit what we have and go on with a new utterance from here."""

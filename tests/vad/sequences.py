@@ -12,6 +12,13 @@ Pause kinds (``PAUSES``): digital silence, +-1..4 LSB dither, the recording's ow
 white / pink / brown noise and mains hum 10-30 dB below the speech, a fan switching on (noise +20
 dB from one pause on, under the speech too), a +-12 dB gain change mid-stream; every sequence may
 start with 0-2 s of zeros and has pauses of 0.4-3 s (gap between true edges).
+
+Backgrounds (``BACKGROUNDS``, the kinds the segmenter was not tuned on at first): the recording's
+own room tone in the pauses and, under everything (the leading zeros too), a sound ``snr_db``
+below the speech: the corpus's real noises (doing the dishes, an exercise bike, Koala's noise
+sample), violet noise (differentiated white: all hiss), a music-like chord (four partials, each
+swelling at 0.5 Hz), babble (four other talkers of the corpus at once) and clicks (six 5 ms bursts
+a second).
 """
 from __future__ import annotations
 
@@ -26,6 +33,9 @@ from tests.fixtures.make_speech import noise as synth_noise
 RATE = 16000
 Edges = list[tuple[float, float]]
 PAUSES = ("zeros", "dither", "room", "white", "pink", "brown", "hum", "fan", "gain")
+BACKGROUNDS = ("dishes", "bike", "koala", "violet", "music", "babble", "clicks")
+_NOISE_FILES = {"dishes": "speech_commands_doing_the_dishes_20s", "bike": "speech_commands_exercise_bike_20s",
+                "koala": "koala_noise"}
 _HOP = 160  # 10 ms
 _LEVEL = 32768 * 10 ** (-26 / 20)  # speech rms of every sentence
 
@@ -237,7 +247,7 @@ def build(sentences: list[Sentence], pauses: list[float], kind: str, *, lead_zer
             return np.zeros(n)
         if kind == "dither":
             return rng.integers(-lsb, lsb + 1, n).astype(np.float64)
-        if kind == "room":
+        if kind == "room" or kind in BACKGROUNDS:
             return _tile(s.room, n, rng)
         return np.zeros(n)  # additive kinds: the noise is added over everything below
 
@@ -279,8 +289,11 @@ def build(sentences: list[Sentence], pauses: list[float], kind: str, *, lead_zer
         x[lead:] = np.where(np.concatenate(speech_mask)[lead:], x[lead:], base)
         at = int(rng.uniform(gain_at[0], gain_at[1]) * RATE)
         x[at:] *= 10 ** (gain_db / 20)
+    elif kind in BACKGROUNDS:  # under everything, the leading zeros too
+        n = background(kind, len(x), rng, exclude=[s.name for s in sentences])
+        x += n / np.sqrt(np.mean(n**2)) * speech_rms / 10 ** (snr_db / 20)
     audible = None
-    if kind in ("white", "pink", "brown", "hum", "fan"):
+    if kind in ("white", "pink", "brown", "hum", "fan") + BACKGROUNDS:
         clean = np.concatenate(parts)
         sp, nz = _levels(clean), _levels(x - clean)
         audible = []
@@ -293,6 +306,53 @@ def build(sentences: list[Sentence], pauses: list[float], kind: str, *, lead_zer
                   gain_db=gain_db, fan_from=fan_from, seed=seed)
     return Stream(audio, [(round(a, 3), round(b, 3)) for a, b in truth], [s.name for s in sentences], kind, audible,
                   params)
+
+
+def background(kind: str, n: int, rng: np.random.Generator, exclude: list[str] = ()) -> np.ndarray:
+    """``n`` samples of a background sound (see ``BACKGROUNDS``), unscaled."""
+    if kind in _NOISE_FILES:
+        src = _noise_clip(_NOISE_FILES[kind])
+        start = int(rng.integers(len(src)))
+        return np.tile(src, n // len(src) + 2)[start : start + n]
+    if kind == "violet":
+        return np.diff(rng.standard_normal(n + 1))
+    if kind == "music":
+        t = np.arange(n) / RATE
+        root = 110.0 * 2 ** (int(rng.integers(0, 24)) / 12)
+        steps = (0, 4, 7, 12) if rng.random() < 0.5 else (0, 3, 7, 12)  # a major or minor chord
+        return sum(np.sin(2 * np.pi * root * 2 ** (k / 12) * t + rng.uniform(0, 6.3))
+                   * (0.5 + 0.5 * np.sin(2 * np.pi * 0.5 * t + j)) for j, k in enumerate(steps))
+    if kind == "babble":
+        talkers = [c for c in _babble_clips() if c[0] not in exclude]
+        out = np.zeros(n)
+        for k in rng.choice(len(talkers), 4, replace=False):
+            x = talkers[int(k)][1]
+            start = int(rng.integers(len(x)))
+            out += np.tile(x, n // len(x) + 2)[start : start + n]
+        return out
+    if kind == "clicks":
+        out = np.zeros(n)
+        for at in rng.integers(0, max(1, n - 80), max(1, int(n / RATE * 6))):
+            out[at : at + 80] += rng.standard_normal(80)
+        return out
+    raise ValueError(f"unknown background {kind!r}")
+
+
+@lru_cache(maxsize=4)
+def _noise_clip(name: str) -> np.ndarray:
+    clip = next(c for c in corpus.clips() if c.name == name)
+    return clip.pcm().astype(np.float64)
+
+
+@lru_cache(maxsize=1)
+def _babble_clips() -> tuple[tuple[str, np.ndarray], ...]:
+    """Every corpus sentence, each at one level (a crowd of equally loud talkers)."""
+    out = []
+    for clip in corpus.clips():
+        if clip.kind == "sentence":
+            x = clip.pcm().astype(np.float64)
+            out.append((clip.name, x / (np.sqrt(np.mean(x**2)) + 1e-9)))
+    return tuple(out)
 
 
 def segment(stream: Stream, cfg=None) -> Edges:
