@@ -10,3 +10,13 @@ from tests.standin import StandIn
 def srv():
     with StandIn() as server:
         yield server
+
+
+@pytest.fixture
+def clean(srv, monkeypatch):
+    """A test key, the stand-in reset before the test and no spec violation after it (modules use it
+    with ``pytestmark = pytest.mark.usefixtures("clean")``)."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0123456789")
+    srv.reset()
+    yield
+    assert srv.violations == []

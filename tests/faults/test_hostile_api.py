@@ -17,12 +17,7 @@ from assistant.images.service import download
 from tests.standin import Reply, image_bytes, speech_bytes
 
 
-@pytest.fixture(autouse=True)
-def clean(srv, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0123456789")
-    srv.reset()
-    yield
-    assert srv.violations == []
+pytestmark = pytest.mark.usefixtures("clean")
 
 
 def _config(tmp_path, srv) -> str:

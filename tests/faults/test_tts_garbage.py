@@ -14,12 +14,7 @@ from assistant.tts.openai import OpenAISynthesizer, check_audio
 from tests.standin import GARBAGE_KINDS, speech_bytes
 
 
-@pytest.fixture(autouse=True)
-def clean(srv, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0123456789")
-    srv.reset()
-    yield
-    assert srv.violations == []
+pytestmark = pytest.mark.usefixtures("clean")
 
 
 def write_config(tmp_path, srv) -> str:
