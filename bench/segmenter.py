@@ -255,21 +255,24 @@ def main() -> int:
     warm = chunked(next(cases(1, 0))[1].frames())  # one-time costs (lazy imports, first FFT plans) are not per audio second
     for run in runs.values():
         run(warm)
+    work = []  # every case first, then each system over all of them in turn: interleaving the systems
+    # case by case let one system's footprint (silero's model and buffers in the caches) slow the next
     for group, stream in [(g, x) for g, x in cases(args.per_kind, args.minutes)] + [
             ("bg " + g, x) for g, x in backgrounds(args.per_kind)]:
         frames = stream.frames()
-        chunks = chunked(frames)
         audio_s += len(frames) * FRAME_S
-        bg = group.startswith("bg ")
-        group = group[3:] if bg else group
-        for name, run in runs.items():
+        work.append((group, stream, len(frames), chunked(frames)))
+    for name, run in runs.items():
+        for group, stream, n_frames, chunks in work:
+            bg = group.startswith("bg ")
+            group = group[3:] if bg else group
             t = time.process_time()
             found = run(chunks)
             stats[name]["cpu"] += time.process_time() - t
             st = stats[name]["bg"] if bg else stats[name]  # the backgrounds are counted apart
             st["cases"] += 1
             if group == "drift":  # the first and the last ten minutes (no drift: the same)
-                span = len(frames) * FRAME_S
+                span = n_frames * FRAME_S
                 st["drift"] = (S.counted_right(found, stream.truth, 0.0, min(600.0, span / 2)),
                                S.counted_right(found, stream.truth, max(span - 600.0, span / 2), span))
             errs = S.edge_errors(found, stream.truth, stream.audible)
