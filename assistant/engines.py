@@ -118,6 +118,9 @@ class FallbackSynthesizer(_Fallback):
     def validate(self, voice: str, speed: float, instructions: str | None) -> None:
         self._active.validate(voice, speed, instructions)
 
+    def load(self, voice: str) -> None:
+        self._active.load(voice)
+
     def warm_up(self, voice: str) -> None:
         self._active.warm_up(voice)
 
@@ -213,11 +216,7 @@ def warm_up(engines: Engines, voice: str) -> None:
     from .together import together
 
     started = time.perf_counter()
-    load_voices = getattr(engines.synthesizer, "load", None)  # the local voices; the API's: none
-    if load_voices is not None:
-        together(engines.transcriber.warm_up, lambda: load_voices(voice))
-    else:
-        engines.transcriber.warm_up()
+    together(engines.transcriber.warm_up, lambda: engines.synthesizer.load(voice))
     engines.synthesizer.warm_up(voice)
     from .memory import release
 

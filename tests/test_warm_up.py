@@ -61,6 +61,9 @@ class FakeModel:
     log: list[str]
     name: str
 
+    def load(self, _voice: str) -> None:
+        pass  # (as a synthesizer: an API voice, nothing to load)
+
     def warm_up(self, *_voice: str) -> None:
         if self.barrier is not None:
             self.barrier.wait()

@@ -38,6 +38,10 @@ class Synthesizer(Protocol):
                    instructions: str | None = None) -> Iterator[np.ndarray]:
         """Yield int16 mono chunks; the first one comes before the whole text is done."""
 
+    def load(self, voice: str) -> None:
+        """Load ``voice`` (blocking; no-op where nothing loads): ``engines.warm_up`` runs it beside
+        the speech models' warm-ups."""
+
     def warm_up(self, voice: str) -> None:
         """Load what the first reply would otherwise wait for (no-op where nothing loads)."""
 

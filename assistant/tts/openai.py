@@ -117,6 +117,9 @@ class OpenAISynthesizer(ApiBacked):
     def model(self) -> str:
         return self.cfg.model
 
+    def load(self, voice: str) -> None:
+        pass  # nothing to load
+
     def warm_up(self, voice: str) -> None:
         pass  # nothing to load
 

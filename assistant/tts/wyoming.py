@@ -45,6 +45,9 @@ class WyomingSynthesizer:
             self._voices = {v.name: list(v.languages) for p in info.tts for v in p.voices if v.installed}
         return self._voices
 
+    def load(self, voice: str) -> None:
+        pass  # the server loads its own voices
+
     def warm_up(self, voice: str) -> None:
         pass  # the server loads its own voices
 
