@@ -15,7 +15,6 @@ on the same audio, cold start to READY and idle RSS.
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import tempfile
 import time
@@ -224,11 +223,7 @@ def cold_start(settle_s: float = 10.0, extra: str = "") -> tuple[float, float]:
         proc = daemon.start_local(tmp, realtime=False, extra_config=extra)
         try:
             ready = float("nan")
-            for line in proc.stdout:
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
+            for event in daemon.events(proc):
                 if event.get("type") == "state" and (event.get("data") or {}).get("state") == "listening":
                     ready = time.perf_counter() - t0
                     break

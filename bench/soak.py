@@ -236,7 +236,6 @@ IDLE_GOAL_MB = 350  # issue 17: idle RSS with every local model warm
 def idle_rss(rounds: int, settle_s: float = 3.0) -> int:
     """``assistant run`` (local engines, stdin) warm and idle, then after each round of real
     speech: VmRSS once the replies are over, and the process's peak (VmHWM)."""
-    import json
     import threading
 
     import numpy as np
@@ -256,11 +255,7 @@ def idle_rss(rounds: int, settle_s: float = 3.0) -> int:
         last_event = [time.monotonic()]
 
         def read_events() -> None:
-            for line in proc.stdout:
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
+            for event in daemon.events(proc):
                 if event.get("type") == "level":
                     continue
                 last_event[0] = time.monotonic()

@@ -2,10 +2,12 @@
 input on stdin, the event stream on stdout, its own state and data dirs, no API key."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,3 +25,13 @@ def start_local(tmp: str | Path, *, realtime: bool = True, extra_config: str = "
             "--events", "-", "--quiet"]
     return subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             cwd=ROOT, env=env)
+
+
+def events(proc: subprocess.Popen) -> Iterator[dict[str, Any]]:
+    """The daemon's events (``--events -`` on stdout), parsed, until it closes stdout; a line that
+    is not JSON (a library printing to stdout) is skipped."""
+    for line in proc.stdout:
+        try:
+            yield json.loads(line)
+        except ValueError:
+            continue

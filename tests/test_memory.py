@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -165,11 +164,7 @@ def test_idle_rss_of_the_daemon_with_every_local_model_warm(tmp_path):
     seen: list[str] = []
 
     def read() -> None:
-        for line in proc.stdout:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
+        for event in daemon.events(proc):
             seen.append(event["type"] + ":" + str(event["data"].get("state", "")))
             if event["type"] == "state":  # idle as TrimWhenIdle sees it (a dropped click leaves "hearing")
                 (listening.set if event["data"]["state"] in memory.TrimWhenIdle.IDLE else listening.clear)()
