@@ -37,7 +37,7 @@ from ..audio.format import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 from ..config import VadConfig
 from ..events import SpeechPaused, SpeechStarted, Utterance
 from . import detectors
-from .noise import (_BLOCK, _MEAN_CAP, _SPREAD_CAP, _STEADY_DB, SILENT_DB, STEADY_FRAMES, LevelMeter, NoiseFloor, has_dc,
+from .noise import (_BLOCK, _MEAN_CAP, _SPREAD_CAP, _STALE_DB, _STEADY_DB, SILENT_DB, STEADY_FRAMES, LevelMeter, NoiseFloor, has_dc,
                     is_clicks, is_transient, periodicity, pitched)
 
 Event = SpeechStarted | SpeechPaused | Utterance
@@ -352,6 +352,13 @@ class Segmenter:
                 last_loud = i  # a final fricative after a stop's closure (two frames: not a noise peak)
             if i - last_voiced > hangover:  # one frame of slack: edge frames are part speech
                 self._last_voiced, self._last_loud, self._prev_voiced = last_voiced, last_loud, prev_voiced
+                history.extend(levels[kept : i + 1 - first])  # (_reanchor reads the hangover's)
+                kept = i + 1 - first
+                floor.level, floor.mean, floor.spread = lf, mf, pf
+                floor_hp.level, floor_hp.mean, floor_hp.spread = lh, mh, ph
+                if self._reanchor(i):
+                    lf, mf, pf = floor.level, floor.mean, floor.spread
+                    lh, mh, ph = floor_hp.level, floor_hp.mean, floor_hp.spread
                 events += self._finish()
                 speech, audio, relax, step = False, self._audio, 1.0, rise
                 if sums is not None and self._centred is not centred:  # the DC check picked the other meter
@@ -383,7 +390,7 @@ class Segmenter:
         Returns this frame's (excess, in speech) after that."""
         if self._floor.sure or self._floor_hp.sure:  # steady for a second: the room, pitch or not
             self._stale_votes = 2
-        elif speech and self._voice_over_noise():
+        elif speech and (self._voice_over_noise() or (self._floor.unknown and self._dipped(i))):
             self._stale_votes = 0
             self._stale_next = i + _STALE_BACKOFF
         elif _pitched(frame):
@@ -406,6 +413,29 @@ class Segmenter:
         ``sure``, it is the room all the same)."""
         return all(f.candidate < f.level + _LIFT_DB and f.top > peak - _QUIET_DB
                    for f, peak in zip((self._floor, self._floor_hp), self._peak) if f.candidate is not None)
+
+    @staticmethod
+    def _lift_to(floor: NoiseFloor, level: float, levels: list[float]) -> None:
+        """``floor`` takes ``level`` and the statistics of ``levels`` (the room there), never a
+        lower threshold than it had (a few frames say less about the noise's swings than the
+        floor had learnt: babble's)."""
+        mean, spread = floor.mean, floor.spread
+        floor.level, floor.unknown = level, False
+        floor.relearn(levels)
+        floor.spread = max(floor.spread, spread)
+        if mean is not None:
+            floor.mean = min(max(floor.mean, mean), level + _MEAN_CAP)
+
+    def _dipped(self, i: int) -> bool:
+        """In speech over a floor that is only "silence so far": some frame since the start lies
+        ``_STEADY_DB`` under the steady level (in a band that has one), so that level is a voice
+        held between its syllables' dips, not the room a gate opened onto (which is steady from
+        its first frame): one steady block does not make it the floor."""
+        levels = list(self._history)[-(i + 1 - self._start):]
+        for k, f in enumerate((self._floor, self._floor_hp)):
+            if f.candidate is not None and any(x[k] < f.candidate - _STEADY_DB for x in levels):
+                return True
+        return False
 
     def _tail(self, i: int, over: float, speech: bool) -> tuple[float, bool]:
         """In speech, ~0.5 s with no frame within ``_DROP_DB`` of this utterance's loudest (checked
@@ -456,6 +486,51 @@ class Segmenter:
             window = list(self._history)[-STEADY_FRAMES:]
             full.relearn([f for f, _ in window])
             hp.relearn([h for _, h in window])
+
+    def _reanchor(self, i: int) -> bool:
+        """The hangover has just run out (frame ``i``): its frames past a final consonant's reach are
+        the room now. When in a band they all stand over its floor by ``_STALE_DB`` and are steady,
+        that floor is stale (the gain went up or a fan came on during the sentence: the floor
+        barely moves in speech, and the new room kept the end going as a "final consonant"): it
+        takes their lowest level and their statistics; the other band, when they stand over its
+        floor too, follows (as far as their lowest level: a gain change moves both). Then the end
+        edge is re-judged on the floors as they are now (one lifted since, by the stale check, too):
+        it moves back over the frames that no longer stand above them (a lifted band's full
+        threshold: the room's own peaks are not speech; else the relaxed one of speech), over the
+        voiced ones too when a floor moved here. True when a floor moved."""
+        floors = (self._floor, self._floor_hp)
+        n = i - self._last_voiced - self._edge  # the hangover past a final consonant's reach
+        levels = list(self._history)
+        moved = [False, False]
+        if n >= _BLOCK:
+            tail = [[x[k] for x in levels[-n:]] for k in (0, 1)]
+            lows = [min(xs) for xs in tail]
+            stale = [f.level is not None and lo >= SILENT_DB and lo > f.level + _STALE_DB for f, lo in zip(floors, lows)]
+            for k, f in enumerate(floors):
+                if stale[k] and max(tail[k]) - lows[k] <= _STEADY_DB:
+                    rise = lows[k] - f.level
+                    self._lift_to(f, lows[k], tail[k])
+                    moved[k] = True
+                    if stale[1 - k]:
+                        other = floors[1 - k]
+                        self._lift_to(other, min(other.level + rise, lows[1 - k]), tail[1 - k])
+                        moved[1 - k] = True
+                    break
+        at = [f.threshold(self._margin) if m else f.level + _HYSTERESIS * (f.threshold(self._margin) - f.level)
+              if f.level is not None else SILENT_DB for f, m in zip(floors, moved)]
+        first = i - len(levels) + 1  # frame index of levels[0]
+        lowest = max(self._start if any(moved) else self._last_voiced + 1, first)
+        end = max(self._last_voiced, self._last_loud)
+        last = next((j for j in range(end, lowest - 1, -1)
+                     if levels[j - first][0] > at[0] or levels[j - first][1] > at[1]), None)
+        if last is None:
+            if lowest > self._last_voiced:
+                self._last_loud = self._last_voiced
+        elif last < self._last_voiced:
+            self._last_voiced = self._last_loud = last
+        elif last < self._last_loud:
+            self._last_loud = last
+        return any(moved)
 
     def end_now(self, end: float) -> list[Event]:
         """End the utterance now, as the hangover would later, if its end edge is still ``end``
