@@ -476,6 +476,12 @@ class Segmenter:
         full, hp = self._floor, self._floor_hp
         before, unknown = (full.level, hp.level), full.unknown
         lifted = full.candidate is not None, hp.candidate is not None
+        if unknown:  # the room has just begun after silence: its first frame is part silence, not its level
+            window = list(self._history)[-_BLOCK - 1 :]
+            whole = [x for prev, x in zip(window, window[1:]) if prev[0] >= SILENT_DB]
+            for k, f in enumerate((full, hp)):
+                if f.candidate is not None and whole:
+                    f.candidate = max(f.candidate, min(x[k] for x in whole))
         full.lift()
         hp.lift()
         if lifted[0] and not lifted[1]:
@@ -564,7 +570,10 @@ class Segmenter:
         """Enough of the start window (frames up to ``i``) is voiced: speech starts."""
         recent = self._recent
         window = list(recent)[-self._window :]
-        first = next(j for j, _, v in window if v)
+        voiced = [j for j, _, v in window if v]
+        first = voiced[0]
+        if len(voiced) > 1 and voiced[1] - first > 2 and not any(first < j < voiced[1] for j in self._loud):
+            first = voiced[1]  # a lone click before the word (two quiet frames between): not its start
         # a short first syllable just before ("ko-" of "koppulso", then a closure) belongs to it
         before = [j for j, _, v in recent if v and first - _LEAD_GAP <= j < first]
         if len(before) >= 2:
