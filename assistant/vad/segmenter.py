@@ -15,7 +15,10 @@ has one (a cheap mic's; checked on the room noise now and then).
 Speech starts when ``start_ratio`` of the last ``start_window_ms`` frames are voiced (the start
 edge is the first voiced frame of that window) and ends once more than ``hangover_ms`` passed
 without a voiced frame (the end edge is the end of the last voiced frame; a lone voiced frame in
-a pause does not count). Utterances shorter than ``min_speech_ms``, or short ones that are a
+a pause does not count). When the hangover runs out, its last frames are the room: a floor left
+stale by a gain step or a fan inside the sentence takes them there, and the end (and a start found
+before the floor knew the room: just after silence, or after such a step) is re-judged on it
+(``_reanchor``). Utterances shorter than ``min_speech_ms``, or short ones that are a
 slam or a click (abrupt onset, steady decay, no pitch), are dropped (their SpeechStarted was
 already sent); speech longer than ``max_utterance_s`` is cut there and
 continues as a new utterance (with a new SpeechStarted).
@@ -60,6 +63,7 @@ _LEAD_GAP = 8  # frames: voiced frames this close before a start's window join i
 _QUIET_DB = 6.0  # in speech, a steady window reaching this near the utterance's loudest ...
 _LIFT_DB = 8.0  # ... and less than this over the floor is the voice over a known noise
 _DROP_DB = 15.0  # in speech, ~0.5 s steady this far under the utterance's loudest (both bands): the room
+_FAR_DB = 25.0  # ... this far under it, the room may swing twice as much
 _DEPTH_DB = 40.0  # in speech, a frame this far under the utterance's loudest (both bands) is not speech
 _RESTATE_FRAMES = 100  # frame levels kept (3 s) to re-judge them when the floor turns out stale
 
@@ -120,6 +124,7 @@ class Segmenter:
         self._audio: list[bytes] = []  # frames of the current utterance, pre-roll included
         self._audio_first = 0  # frame index of _audio[0]
         self._start = 0  # frame index of the start edge
+        self._unsure = False  # the start was found before the floor knew the room
         self._last_voiced = 0  # frame index of the last voiced frame
         self._last_loud = 0  # last frame of the loud run right after the last voiced frame
         self._prev_voiced = False
@@ -185,6 +190,7 @@ class Segmenter:
         lf, mf, pf, wf = floor.level, floor.mean, floor.spread, floor._warmup
         lh, mh, ph, wh = floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp._warmup
         nf, lof, hif = floor._block_n, floor._block_lo, floor._block_hi  # the steady-noise block so far
+        sf, sh, gone = floor.silent_run, floor_hp.silent_run, floor._gone  # digital silence in a row
         nh, loh, hih = floor_hp._block_n, floor_hp._block_lo, floor_hp._block_hi
         i, speech, viw, recent = self._n, self._speech, self._voiced_in_window, self._recent
         audio, start, hissed = self._audio, self._start, self._hissed
@@ -199,12 +205,16 @@ class Segmenter:
         for frame, (full, hp) in zip(frames, levels):
             # the full band's floor (NoiseFloor.excess)
             if full < SILENT_DB:
+                sf += 1
+                if sf == gone:
+                    floor.unknown = True
                 if lf is None:
                     lf, floor.unknown = SILENT_DB, True
                 elif lf > SILENT_DB:
                     lf = max(SILENT_DB, lf - rise)
                 cf, over_full = None, full - SILENT_DB - margin
             else:
+                sf = 0
                 if wf:
                     floor.level, floor.mean = lf, mf  # (_settle sets the mean once)
                     lf = floor._settle(full, speech)
@@ -239,12 +249,16 @@ class Segmenter:
                     pf = pf if pf < _SPREAD_CAP else _SPREAD_CAP
             # the pre-emphasised band's (the same)
             if hp < SILENT_DB:
+                sh += 1
+                if sh == gone:
+                    floor_hp.unknown = True
                 if lh is None:
                     lh, floor_hp.unknown = SILENT_DB, True
                 elif lh > SILENT_DB:
                     lh = max(SILENT_DB, lh - rise)
                 ch, over_hp = None, hp - SILENT_DB - margin
             else:
+                sh = 0
                 if wh:
                     floor_hp.level, floor_hp.mean = lh, mh  # (_settle sets the mean once)
                     lh = floor_hp._settle(hp, speech)
@@ -377,6 +391,7 @@ class Segmenter:
         floor.level, floor.mean, floor.spread, floor.candidate = lf, mf, pf, cf
         floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp.candidate = lh, mh, ph, ch
         floor._block_n, floor._block_lo, floor._block_hi = nf, lof, hif
+        floor.silent_run, floor_hp.silent_run = sf, sh
         floor_hp._block_n, floor_hp._block_lo, floor_hp._block_hi = nh, loh, hih
         self._n, self._speech, self._voiced_in_window, self._hissed = i, speech, viw, hissed
         self._last_voiced, self._last_loud, self._prev_voiced = last_voiced, last_loud, prev_voiced
@@ -393,7 +408,10 @@ class Segmenter:
         elif speech and (self._voice_over_noise() or (self._floor.unknown and self._dipped(i))):
             self._stale_votes = 0
             self._stale_next = i + _STALE_BACKOFF
-        elif _pitched(frame):
+        elif (_pitched(frame) if not (speech and self._floor.unknown) else
+              sum(map(_pitched, self._audio[-(_BLOCK - 1) :] + [frame])) >= 2):
+            # (over a floor that is only silence so far one vote lifts it: a room just begun after
+            # it, hum and all, is pitched in a frame now and then; a held vowel in most of them)
             self._stale_votes = 0
             if not self._floor.unknown:
                 self._stale_next = i + _STALE_BACKOFF  # pitched: look again a bit later
@@ -446,8 +464,12 @@ class Segmenter:
         held vowel so far under the voice's own level is none)."""
         full, hp = self._floor.window() or (0.0, 99.0), self._floor_hp.window() or (0.0, 99.0)
         peak = self._peak
-        if (full[1] > peak[0] - _DROP_DB or hp[1] > peak[1] - _DROP_DB
-                or full[1] - full[0] > _STEADY_DB or hp[1] - hp[0] > _STEADY_DB):
+        if full[1] > peak[0] - _DROP_DB or hp[1] > peak[1] - _DROP_DB:
+            return over, speech
+        # (a room that swings more, a crackle, a rumble, counts when it is that much further under
+        # the voice: no syllable stays so far under its utterance's loudest for half a second)
+        steady = _STEADY_DB if full[1] > peak[0] - _FAR_DB or hp[1] > peak[1] - _FAR_DB else 2 * _STEADY_DB
+        if full[1] - full[0] > steady or hp[1] - hp[0] > steady:
             return over, speech
         for floor, (lo, _) in ((self._floor, full), (self._floor_hp, hp)):
             floor.candidate = lo if floor.level is None or lo > floor.level else floor.level
@@ -499,11 +521,13 @@ class Segmenter:
         that floor is stale (the gain went up or a fan came on during the sentence: the floor
         barely moves in speech, and the new room kept the end going as a "final consonant"): it
         takes their lowest level and their statistics; the other band, when they stand over its
-        floor too, follows (as far as their lowest level: a gain change moves both). Then the end
+        floor too (if less steadily), follows (as far as their lowest level: a gain change or a
+        louder room moves both). Then the end
         edge is re-judged on the floors as they are now (one lifted since, by the stale check, too):
         it moves back over the frames that no longer stand above them (a lifted band's full
         threshold: the room's own peaks are not speech; else the relaxed one of speech), over the
-        voiced ones too when a floor moved here. True when a floor moved."""
+        voiced ones too when a floor moved here (none left: the utterance was that noise, and is
+        dropped). True when a floor moved."""
         floors = (self._floor, self._floor_hp)
         n = i - self._last_voiced - self._edge  # the hangover past a final consonant's reach
         levels = list(self._history)
@@ -517,8 +541,8 @@ class Segmenter:
                     rise = lows[k] - f.level
                     self._lift_to(f, lows[k], tail[k])
                     moved[k] = True
-                    if stale[1 - k]:
-                        other = floors[1 - k]
+                    other = floors[1 - k]
+                    if other.level is not None and SILENT_DB <= lows[1 - k] and other.level < lows[1 - k]:
                         self._lift_to(other, min(other.level + rise, lows[1 - k]), tail[1 - k])
                         moved[1 - k] = True
                     break
@@ -532,11 +556,27 @@ class Segmenter:
         if last is None:
             if lowest > self._last_voiced:
                 self._last_loud = self._last_voiced
+            elif lowest == self._start:  # none since the start: the utterance was that noise itself (dropped)
+                self._last_voiced = self._last_loud = self._start - 1
         elif last < self._last_voiced:
             self._last_voiced = self._last_loud = last
         elif last < self._last_loud:
             self._last_loud = last
+        if (self._unsure or any(moved)) and first <= self._start:
+            self._trim_start(levels, first, [f.threshold(self._margin) if f.level is not None else SILENT_DB
+                                             for f in floors])
         return any(moved)
+
+    def _trim_start(self, levels: list[tuple[float, float]], first: int, at: list[float]) -> None:
+        """The start was found while the floor did not know the room (just after silence: a mic
+        starting up, the first frames of a room a gate opened onto; or a floor stale since: the gain
+        went up just before the word): move it on to the first two frames in a row that stand above
+        the floor as it is now (webrtcvad called the room's onset speech, and the word came within
+        the hangover)."""
+        end = max(self._last_voiced, self._last_loud)
+        above = [levels[j - first][0] > at[0] or levels[j - first][1] > at[1] for j in range(self._start, end + 1)]
+        k = next((k for k in range(len(above) - 1) if above[k] and above[k + 1]), 0)
+        self._start += k
 
     def end_now(self, end: float) -> list[Event]:
         """End the utterance now, as the hangover would later, if its end edge is still ``end``
@@ -583,6 +623,7 @@ class Segmenter:
         self._audio = [f for _, f in keep]
         self._audio_first = keep[0][0]
         self._start = first
+        self._unsure = self._floor.unknown or self._floor._warmup > 0  # the room not known yet (see _reanchor)
         self._last_voiced = self._last_loud = i
         self._prev_voiced = True
         self._speech = True
