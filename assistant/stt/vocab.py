@@ -21,6 +21,9 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 
+KEPT_PROMPTS = 16  # encodings of other strings (prompts) kept besides the fixed ones
+
+
 @lru_cache(maxsize=1)
 def _unicode_to_byte() -> dict[str, int]:
     """GPT-2's reversible byte <-> printable-unicode mapping, reversed."""
@@ -52,7 +55,9 @@ class LeanVocabulary:
         self._blob = blob
         self._offsets = offsets  # token id i is blob[offsets[i]:offsets[i + 1]]
         self._special: dict[str, int | None] = dict(special)  # added tokens ("<|en|>" -> id), then lookups
+        self._specials = len(special)
         self._encoded = dict(encoded)
+        self._fixed: frozenset[str] | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -94,15 +99,21 @@ class LeanVocabulary:
 
         with self._lock:
             found = tokenizers.Tokenizer.from_file(str(self._file)).token_to_id(token)
-            self._special[token] = found  # type: ignore[assignment]  (None: not in the vocabulary)
+            if len(self._special) < self._specials + KEPT_PROMPTS:
+                self._special[token] = found  # type: ignore[assignment]  (None: not in the vocabulary)
         return found
 
     def encode(self, text: str, add_special_tokens: bool = False) -> Encoding:
         found = self._encoded.get(text)
         if found is None:
             self._remember([text])
-            found = self._encoded[text]
+            found = self._encoded.get(text) or tuple(self._encode_now(text))
         return Encoding(list(found))
+
+    def _encode_now(self, text: str) -> list[int]:
+        import tokenizers
+
+        return tokenizers.Tokenizer.from_file(str(self._file)).encode(text, add_special_tokens=False).ids
 
     def _remember(self, texts: Iterable[str], real: Any = None) -> None:
         """Encode ``texts`` with the real tokenizer; without ``real``, it is loaded for this call
@@ -117,6 +128,11 @@ class LeanVocabulary:
                 real = tokenizers.Tokenizer.from_file(str(self._file))
             for text in todo:
                 self._encoded[text] = tuple(real.encode(text, add_special_tokens=False).ids)
+            if self._fixed is None:
+                self._fixed = frozenset(self._encoded)  # the build's strings stay
+            extra = [t for t in self._encoded if t not in self._fixed]
+            for text in extra[:max(0, len(extra) - KEPT_PROMPTS)]:  # a daemon's prompts: bounded
+                del self._encoded[text]
 
 
 def fixed_strings(model: Any) -> list[str]:

@@ -93,3 +93,12 @@ def test_fixed_strings_need_no_real_tokenizer_after_the_build(pair, monkeypatch)
 
     monkeypatch.setattr(tokenizers.Tokenizer, "from_file", no_loading)
     Tokenizer(lean, multilingual, task="transcribe", language="en" if multilingual else None).non_speech_tokens
+
+
+def test_a_daemons_prompts_are_encoded_right_and_kept_bounded(pair):
+    real, lean, _ = pair
+    for n in range(vocab.KEPT_PROMPTS + 8):
+        text = f" prompt number {n}"
+        assert lean.encode(text).ids == real.encode(text, add_special_tokens=False).ids
+    assert len(lean._encoded) == len(lean._fixed) + vocab.KEPT_PROMPTS
+    assert lean.encode(" -").ids == real.encode(" -", add_special_tokens=False).ids  # the fixed ones stay
