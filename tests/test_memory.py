@@ -20,11 +20,11 @@ from assistant.events import EventType, TurnEvent
 from tests import corpus, daemon
 
 ROOT = Path(__file__).resolve().parents[1]
-# Measured 354 MB warm and 357 MB after 2 x 15 real turns (bench/soak.py --idle; 361 / 383 MB before
-# the last levers, 421 / 627 MB before any). The goal (350 MB) is still missed by 4-7 MB (README
-# "Reliability"); these bounds catch a lever that stops working (most are worth 16-100 MB).
-WARM_BOUND_MB = 365
-AFTER_TURNS_BOUND_MB = 370
+# Measured 320-334 MB warm and 323-337 MB after 2 x 15 real turns (bench/soak.py --idle; 354 / 357 MB
+# before the lean vocabulary, 421 / 627 MB before any lever). The bounds are the goal (issue 17):
+# they catch a lever that stops working (most are worth 13-100 MB).
+WARM_BOUND_MB = 350
+AFTER_TURNS_BOUND_MB = 350
 
 
 def test_a_deferred_module_loads_only_when_used(tmp_path, monkeypatch):
