@@ -151,6 +151,23 @@ class Segmenter:
         return self._n * _FRAME_S
 
     @property
+    def speech_s(self) -> float:
+        """Seconds since the current utterance's start edge (0 outside speech)."""
+        return (self._n - self._start) * _FRAME_S if self._speech else 0.0
+
+    @property
+    def voiced(self) -> bool:
+        """Was the last frame fed speech (not a pause that may be the end)?"""
+        return self._speech and self._prev_voiced
+
+    def so_far(self) -> Utterance | None:
+        """The utterance in progress as heard up to now (its audio is the start of the audio it
+        will be cut with, unless the segmenter drops or re-cuts it), or None outside speech."""
+        if not self._speech:
+            return None
+        return self._utterance(self._start, self._n, self._audio_first + len(self._audio))
+
+    @property
     def noise_floor_db(self) -> float | None:
         return self._floor.level
 
