@@ -303,3 +303,30 @@ def test_a_remote_engine_that_sends_garbage_is_an_api_error():
                 conn.receive()
         listener.close()
         thread.join(5)
+
+
+def test_a_face_that_cannot_listen_while_models_load_is_its_own_error():
+    """`serve --wyoming tcp://256.1.1.1:1` said "InvalidStateError: Exception is not set."
+    (the serve task, still loading models, was asked for its exception)."""
+    from assistant.errors import AssistantError
+    from assistant.faces import hosting
+
+    class Loading:
+        loading = True
+        notifier = None
+
+        async def serve(self):
+            await asyncio.sleep(30)
+
+        def stop(self):
+            pass
+
+    class Unbindable:
+        async def start(self, assistant):
+            raise AssistantError("cannot listen for Wyoming on 256.1.1.1:1: Name or service not known")
+
+        async def stop(self):
+            pass
+
+    with pytest.raises(AssistantError, match="cannot listen for Wyoming"):
+        asyncio.run(hosting.serve(Loading(), [Unbindable()]))
