@@ -240,7 +240,7 @@ def idle_rss(rounds: int, settle_s: float = 3.0) -> int:
 
     import numpy as np
 
-    from assistant.memory import status, wait_until_quiet
+    from assistant.memory import status
     from tests import corpus, daemon
 
     if not corpus.available():
@@ -278,7 +278,7 @@ def idle_rss(rounds: int, settle_s: float = 3.0) -> int:
                 return 1
             proc.stdin.write(gap.tobytes())
             proc.stdin.flush()
-            wait_until_quiet(proc.pid)  # the fixed replies are prepared in the background after READY
+            daemon.wait_until_quiet(proc.pid)  # the fixed replies are prepared in the background after READY
             idle(settle_s)
             rows.append(("warm, idle", status(proc.pid)))
             for n in range(1, rounds + 1):
@@ -286,7 +286,7 @@ def idle_rss(rounds: int, settle_s: float = 3.0) -> int:
                     proc.stdin.write(clip.pcm().tobytes() + gap.tobytes())
                     proc.stdin.flush()
                     idle(1.0)  # one turn at a time, after its reply, as a person would talk
-                wait_until_quiet(proc.pid)
+                daemon.wait_until_quiet(proc.pid)
                 idle(settle_s)  # the trim when idle (assistant/memory.py) has run
                 rows.append((f"after round {n} ({len(clips)} turns)", status(proc.pid)))
         finally:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -35,3 +36,50 @@ def events(proc: subprocess.Popen) -> Iterator[dict[str, Any]]:
             yield json.loads(line)
         except ValueError:
             continue
+
+
+def cpu_seconds(pid: int | str = "self") -> float:
+    """CPU time (user + system) a process has used, from /proc (nan elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def runnable_threads(pid: int | str = "self") -> int:
+    """How many of a process's threads are running or waiting for a CPU (state R), from /proc."""
+    n = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                n += f.read().rsplit(")", 1)[1].split()[0] == "R"
+        except (OSError, IndexError):
+            pass
+    return n
+
+
+def wait_until_quiet(pid: int, busy_share: float = 0.15, window_s: float = 1.0, timeout_s: float = 300.0) -> bool:
+    """Wait until process ``pid`` used less than ``busy_share`` of a core over ``window_s`` and
+    none of its threads was runnable in most samples (its background work, such as preparing the
+    fixed replies after warm-up, is over). The second test matters on a loaded machine: a thread
+    that waits for a CPU uses little of one, but it is runnable the whole time."""
+    deadline = time.monotonic() + timeout_s
+    before = cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        samples = runnable = 0
+        end = time.monotonic() + window_s
+        while time.monotonic() < end:
+            time.sleep(window_s / 10)
+            samples += 1
+            runnable += runnable_threads(pid) > 0
+        now = cpu_seconds(pid)
+        if now != now or (now - before < busy_share * window_s and runnable <= samples // 2):
+            return True
+        before = now
+    return False

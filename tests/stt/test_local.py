@@ -18,6 +18,7 @@ from assistant.stt.factory import make_transcriber
 from assistant.stt.files import read_pcm
 from assistant.stt.formats import parse
 from assistant.stt.local import WhisperTranscriber, build
+from assistant.stt.vocab import LeanVocabulary
 from assistant.stt.metrics import wer
 from tests.audio.speech import SPEECH, entry
 
@@ -134,6 +135,7 @@ def test_model_loaded_once_and_base_joined_with_hash(cfg, model_cache):
     a = tr.model_for("transcribe", None)[1]
     b = tr.model_for("transcribe", "ko")[1]
     assert a is b
+    assert isinstance(a.hf_tokenizer, LeanVocabulary)  # ~1 MB, not the 12.5 MB tokenizer (stt/vocab.py)
     joined = model_cache / "assistant" / "models" / "whisper-base"
     assert (joined / "model.bin.sha256").read_text().strip() == local.BASE_SHA256
     assert {p.name for p in joined.iterdir()} >= {"model.bin", "config.json", "tokenizer.json", "vocabulary.txt"}
