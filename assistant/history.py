@@ -224,23 +224,33 @@ def _read_one(path: Path) -> list[dict[str, Any]]:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise UserError(f"cannot read history {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        what = "Is a directory" if stat.S_ISDIR(os.fstat(fd).st_mode) else "not a regular file"
+        os.close(fd)
+        raise UserError(f"cannot read history {path}: {what}")
     with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise UserError(f"history {path} is not a regular file")
         try:
             data = f.read()
         except OSError as exc:
             raise UserError(f"cannot read history {path}: {exc.strerror or exc}") from None
+    binary = 0
     for raw in data.splitlines():
         line = raw.strip()
         if not line:
             continue
         try:
-            record = json.loads(line.decode("utf-8"))
-        except (ValueError, RecursionError):  # torn, not UTF-8, not JSON, too deep
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            binary += 1
+            continue
+        try:
+            record = json.loads(text)
+        except (ValueError, RecursionError):  # torn, not JSON, too deep
             continue
         if isinstance(record, dict):
             records.append(record)
+    if binary and not records:  # garbage lines in a history are skipped; a file of only those is no history
+        raise UserError(f"{path} is not a history file (not UTF-8 text)")
     return records
 
 
