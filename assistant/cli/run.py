@@ -14,9 +14,14 @@ log = logging.getLogger(__name__)
 
 
 def _prepare_output_dir(path: Path, force: bool) -> Path:
-    from ..paths import ensure_private_dir
+    import errno
+    import os
+
+    from ..paths import WriteError, ensure_private_dir
 
     ensure_private_dir(path)  # 0700: replies and turns are private
+    if not os.access(path, os.W_OK | os.X_OK):  # read-only: said now, not once per reply
+        raise WriteError(path, PermissionError(errno.EACCES, "Permission denied"))
     old = sorted(path.glob("reply-*.wav")) + ([path / "turns.jsonl"] if (path / "turns.jsonl").exists() else [])
     if old and not force:
         raise UserError(f"{path} already holds replies from an earlier run; pass --force to replace them or choose another --output-dir")
