@@ -237,7 +237,8 @@ class WebFace:
         if request.content_type != "application/json":
             raise _BadRequest(415, "send JSON (Content-Type: application/json)")
         try:
-            raw = await asyncio.wait_for(request.read(), BODY_S)
+            async with asyncio.timeout(BODY_S):
+                raw = await request.read()
         except asyncio.TimeoutError:
             raise _BadRequest(408, f"the body did not arrive within {BODY_S:g} s") from None
         try:

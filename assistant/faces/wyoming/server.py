@@ -200,7 +200,8 @@ class _Handler(AsyncEventHandler):
             self.writer.close()
 
     async def write_event(self, event: Event) -> None:
-        await asyncio.wait_for(super().write_event(event), _WRITE_TIMEOUT_S)
+        async with asyncio.timeout(_WRITE_TIMEOUT_S):  # (not wait_for: it can swallow a cancellation on 3.11)
+            await super().write_event(event)
 
     async def _refuse(self, reason: str, code: str) -> None:
         log.warning("Wyoming client %s: %s; closing the connection", self.peer, reason)
@@ -375,7 +376,8 @@ class _Refused(AsyncEventHandler):
 
     async def run(self) -> None:
         try:
-            await asyncio.wait_for(self.write_event(Error(text="too many connections", code="busy").event()), 1.0)
+            async with asyncio.timeout(1.0):
+                await self.write_event(Error(text="too many connections", code="busy").event())
         except (ConnectionError, asyncio.TimeoutError, RuntimeError):
             pass
         finally:

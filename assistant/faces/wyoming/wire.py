@@ -61,12 +61,17 @@ def _event(header: dict[str, Any], data_bytes: bytes, payload: bytes | None) -> 
 
 async def read_event(reader: asyncio.StreamReader, *, idle_timeout: float | None = None) -> Event | None:
     """The next event, None at a clean end of stream. ``idle_timeout``: how long to wait for the
-    next header (None: for ever). Raises BadEvent; the caller closes the connection."""
+    next header (None: for ever). Raises BadEvent; the caller closes the connection.
+
+    Timeouts use ``asyncio.timeout``, not ``wait_for``: on Python 3.11, wait_for swallows a
+    cancellation that arrives as the read completes, and a satellite link being stopped read on
+    for ever."""
     try:
-        line = await asyncio.wait_for(reader.readline(), idle_timeout)
+        async with asyncio.timeout(idle_timeout):
+            line = await reader.readline()
     except ValueError:  # asyncio: the line is over the reader's limit
         raise BadEvent(f"event header over {MAX_LINE} bytes") from None
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise BadEvent(f"no event for {idle_timeout:g} s in the middle of a request") from None
     except (ConnectionError, asyncio.IncompleteReadError):
         return None
@@ -76,9 +81,10 @@ async def read_event(reader: asyncio.StreamReader, *, idle_timeout: float | None
         return None  # cut off at the end of the stream: the peer went away
     header, data_length, payload_length = _header(line)
     try:
-        data_bytes = await asyncio.wait_for(reader.readexactly(data_length), BODY_TIMEOUT_S) if data_length else b""
-        payload = await asyncio.wait_for(reader.readexactly(payload_length), BODY_TIMEOUT_S) if payload_length else None
-    except asyncio.TimeoutError:
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            data_bytes = await reader.readexactly(data_length) if data_length else b""
+            payload = await reader.readexactly(payload_length) if payload_length else None
+    except TimeoutError:
         raise BadEvent(f"{header['type']}: its data or payload did not arrive within {BODY_TIMEOUT_S:g} s") from None
     except (ConnectionError, asyncio.IncompleteReadError):
         return None  # the peer went away in the middle of an event
