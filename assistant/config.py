@@ -81,6 +81,7 @@ class SttConfig(ServiceBackend):
     languages: tuple[str, ...] = ("en", "ko")
     english_first: bool = True
     english_parallel: bool = True  # local: the tiny.en try beside the language evidence (a second thread)
+    early_evidence_s: float = 1.0  # live, local: language evidence after this much speech, reused at the end; 0 = off
     last_language_weight: float = 0.6  # prior mass on the session's last heard language (0 = uniform)
     english_first_logprob: float = -0.8
     uri: str = ""  # backend "wyoming": tcp://HOST:PORT of a Wyoming asr server
@@ -193,7 +194,7 @@ RULES: dict[str, Rule] = {
     "stt.local_compute_type": Rule(choices=("int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
                                             "float16", "bfloat16", "float32", "default", "auto")),
     "stt.no_speech_threshold": Rule(lo=0, hi=1), "stt.logprob_threshold": Rule(lo=-20, hi=0),
-    "stt.hallucinations": Rule(), "stt.languages": Rule(), "stt.english_first": Rule(), "stt.english_parallel": Rule(), "stt.local_window_s": Rule(lo=1, hi=30), "stt.last_language_weight": Rule(lo=0, hi=1),
+    "stt.hallucinations": Rule(), "stt.languages": Rule(), "stt.english_first": Rule(), "stt.english_parallel": Rule(), "stt.early_evidence_s": Rule(lo=0, hi=30), "stt.local_window_s": Rule(lo=1, hi=30), "stt.last_language_weight": Rule(lo=0, hi=1),
     "stt.english_first_logprob": Rule(lo=-20, hi=0),
     **{f"tts.{k}": r for k, r in _SERVICE.items()},
     "tts.backend": Rule(choices=(*_BACKENDS, "wyoming")), "tts.uri": Rule(tcp=True),

@@ -105,6 +105,9 @@ class FallbackTranscriber(_Fallback):
     def warm_up(self) -> None:
         self._active.warm_up()  # the API's: nothing; after a switch, the local models
 
+    def listen_ahead(self, pcm: Any) -> None:
+        self._active.listen_ahead(pcm)
+
 
 class FallbackSynthesizer(_Fallback):
     def __init__(self, primary: Synthesizer, fallback_factory: Callable[[], Synthesizer],

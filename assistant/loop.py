@@ -11,6 +11,10 @@
   waits; the utterance cut with the same edges takes that result (``_speculate``, ``_confirmed``);
   when that result is a complete command and the pause goes on, the utterance is cut at once
   (``_end_early``: the rest of the hangover is not waited for; speech after it is the next one);
+- listening ahead (live input): while an utterance goes on, the engine gets what was said so far
+  once ``stt.early_evidence_s`` of it is heard, then each time it has grown by half, on idle cores
+  (``_listen_ahead``: one at a time, never while a turn is handled; the local engine computes the
+  language evidence its transcription of the whole utterance can reuse);
 - replies: each session's replies are synthesized and played (in a thread) one at a time, in
   order; a session without a speaker still emits them as ``reply.audio`` events (``_speak``).
 
@@ -211,6 +215,9 @@ class Assistant:
         self.ended_early = 0  # utterances cut before the hangover's end (vad.end_early)
         self._segmenter: Segmenter | None = None  # the live source's (early ends cut it)
         self._early: set[asyncio.Task] = set()
+        self._ahead: asyncio.Future | None = None  # the engine listening ahead (one at a time)
+        self._ahead_due = float("inf")  # seconds of the current utterance at which to listen ahead next
+        self.listened_ahead = 0  # times the engine was given an utterance so far (tests, bench/loop.py)
         self.subscribe(self._remember)
 
     # ------------------------------------------------------------ the contract
@@ -403,6 +410,8 @@ class Assistant:
                             self._earcon(self.local, "heard")
                     for event in segmenter.process(frame):
                         await self._on_event(event)
+                    if segmenter.in_speech and segmenter.speech_s >= self._ahead_due:
+                        self._listen_ahead(segmenter)
                     if self.local.hearing and not segmenter.in_speech:  # a start it dropped (a click, noise)
                         self.local.hearing = False
                         self._set_state(self.local)
@@ -436,6 +445,7 @@ class Assistant:
             self._set_state(self.local)
             await self._submit(event, self.local, from_source=True)
         elif isinstance(event, SpeechStarted):
+            self._ahead_due = self.cfg.stt.early_evidence_s if self.cfg.stt.early_evidence_s > 0 else float("inf")
             self.local.hearing = True
             self._set_state(self.local)
         elif isinstance(event, SpeechPaused):
@@ -456,6 +466,23 @@ class Assistant:
         self._speculating = future
         if self.cfg.vad.end_early:
             future.add_done_callback(lambda f: self._end_early(spec, f))
+
+    def _listen_ahead(self, segmenter: Segmenter) -> None:
+        """The user is still speaking: hand the utterance so far to the engine (a worker thread),
+        when nothing else needs the cores (no turn being handled, none waiting, not in a pause that
+        may be the end) and no earlier one still runs; the next time when it has grown by half.
+        What the engine makes of it is reused only for this utterance's audio (``listen_ahead``)."""
+        running = self._ahead is not None and not self._ahead.done()
+        if (running or self.turn_based or self._stopping or self.local.thinking or not self._inputs.empty()
+                or not segmenter.voiced):
+            return  # tried again at the next frame
+        utterance = segmenter.so_far()
+        if utterance is None or (self.wake_gate is not None and not self._wake_accepts(utterance)):
+            return
+        self._ahead_due = segmenter.speech_s * 1.5
+        self.listened_ahead += 1
+        self._ahead = asyncio.ensure_future(asyncio.to_thread(self.engines.transcriber.listen_ahead, utterance.audio))
+        self._ahead.add_done_callback(_quietly)
 
     def _end_early(self, spec: _Speculation, future: asyncio.Future) -> None:
         """The speculative transcript is in while the hangover still waits: a complete command
@@ -890,6 +917,12 @@ class Assistant:
 
 
 _DONE_NOTES = {"draw": "I drew", "edit": "I edited the picture", "variation": "I drew another version"}
+
+
+def _quietly(future: asyncio.Future) -> None:
+    """Listening ahead only saves time: a failure there is logged, the utterance is heard anyway."""
+    if not future.cancelled() and future.exception() is not None:
+        log.debug("listening ahead failed: %s", future.exception())
 
 
 def _note(record: dict[str, Any]) -> str:

@@ -211,6 +211,7 @@ LEVERS: dict = {
     "stt-threads-1": _off(stt={"local_threads": 1}),
     "end-early": _off(vad={"end_early": True}),  # a complete command ends the turn without the rest of the hangover
     "no-english-parallel": _off(stt={"english_parallel": False}),  # evidence first, then tiny.en
+    "no-early-evidence": _off(stt={"early_evidence_s": 0.0}),  # no language evidence while the user speaks
     "window-30s": _off(stt={"local_window_s": 30.0}),  # decode from Whisper's full 30 s window
 }
 
@@ -244,8 +245,8 @@ def main() -> int:
     parser.add_argument("--starts", type=int, default=3, help="cold starts measured (median and range)")
     parser.add_argument("--languages", default="en,ko")
     parser.add_argument("--clips", type=int, default=0, help="first N clips per language (0: all)")
-    parser.add_argument("--levers", default=",".join(LEVERS), type=lambda v: [x for x in v.split(",") if x],
-                        help=f"variants run beside the default: {', '.join(LEVERS)}")
+    parser.add_argument("--levers", default=None, type=lambda v: [x for x in v.split(",") if x],
+                        help=f"variants run beside the default (all; with --breakdown: none): {', '.join(LEVERS)}")
     parser.add_argument("--lever-clips", type=int, default=8, help="clips per language for each lever (0: all)")
     parser.add_argument("--breakdown", action="store_true",
                         help="only: where each live turn's time goes (ours, with --levers applied to it)")
@@ -255,9 +256,11 @@ def main() -> int:
     import tempfile
 
     os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="bench-loop-")  # not the user's history
-    if args.breakdown:
+    if args.breakdown:  # one configuration: the levers given, applied together
+        args.levers = args.levers or []
         breakdown(args)
         return 0
+    args.levers = list(LEVERS) if args.levers is None else args.levers
     print(row("measure", "p50 ms", "p95 ms", widths=(44, 10, 10)))
     p50, p95 = overhead(args.turns)
     print(row("pipeline overhead (fake engines)", f"{p50 * 1000:.1f}", f"{p95 * 1000:.1f}", widths=(44, 10, 10)))

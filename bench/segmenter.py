@@ -181,13 +181,15 @@ def cases(per_kind: int, minutes: float, seed: int = 5):
         yield "clips", S.Stream(a, [(s.start, s.end)], [s.name], "clip")
     for kind in S.PAUSES:
         for _ in range(per_kind):
-            if kind in ("room", "gain"):
+            if kind in S.ONE_ROOM:
                 g = S.group(pool[int(rng.integers(len(pool)))].name)
                 members = [s for s in pool if S.group(s.name) == g]
             else:
                 members = list(pool)
             n = int(rng.integers(2, 5))
-            yield kind, S.build([members[int(rng.integers(len(members)))] for _ in range(n)],
+            picks = [int(rng.integers(len(members))) for _ in range(n)]
+            chosen = [members[k] for k in picks]
+            yield kind, S.build(S.one_room(chosen, picks) if kind in S.ADDED else chosen,
                                 list(rng.uniform(0.4, 3.0, n - 1)), kind,
                                 lead_zeros=float(rng.choice([0.0, 0.1, rng.uniform(0, 2)])),
                                 snr_db=float(rng.uniform(10, 30) if kind != "fan" else rng.uniform(15, 25)),

@@ -50,6 +50,9 @@ class CyclingTranscriber:
         text, lang = next(self._texts)
         return FakeTranscript(text, lang)
 
+    def listen_ahead(self, pcm):
+        pass
+
 
 class LoopedSource:
     def __init__(self, seconds: float, on_progress):
@@ -115,6 +118,9 @@ class FaultyApi:
             key = f"{op}:{kind}"
             self.injected[key] = self.injected.get(key, 0) + 1
         return self.stt.transcribe(audio, **kw)
+
+    def listen_ahead(self, pcm):
+        pass
 
 
 def main() -> int:

@@ -73,3 +73,9 @@ class Transcriber(Protocol):
     def warm_up(self) -> None:
         """Load what the first utterance would otherwise wait for (no-op where nothing loads)."""
         ...
+
+    def listen_ahead(self, pcm: np.ndarray) -> None:
+        """The utterance so far, while the user still speaks (live input, a worker thread): work
+        that ``transcribe`` of the whole utterance can reuse, done on idle cores (the local
+        engine: the language evidence). A no-op where there is none; never changes the text."""
+        ...

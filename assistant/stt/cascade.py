@@ -5,7 +5,14 @@ language and unsure evidence go straight to the multilingual transcriber.
 
 ``parallel`` (``stt.english_parallel``): the tiny.en try runs in a second thread while the evidence
 pass runs, when the prior leans to English (the session's last turn was English). Its text
-is used only when the evidence then says English; tiny.en's own confidence never decides."""
+is used only when the evidence then says English; tiny.en's own confidence never decides.
+
+Early evidence (``listen_ahead``, ``stt.early_evidence_s``): while the user is still speaking, the
+loop hands over the utterance so far; its evidence pass runs then, on idle cores. When the
+utterance is cut, that evidence is reused if its audio is the start of the utterance's, it covers
+at least ``EARLY_COVERAGE`` of it and, with the prior known now, it is sure (``EARLY_CONFIDENCE``):
+an English turn then runs only tiny.en after the end of speech, on both cores. Otherwise the
+utterance is heard as without it."""
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,9 +25,14 @@ import numpy as np
 from .base import Task, Transcript
 
 if TYPE_CHECKING:
-    from .local import Guess, Route
+    from .local import Evidence, Guess, Route
 
 DETECT_CONFIDENCE = 0.9  # the short pass's posterior needed to decide without a full window
+# Early evidence (part of the utterance) decides only above a higher bar: on the corpus, Korean's
+# highest English posterior from an early pass was 0.88 (a list of keywords, the prior leaning to
+# English), English's early passes were mostly >= 0.99 (bench: tests/stt/test_early_evidence.py).
+EARLY_CONFIDENCE = 0.97
+EARLY_COVERAGE = 0.5  # early evidence must have heard at least this share of the utterance's audio
 
 
 class Detecting(Protocol):
@@ -30,6 +42,7 @@ class Detecting(Protocol):
 
     def check(self, task: Task, language: str | None) -> str | None: ...
     def guess_language(self, pcm: np.ndarray, prior: Mapping[str, float] | None) -> Guess | None: ...
+    def language_evidence(self, pcm: np.ndarray) -> Evidence | None: ...
     def transcribe(self, pcm: np.ndarray, *, task: Task = "transcribe", language: str | None = None,
                    prompt: str | None = None, want_timestamps: bool = False,
                    prior: Mapping[str, float] | None = None) -> Transcript: ...
@@ -43,6 +56,28 @@ class EnglishFirst:
         self.parallel = parallel
         self.last_route: Route | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self._ahead: tuple[np.ndarray, Evidence] | None = None  # the last early evidence and its audio
+        self.early_used = 0  # utterances decided on early evidence (bench/stt.py, tests)
+
+    def listen_ahead(self, pcm: np.ndarray) -> None:
+        """The utterance so far (the user still speaking): its language evidence, kept for
+        ``transcribe`` when the whole utterance arrives."""
+        found = self.general.language_evidence(pcm)
+        if found is not None:
+            self._ahead = (pcm, found)
+
+    def _early_guess(self, pcm: np.ndarray, prior: Mapping[str, float] | None) -> Guess | None:
+        """The early evidence, if it was heard on the start of ``pcm``, covers enough of it and is
+        sure with ``prior``; else None (heard as without it)."""
+        ahead = self._ahead
+        if ahead is None:
+            return None
+        audio, found = ahead
+        n = len(audio)
+        if n > len(pcm) or n < EARLY_COVERAGE * len(pcm) or not np.array_equal(pcm[:n], audio):
+            return None
+        guess = found.guess(prior)
+        return guess if guess.probability >= EARLY_CONFIDENCE else None
 
     def check(self, task: Task, language: str | None) -> str | None:
         return self.general.check(task, language)
@@ -50,11 +85,16 @@ class EnglishFirst:
     def transcribe(self, pcm: np.ndarray, *, task: Task = "transcribe", language: str | None = None,
                    prompt: str | None = None, want_timestamps: bool = False,
                    prior: Mapping[str, float] | None = None) -> Transcript:
-        guess, early = None, None
+        guess, early, evidence = None, None, "short"
         if language is None and task == "transcribe":
-            if self.parallel and _leans_english(prior):
-                early = self._try_english(pcm, prompt, want_timestamps)
-            guess = self.general.guess_language(pcm, prior)
+            guess = self._early_guess(pcm, prior)
+            if guess is not None:
+                evidence = "early"
+                self.early_used += 1
+            else:
+                if self.parallel and _leans_english(prior):
+                    early = self._try_english(pcm, prompt, want_timestamps)
+                guess = self.general.guess_language(pcm, prior)
         if early is not None and (guess is None or guess.probability < DETECT_CONFIDENCE or guess.language != "en"):
             early.exception()  # not English after all: let that try finish first (the cores are shared)
             early = None
@@ -70,7 +110,7 @@ class EnglishFirst:
             side = self.english if guess.language == "en" else self.general
             t = side.transcribe(pcm, task=task, language=guess.language, prompt=prompt, want_timestamps=want_timestamps)
             route = side.last_route
-        self.last_route = replace(route, probability=guess.probability, evidence="short",
+        self.last_route = replace(route, probability=guess.probability, evidence=evidence,
                                   encodes=route.encodes + guess.encodes)
         return replace(t, language_probability=guess.probability)
 

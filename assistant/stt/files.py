@@ -49,6 +49,9 @@ class FileInput:
     def warm_up(self) -> None:
         self.inner.warm_up()
 
+    def listen_ahead(self, pcm: np.ndarray) -> None:
+        self.inner.listen_ahead(pcm)
+
 
 def read_pcm(path: str | os.PathLike[str], *, why_ffmpeg: str = "") -> np.ndarray:
     """16 kHz mono int16 from libsndfile, or from ffmpeg for what it cannot read (m4a, mp4, webm).

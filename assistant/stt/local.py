@@ -204,6 +204,17 @@ class Guess:
     encodes: float  # the fraction of a window that pass cost
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """Whisper's language probabilities for some audio, before any prior."""
+    probs: Mapping[str, float]
+    encodes: float  # the fraction of a window that pass cost
+
+    def guess(self, prior: Mapping[str, float] | None) -> Guess:
+        code, prob = _best(_posterior(dict(self.probs), dict(prior) if prior is not None else None))
+        return Guess(code, prob, self.encodes)
+
+
 class WhisperTranscriber:
     """One faster-whisper window (at most 30 s of speech) with the model ``stt.local_model``
     chooses: the language is decided on the multilingual encoder's evidence times the prior, and
@@ -260,6 +271,12 @@ class WhisperTranscriber:
     def guess_language(self, pcm: np.ndarray, prior: Mapping[str, float] | None) -> Guess | None:
         """The short evidence pass (~1/10 of a window for a command) on the multilingual model;
         None when the speech fills the window or the model is English-only."""
+        found = self.language_evidence(pcm)
+        return None if found is None else found.guess(prior)
+
+    def language_evidence(self, pcm: np.ndarray) -> Evidence | None:
+        """Whisper's own language probabilities from the short evidence pass (no prior applied:
+        ``Evidence.guess`` applies the one known when it is used)."""
         _name, model = self.model_for("transcribe", None)
         if not is_multilingual(model):
             return None
@@ -268,8 +285,7 @@ class WhisperTranscriber:
         if frames >= whisper.WINDOW_FRAMES:
             return None
         probs = whisper.language_probs(model, whisper.encode(model, feats, frames))
-        code, prob = _best(_posterior(probs, dict(prior) if prior is not None else None))
-        return Guess(code, prob, frames / whisper.WINDOW_FRAMES)
+        return Evidence(probs, frames / whisper.WINDOW_FRAMES)
 
     def _finish(self, pcm: np.ndarray, model: Any, name: str, feats: np.ndarray, encoded: Any, task: Task,
                 lang: str | None, prompt: str | None, prob: float | None, evidence: str, spent: float) -> Transcript:
@@ -318,6 +334,9 @@ class WhisperTranscriber:
                        prompt=None, temperatures=(0.0,), max_new_tokens=8, no_speech_threshold=1.0,
                        logprob_threshold=-10.0)
         release_memory()
+
+    def listen_ahead(self, pcm: np.ndarray) -> None:
+        pass  # one model: the language is decided on the whole window's encoder output it decodes from
 
     def detects(self) -> bool:
         """Is the language decided here (multilingual model, more than one language possible)?"""

@@ -71,6 +71,9 @@ class OpenAITranscriber(ApiBacked):
     def warm_up(self) -> None:
         pass  # nothing to load
 
+    def listen_ahead(self, pcm: np.ndarray) -> None:
+        pass  # the API hears the whole utterance at once
+
     def _check(self, task: Task, language: str | None, prompt: str | None, want_timestamps: bool) -> str | None:
         if task not in ("transcribe", "translate"):
             raise UserError(f"unknown task {task!r}")

@@ -30,6 +30,7 @@ class Window(Protocol):
                    prompt: str | None = None, want_timestamps: bool = False,
                    prior: Mapping[str, float] | None = None) -> Transcript: ...
     def warm_up(self) -> None: ...
+    def listen_ahead(self, pcm: np.ndarray) -> None: ...
 
 
 class SpeechPieces:
@@ -95,3 +96,9 @@ class SpeechPieces:
         from ..together import together
 
         together(self.window.warm_up, speech.warm_up)
+
+    def listen_ahead(self, pcm: np.ndarray) -> None:
+        """Only what ``transcribe`` would hear as one window (longer inputs are cut in pieces)."""
+        pcm = as_pcm(pcm)
+        if len(pcm) <= WINDOW_SAMPLES and not self.vad_filter:
+            self.window.listen_ahead(pcm)

@@ -73,3 +73,6 @@ class WyomingTranscriber:
 
     def warm_up(self) -> None:
         pass  # the server loads its own models
+
+    def listen_ahead(self, pcm: np.ndarray) -> None:
+        pass  # the server hears the whole utterance at once

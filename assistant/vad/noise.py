@@ -217,6 +217,7 @@ SILENT_DB = 12.0  # a frame quieter than this (rms < 4 LSB) is digital silence o
 _SPREAD_CAP = 4.0  # dB: the noise's own fluctuation is bounded (brown noise ~3, hiss ~1)
 _MEAN_CAP = 8.0  # dB: the noise mean stays within this of the floor
 _STALE_DB = 3.0  # dB: a floor this far under a steady noise is stale (less: its normal rise will do)
+_GONE_S = 0.5  # digital silence this long: the room is gone (see NoiseFloor.silent_run)
 _STEADY_DB = 9.0  # frame levels within this range for a whole window: steady noise, not speech
 _BLOCK = 4  # frames per block of the steady-noise window
 _BLOCKS = 4  # blocks in the window (~0.5 s at 30 ms; checked at every block's end)
@@ -234,7 +235,8 @@ class NoiseFloor:
 
     Bounded, so that no input leaves it in a state it never leaves: frames below ``SILENT_DB``
     (digital silence, dither) only let the floor sink slowly (``rise_db_s``) towards that level
-    and never touch the noise statistics (the room around the next word is still the room); the
+    and never touch the noise statistics (the room around the next word is still the room; after
+    ``_GONE_S`` of them the floor is ``unknown`` again: the room that comes back is learnt afresh); the
     mean stays within ``_MEAN_CAP`` of the floor and the spread under ``_SPREAD_CAP``; and a floor
     that is stale (the last ~0.5 s of frames all lie within ``_STEADY_DB`` of each other and above
     it: a fan switched on, the gain turned up, a gate that opened) jumps to that steady level, in
@@ -261,6 +263,8 @@ class NoiseFloor:
         self.top = 0.0  # ... and the loudest frame of the window it was seen in
         self.sure = False  # ... and steady for ~1 s (``_SURE_BLOCKS``): no held vowel is that long
         self.unknown = False  # the floor is only "silence so far": one steady block is the room
+        self.silent_run = 0  # frames of digital silence in a row; after ``_GONE_S`` of them the room
+        self._gone = max(1, round(_GONE_S / frame_s))  # is gone (a gate, a muted mic): unknown again
 
     def update(self, db: float, speech: bool) -> float | None:
         """Feed one frame level (outside speech its noise statistics too, see ``excess``);
@@ -330,6 +334,9 @@ class NoiseFloor:
     def _silent(self, db: float, margin_db: float) -> float:
         """``excess`` of a frame of digital silence: the room is at most this loud; nothing learnt."""
         level = self.level
+        self.silent_run += 1
+        if self.silent_run == self._gone:  # what comes after it is a room to learn afresh
+            self.unknown = True
         if level is None:  # the room so far is silence: what comes next (a word?) stands out
             self.level = SILENT_DB
             self.unknown = True
@@ -366,6 +373,7 @@ class NoiseFloor:
         level = self.level
         if db < SILENT_DB:
             return self._silent(db, margin_db)
+        self.silent_run = 0
         # the floor: falls fast to quieter frames, rises slowly otherwise
         if self._warmup:
             level = self._settle(db, speech)

@@ -15,7 +15,10 @@ has one (a cheap mic's; checked on the room noise now and then).
 Speech starts when ``start_ratio`` of the last ``start_window_ms`` frames are voiced (the start
 edge is the first voiced frame of that window) and ends once more than ``hangover_ms`` passed
 without a voiced frame (the end edge is the end of the last voiced frame; a lone voiced frame in
-a pause does not count). Utterances shorter than ``min_speech_ms``, or short ones that are a
+a pause does not count). When the hangover runs out, its last frames are the room: a floor left
+stale by a gain step or a fan inside the sentence takes them there, and the end (and a start found
+before the floor knew the room: just after silence, or after such a step) is re-judged on it
+(``_reanchor``). Utterances shorter than ``min_speech_ms``, or short ones that are a
 slam or a click (abrupt onset, steady decay, no pitch), are dropped (their SpeechStarted was
 already sent); speech longer than ``max_utterance_s`` is cut there and
 continues as a new utterance (with a new SpeechStarted).
@@ -37,7 +40,7 @@ from ..audio.format import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 from ..config import VadConfig
 from ..events import SpeechPaused, SpeechStarted, Utterance
 from . import detectors
-from .noise import (_BLOCK, _MEAN_CAP, _SPREAD_CAP, _STEADY_DB, SILENT_DB, STEADY_FRAMES, LevelMeter, NoiseFloor, has_dc,
+from .noise import (_BLOCK, _MEAN_CAP, _SPREAD_CAP, _STALE_DB, _STEADY_DB, SILENT_DB, STEADY_FRAMES, LevelMeter, NoiseFloor, has_dc,
                     is_clicks, is_transient, periodicity, pitched)
 
 Event = SpeechStarted | SpeechPaused | Utterance
@@ -60,6 +63,7 @@ _LEAD_GAP = 8  # frames: voiced frames this close before a start's window join i
 _QUIET_DB = 6.0  # in speech, a steady window reaching this near the utterance's loudest ...
 _LIFT_DB = 8.0  # ... and less than this over the floor is the voice over a known noise
 _DROP_DB = 15.0  # in speech, ~0.5 s steady this far under the utterance's loudest (both bands): the room
+_FAR_DB = 25.0  # ... this far under it, the room may swing twice as much
 _DEPTH_DB = 40.0  # in speech, a frame this far under the utterance's loudest (both bands) is not speech
 _RESTATE_FRAMES = 100  # frame levels kept (3 s) to re-judge them when the floor turns out stale
 
@@ -120,6 +124,7 @@ class Segmenter:
         self._audio: list[bytes] = []  # frames of the current utterance, pre-roll included
         self._audio_first = 0  # frame index of _audio[0]
         self._start = 0  # frame index of the start edge
+        self._unsure = False  # the start was found before the floor knew the room
         self._last_voiced = 0  # frame index of the last voiced frame
         self._last_loud = 0  # last frame of the loud run right after the last voiced frame
         self._prev_voiced = False
@@ -144,6 +149,23 @@ class Segmenter:
     def time(self) -> float:
         """Stream seconds fed so far."""
         return self._n * _FRAME_S
+
+    @property
+    def speech_s(self) -> float:
+        """Seconds since the current utterance's start edge (0 outside speech)."""
+        return (self._n - self._start) * _FRAME_S if self._speech else 0.0
+
+    @property
+    def voiced(self) -> bool:
+        """Was the last frame fed speech (not a pause that may be the end)?"""
+        return self._speech and self._prev_voiced
+
+    def so_far(self) -> Utterance | None:
+        """The utterance in progress as heard up to now (its audio is the start of the audio it
+        will be cut with, unless the segmenter drops or re-cuts it), or None outside speech."""
+        if not self._speech:
+            return None
+        return self._utterance(self._start, self._n, self._audio_first + len(self._audio))
 
     @property
     def noise_floor_db(self) -> float | None:
@@ -185,6 +207,7 @@ class Segmenter:
         lf, mf, pf, wf = floor.level, floor.mean, floor.spread, floor._warmup
         lh, mh, ph, wh = floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp._warmup
         nf, lof, hif = floor._block_n, floor._block_lo, floor._block_hi  # the steady-noise block so far
+        sf, sh, gone = floor.silent_run, floor_hp.silent_run, floor._gone  # digital silence in a row
         nh, loh, hih = floor_hp._block_n, floor_hp._block_lo, floor_hp._block_hi
         i, speech, viw, recent = self._n, self._speech, self._voiced_in_window, self._recent
         audio, start, hissed = self._audio, self._start, self._hissed
@@ -199,12 +222,16 @@ class Segmenter:
         for frame, (full, hp) in zip(frames, levels):
             # the full band's floor (NoiseFloor.excess)
             if full < SILENT_DB:
+                sf += 1
+                if sf == gone:
+                    floor.unknown = True
                 if lf is None:
                     lf, floor.unknown = SILENT_DB, True
                 elif lf > SILENT_DB:
                     lf = max(SILENT_DB, lf - rise)
                 cf, over_full = None, full - SILENT_DB - margin
             else:
+                sf = 0
                 if wf:
                     floor.level, floor.mean = lf, mf  # (_settle sets the mean once)
                     lf = floor._settle(full, speech)
@@ -239,12 +266,16 @@ class Segmenter:
                     pf = pf if pf < _SPREAD_CAP else _SPREAD_CAP
             # the pre-emphasised band's (the same)
             if hp < SILENT_DB:
+                sh += 1
+                if sh == gone:
+                    floor_hp.unknown = True
                 if lh is None:
                     lh, floor_hp.unknown = SILENT_DB, True
                 elif lh > SILENT_DB:
                     lh = max(SILENT_DB, lh - rise)
                 ch, over_hp = None, hp - SILENT_DB - margin
             else:
+                sh = 0
                 if wh:
                     floor_hp.level, floor_hp.mean = lh, mh  # (_settle sets the mean once)
                     lh = floor_hp._settle(hp, speech)
@@ -352,6 +383,13 @@ class Segmenter:
                 last_loud = i  # a final fricative after a stop's closure (two frames: not a noise peak)
             if i - last_voiced > hangover:  # one frame of slack: edge frames are part speech
                 self._last_voiced, self._last_loud, self._prev_voiced = last_voiced, last_loud, prev_voiced
+                history.extend(levels[kept : i + 1 - first])  # (_reanchor reads the hangover's)
+                kept = i + 1 - first
+                floor.level, floor.mean, floor.spread = lf, mf, pf
+                floor_hp.level, floor_hp.mean, floor_hp.spread = lh, mh, ph
+                if self._reanchor(i):
+                    lf, mf, pf = floor.level, floor.mean, floor.spread
+                    lh, mh, ph = floor_hp.level, floor_hp.mean, floor_hp.spread
                 events += self._finish()
                 speech, audio, relax, step = False, self._audio, 1.0, rise
                 if sums is not None and self._centred is not centred:  # the DC check picked the other meter
@@ -370,6 +408,7 @@ class Segmenter:
         floor.level, floor.mean, floor.spread, floor.candidate = lf, mf, pf, cf
         floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp.candidate = lh, mh, ph, ch
         floor._block_n, floor._block_lo, floor._block_hi = nf, lof, hif
+        floor.silent_run, floor_hp.silent_run = sf, sh
         floor_hp._block_n, floor_hp._block_lo, floor_hp._block_hi = nh, loh, hih
         self._n, self._speech, self._voiced_in_window, self._hissed = i, speech, viw, hissed
         self._last_voiced, self._last_loud, self._prev_voiced = last_voiced, last_loud, prev_voiced
@@ -383,10 +422,13 @@ class Segmenter:
         Returns this frame's (excess, in speech) after that."""
         if self._floor.sure or self._floor_hp.sure:  # steady for a second: the room, pitch or not
             self._stale_votes = 2
-        elif speech and self._voice_over_noise():
+        elif speech and (self._voice_over_noise() or (self._floor.unknown and self._dipped(i))):
             self._stale_votes = 0
             self._stale_next = i + _STALE_BACKOFF
-        elif _pitched(frame):
+        elif (_pitched(frame) if not (speech and self._floor.unknown) else
+              sum(map(_pitched, self._audio[-(_BLOCK - 1) :] + [frame])) >= 2):
+            # (over a floor that is only silence so far one vote lifts it: a room just begun after
+            # it, hum and all, is pitched in a frame now and then; a held vowel in most of them)
             self._stale_votes = 0
             if not self._floor.unknown:
                 self._stale_next = i + _STALE_BACKOFF  # pitched: look again a bit later
@@ -407,6 +449,29 @@ class Segmenter:
         return all(f.candidate < f.level + _LIFT_DB and f.top > peak - _QUIET_DB
                    for f, peak in zip((self._floor, self._floor_hp), self._peak) if f.candidate is not None)
 
+    @staticmethod
+    def _lift_to(floor: NoiseFloor, level: float, levels: list[float]) -> None:
+        """``floor`` takes ``level`` and the statistics of ``levels`` (the room there), never a
+        lower threshold than it had (a few frames say less about the noise's swings than the
+        floor had learnt: babble's)."""
+        mean, spread = floor.mean, floor.spread
+        floor.level, floor.unknown = level, False
+        floor.relearn(levels)
+        floor.spread = max(floor.spread, spread)
+        if mean is not None:
+            floor.mean = min(max(floor.mean, mean), level + _MEAN_CAP)
+
+    def _dipped(self, i: int) -> bool:
+        """In speech over a floor that is only "silence so far": some frame since the start lies
+        ``_STEADY_DB`` under the steady level (in a band that has one), so that level is a voice
+        held between its syllables' dips, not the room a gate opened onto (which is steady from
+        its first frame): one steady block does not make it the floor."""
+        levels = list(self._history)[-(i + 1 - self._start):]
+        for k, f in enumerate((self._floor, self._floor_hp)):
+            if f.candidate is not None and any(x[k] < f.candidate - _STEADY_DB for x in levels):
+                return True
+        return False
+
     def _tail(self, i: int, over: float, speech: bool) -> tuple[float, bool]:
         """In speech, ~0.5 s with no frame within ``_DROP_DB`` of this utterance's loudest (checked
         at every 4th such frame): when that stretch was steady in both bands, the utterance has
@@ -416,8 +481,12 @@ class Segmenter:
         held vowel so far under the voice's own level is none)."""
         full, hp = self._floor.window() or (0.0, 99.0), self._floor_hp.window() or (0.0, 99.0)
         peak = self._peak
-        if (full[1] > peak[0] - _DROP_DB or hp[1] > peak[1] - _DROP_DB
-                or full[1] - full[0] > _STEADY_DB or hp[1] - hp[0] > _STEADY_DB):
+        if full[1] > peak[0] - _DROP_DB or hp[1] > peak[1] - _DROP_DB:
+            return over, speech
+        # (a room that swings more, a crackle, a rumble, counts when it is that much further under
+        # the voice: no syllable stays so far under its utterance's loudest for half a second)
+        steady = _STEADY_DB if full[1] > peak[0] - _FAR_DB or hp[1] > peak[1] - _FAR_DB else 2 * _STEADY_DB
+        if full[1] - full[0] > steady or hp[1] - hp[0] > steady:
             return over, speech
         for floor, (lo, _) in ((self._floor, full), (self._floor_hp, hp)):
             floor.candidate = lo if floor.level is None or lo > floor.level else floor.level
@@ -446,6 +515,12 @@ class Segmenter:
         full, hp = self._floor, self._floor_hp
         before, unknown = (full.level, hp.level), full.unknown
         lifted = full.candidate is not None, hp.candidate is not None
+        if unknown:  # the room has just begun after silence: its first frame is part silence, not its level
+            window = list(self._history)[-_BLOCK - 1 :]
+            whole = [x for prev, x in zip(window, window[1:]) if prev[0] >= SILENT_DB]
+            for k, f in enumerate((full, hp)):
+                if f.candidate is not None and whole:
+                    f.candidate = max(f.candidate, min(x[k] for x in whole))
         full.lift()
         hp.lift()
         if lifted[0] and not lifted[1]:
@@ -456,6 +531,69 @@ class Segmenter:
             window = list(self._history)[-STEADY_FRAMES:]
             full.relearn([f for f, _ in window])
             hp.relearn([h for _, h in window])
+
+    def _reanchor(self, i: int) -> bool:
+        """The hangover has just run out (frame ``i``): its frames past a final consonant's reach are
+        the room now. When in a band they all stand over its floor by ``_STALE_DB`` and are steady,
+        that floor is stale (the gain went up or a fan came on during the sentence: the floor
+        barely moves in speech, and the new room kept the end going as a "final consonant"): it
+        takes their lowest level and their statistics; the other band, when they stand over its
+        floor too (if less steadily), follows (as far as their lowest level: a gain change or a
+        louder room moves both). Then the end
+        edge is re-judged on the floors as they are now (one lifted since, by the stale check, too):
+        it moves back over the frames that no longer stand above them (a lifted band's full
+        threshold: the room's own peaks are not speech; else the relaxed one of speech), over the
+        voiced ones too when a floor moved here (none left: the utterance was that noise, and is
+        dropped). True when a floor moved."""
+        floors = (self._floor, self._floor_hp)
+        n = i - self._last_voiced - self._edge  # the hangover past a final consonant's reach
+        levels = list(self._history)
+        moved = [False, False]
+        if n >= _BLOCK:
+            tail = [[x[k] for x in levels[-n:]] for k in (0, 1)]
+            lows = [min(xs) for xs in tail]
+            stale = [f.level is not None and lo >= SILENT_DB and lo > f.level + _STALE_DB for f, lo in zip(floors, lows)]
+            for k, f in enumerate(floors):
+                if stale[k] and max(tail[k]) - lows[k] <= _STEADY_DB:
+                    rise = lows[k] - f.level
+                    self._lift_to(f, lows[k], tail[k])
+                    moved[k] = True
+                    other = floors[1 - k]
+                    if other.level is not None and SILENT_DB <= lows[1 - k] and other.level < lows[1 - k]:
+                        self._lift_to(other, min(other.level + rise, lows[1 - k]), tail[1 - k])
+                        moved[1 - k] = True
+                    break
+        at = [f.threshold(self._margin) if m else f.level + _HYSTERESIS * (f.threshold(self._margin) - f.level)
+              if f.level is not None else SILENT_DB for f, m in zip(floors, moved)]
+        first = i - len(levels) + 1  # frame index of levels[0]
+        lowest = max(self._start if any(moved) else self._last_voiced + 1, first)
+        end = max(self._last_voiced, self._last_loud)
+        last = next((j for j in range(end, lowest - 1, -1)
+                     if levels[j - first][0] > at[0] or levels[j - first][1] > at[1]), None)
+        if last is None:
+            if lowest > self._last_voiced:
+                self._last_loud = self._last_voiced
+            elif lowest == self._start:  # none since the start: the utterance was that noise itself (dropped)
+                self._last_voiced = self._last_loud = self._start - 1
+        elif last < self._last_voiced:
+            self._last_voiced = self._last_loud = last
+        elif last < self._last_loud:
+            self._last_loud = last
+        if (self._unsure or any(moved)) and first <= self._start:
+            self._trim_start(levels, first, [f.threshold(self._margin) if f.level is not None else SILENT_DB
+                                             for f in floors])
+        return any(moved)
+
+    def _trim_start(self, levels: list[tuple[float, float]], first: int, at: list[float]) -> None:
+        """The start was found while the floor did not know the room (just after silence: a mic
+        starting up, the first frames of a room a gate opened onto; or a floor stale since: the gain
+        went up just before the word): move it on to the first two frames in a row that stand above
+        the floor as it is now (webrtcvad called the room's onset speech, and the word came within
+        the hangover)."""
+        end = max(self._last_voiced, self._last_loud)
+        above = [levels[j - first][0] > at[0] or levels[j - first][1] > at[1] for j in range(self._start, end + 1)]
+        k = next((k for k in range(len(above) - 1) if above[k] and above[k + 1]), 0)
+        self._start += k
 
     def end_now(self, end: float) -> list[Event]:
         """End the utterance now, as the hangover would later, if its end edge is still ``end``
@@ -489,7 +627,10 @@ class Segmenter:
         """Enough of the start window (frames up to ``i``) is voiced: speech starts."""
         recent = self._recent
         window = list(recent)[-self._window :]
-        first = next(j for j, _, v in window if v)
+        voiced = [j for j, _, v in window if v]
+        first = voiced[0]
+        if len(voiced) > 1 and voiced[1] - first > 2 and not any(first < j < voiced[1] for j in self._loud):
+            first = voiced[1]  # a lone click before the word (two quiet frames between): not its start
         # a short first syllable just before ("ko-" of "koppulso", then a closure) belongs to it
         before = [j for j, _, v in recent if v and first - _LEAD_GAP <= j < first]
         if len(before) >= 2:
@@ -499,6 +640,7 @@ class Segmenter:
         self._audio = [f for _, f in keep]
         self._audio_first = keep[0][0]
         self._start = first
+        self._unsure = self._floor.unknown or self._floor._warmup > 0  # the room not known yet (see _reanchor)
         self._last_voiced = self._last_loud = i
         self._prev_voiced = True
         self._speech = True

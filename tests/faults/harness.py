@@ -57,6 +57,9 @@ class LocalTranscriber:
         self.calls += 1
         return FakeTranscript(self.srv.transcript_text)
 
+    def listen_ahead(self, pcm: Any) -> None:
+        pass
+
 
 class LocalSynthesizer:
     sample_rate = 16000

@@ -27,6 +27,7 @@ class FakeTranscriber:
         self.texts = texts
         self.translations = translations or {}
         self.calls: list[dict[str, Any]] = []
+        self.ahead: list[int] = []  # samples of each utterance so far it was given (listen_ahead)
 
     def transcribe(self, audio, *, task="transcribe", language=None, prompt=None, want_timestamps=False, prior=None):
         text, lang = self.texts[int(audio[0])]
@@ -34,6 +35,9 @@ class FakeTranscriber:
         if task == "translate":
             return FakeTranscript(self.translations.get(text, text), "en")
         return FakeTranscript(text, lang)
+
+    def listen_ahead(self, pcm):
+        self.ahead.append(len(pcm))
 
 
 class FakeSynthesizer:

@@ -30,6 +30,9 @@ class ByLength:
         self.calls.append(seconds)
         return FakeTranscript(min(self.heard, key=lambda h: abs(h[0] - seconds))[1], "en")
 
+    def listen_ahead(self, pcm):
+        pass
+
 
 class PacedFrames:
     """The stream as 30 ms frames; after each frame, a speculation in progress is let finish (a

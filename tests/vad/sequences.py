@@ -11,7 +11,11 @@ clips so picked are kept as a fixed list (``POOL``), so every change is measured
 Pause kinds (``PAUSES``): digital silence, +-1..4 LSB dither, the recording's own room tone,
 white / pink / brown noise and mains hum 10-30 dB below the speech, a fan switching on (noise +20
 dB from one pause on, under the speech too), a +-12 dB gain change mid-stream; every sequence may
-start with 0-2 s of zeros and has pauses of 0.4-3 s (gap between true edges).
+start with 0-2 s of zeros and has pauses of 0.4-3 s (gap between true edges). The room tone, the
+gain change and the added noises (``ADDED``) happen in one recording setup: its own room tone
+fills the pauses (under the added noise), as it does the clips' heads and tails (before, the
+additive kinds' pauses were silence plus the noise, and each clip's own room began as a step 0.1 s
+before its word).
 
 Backgrounds (``BACKGROUNDS``, the kinds the segmenter was not tuned on at first): the recording's
 own room tone in the pauses and, under everything (the leading zeros too), a sound ``snr_db``
@@ -34,6 +38,8 @@ RATE = 16000
 Edges = list[tuple[float, float]]
 PAUSES = ("zeros", "dither", "room", "white", "pink", "brown", "hum", "fan", "gain")
 BACKGROUNDS = ("dishes", "bike", "koala", "violet", "music", "babble", "clicks")
+ONE_ROOM = ("room", "gain")  # kinds drawn from one recording setup, its own room tone in the pauses
+ADDED = ("white", "pink", "brown", "hum", "fan")  # noise added over one room (see one_room)
 _NOISE_FILES = {"dishes": "speech_commands_doing_the_dishes_20s", "bike": "speech_commands_exercise_bike_20s",
                 "koala": "koala_noise"}
 _HOP = 160  # 10 ms
@@ -211,6 +217,16 @@ class Stream:
         return [b[i : i + 960] for i in range(0, len(b), 960)]
 
 
+def one_room(sentences: list[Sentence], picks: list[int]) -> list[Sentence]:
+    """The sentences of a kind in ``ADDED``: the first one's, then from its recording setup
+    (``group``) the ones at the same draws (``picks``: the indexes that chose ``sentences``), so
+    that the noise is added over one room (its tone in the pauses, as in the clips' own heads and
+    tails: from a pause of silence into a clip's head, its room was a step 0.1 s before each word)
+    and a sequence takes as many random draws as before."""
+    same = [s for s in pool() if group(s.name) == group(sentences[0].name)]
+    return sentences[:1] + [same[k % len(same)] for k in picks[1:]]
+
+
 def build(sentences: list[Sentence], pauses: list[float], kind: str, *, lead_zeros: float = 0.0,
           snr_db: float = 20.0, lsb: int = 1, gain_db: float = 12.0, fan_from: int = 1,
           tail: float = 1.0, seed: int = 0) -> Stream:
@@ -247,9 +263,9 @@ def build(sentences: list[Sentence], pauses: list[float], kind: str, *, lead_zer
             return np.zeros(n)
         if kind == "dither":
             return rng.integers(-lsb, lsb + 1, n).astype(np.float64)
-        if kind == "room" or kind in BACKGROUNDS:
+        if kind == "room" or kind in ADDED or kind in BACKGROUNDS:
             return _tile(s.room, n, rng)
-        return np.zeros(n)  # additive kinds: the noise is added over everything below
+        return np.zeros(n)  # the gain change: its room tone is laid under everything below
 
     lead = int(lead_zeros * RATE)
     add(np.zeros(lead), False)
@@ -293,7 +309,7 @@ def build(sentences: list[Sentence], pauses: list[float], kind: str, *, lead_zer
         n = background(kind, len(x), rng, exclude=[s.name for s in sentences])
         x += n / np.sqrt(np.mean(n**2)) * speech_rms / 10 ** (snr_db / 20)
     audible = None
-    if kind in ("white", "pink", "brown", "hum", "fan") + BACKGROUNDS:
+    if kind in ADDED + BACKGROUNDS:
         clean = np.concatenate(parts)
         sp, nz = _levels(clean), _levels(x - clean)
         audible = []

@@ -24,16 +24,19 @@ from tests.vad import sequences as S  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not corpus.available(), reason=corpus.SKIP_REASON)
 
-# Property cases whose edges do not hold yet (measured 2026-12-01; xfail, not strict: examples that
-# hold pass). Where every one of a fixed set of draws has the right count, that is a test of its own
-# (``test_every_sentence_is_counted``; hypothesis' own draws differ between runs).
+# Property cases whose edges do not hold yet (measured 2026-12-01 on 200 numpy draws of each, seed 2:
+# see the README; xfail, not strict: examples that hold pass). Where every one of a fixed set of
+# draws has the right count, that is a test of its own (``test_every_sentence_is_counted``;
+# hypothesis' own draws differ between runs). Digital silence and dither, the room tone and noise at
+# 10-15 dB hold on hypothesis' 12 (derandomized) draws: strict properties below.
 OPEN = {
-    "gated": "some draws: a final consonant right before the gate closes ends 0.19 s early",
-    "room": "some draws: the looped room tone's breaths or clicks move an edge 0.1-0.3 s or split a sentence",
-    "noise": "some draws: brown-noise swells move an edge 0.12-0.16 s; at 10-15 dB pink noise a short word "
-             "drops or a sentence splits",
-    "fan": "some draws: the fan's first frames start the next sentence 0.12 s early",
-    "gain": "+12 dB inside a sentence: its end runs 0.2-0.45 s long until the floor re-converges (~1 s)",
+    "noise": "some draws (9 of 200): a brown-noise swell right after a word is voiced (an end 0.13 s late); "
+             "the room a mic starts up in, 0.3 s before the first word, starts it (hummy rooms)",
+    "fan": "some draws (16 of 200): a breath or a lip click in the recording 0.1 s before a word starts it; "
+           "a final consonant under the fan ends a word 0.12-0.2 s early",
+    "gain": "some draws (41 of 200): a breath or click 0.1 s before a word starts it; cmu_arctic_a0010's only "
+            "'room tone' is its fade in from digital zeros, looped (a gate chattering twice a second): at +12 dB "
+            "its bursts are utterances; -12 dB inside a short word makes it a slam (dropped)",
     "backgrounds": "some draws: a dish's clink or the bike's squeak is a sound event webrtcvad calls speech (an "
                    "extra utterance); a swell of the music or the machine moves an edge 0.1-0.5 s",
     "babble": "babble is speech: four talkers 15-30 dB under the wanted one are heard in the pauses (before the "
@@ -59,14 +62,17 @@ def _pool() -> tuple[S.Sentence, ...]:
 def streams(draw, kinds=S.PAUSES, snr=(10.0, 30.0)) -> S.Stream:
     pool = _pool()
     kind = draw(st.sampled_from(kinds))
-    if kind in ("room", "gain"):  # one recording setup: its own room tone between its sentences
+    if kind in S.ONE_ROOM:  # one recording setup: its own room tone between its sentences
         groups = sorted({S.group(s.name) for s in pool})
         g = draw(st.sampled_from(groups))
         members = [s for s in pool if S.group(s.name) == g]
     else:
         members = list(pool)
     n = draw(st.integers(2, 4))
-    sentences = [draw(st.sampled_from(members)) for _ in range(n)]
+    picks = [draw(st.integers(0, len(members) - 1)) for _ in range(n)]
+    sentences = [members[k] for k in picks]
+    if kind in S.ADDED:
+        sentences = S.one_room(sentences, picks)
     pauses = [draw(st.floats(0.4, 3.0)) for _ in range(n - 1)]
     return S.build(
         sentences, pauses, kind,
@@ -91,11 +97,13 @@ def _drawn(kinds: tuple[str, ...], n: int, seed: int, snr: tuple[float, float] =
     for _ in range(n):
         kind = kinds[int(rng.integers(len(kinds)))]
         members = list(pool)
-        if kind in ("room", "gain"):
+        if kind in S.ONE_ROOM:
             g = S.group(pool[int(rng.integers(len(pool)))].name)
             members = [s for s in pool if S.group(s.name) == g]
         k = int(rng.integers(2, 5))
-        out.append(S.build([members[int(rng.integers(len(members)))] for _ in range(k)],
+        picks = [int(rng.integers(len(members))) for _ in range(k)]
+        chosen = [members[j] for j in picks]
+        out.append(S.build(S.one_room(chosen, picks) if kind in S.ADDED else chosen,
                            list(rng.uniform(0.4, 3.0, k - 1)), kind,
                            lead_zeros=float(rng.choice([0.0, 0.1, rng.uniform(0, 2)])), snr_db=float(rng.uniform(*snr)),
                            lsb=int(rng.integers(1, 5)), gain_db=float(rng.choice([12.0, -12.0])),
@@ -124,14 +132,12 @@ def test_the_pool_has_english_and_korean_sentences_and_commands():
     assert len(pool) >= 10
 
 
-@open_case("gated")
 @FAST
 @given(streams(kinds=("zeros", "dither")))
 def test_digital_silence_and_dither_never_deafen(stream):
     _holds(stream)
 
 
-@open_case("room")
 @FAST
 @given(streams(kinds=("room",)))
 def test_the_recordings_own_room_tone_separates_sentences(stream):
@@ -145,7 +151,6 @@ def test_noise_15_to_30_db_below_the_speech(stream):
     _holds(stream)
 
 
-@open_case("noise")
 @FAST
 @given(streams(kinds=("white", "pink", "brown", "hum"), snr=(10.0, 15.0)))
 def test_noise_10_db_below_the_speech_still_counts_every_sentence(stream):
@@ -257,7 +262,8 @@ def test_the_issue_cases_five_sentences_five_utterances(kind, lead_s):
 # A +12 dB gain change inside a sentence (a mic's gain turned up, an AGC settling): the floor,
 # which barely moves during speech, must re-converge within about a second (steady for ~1 s,
 # the room whatever its pitch; the other band follows; the noise statistics are relearnt from the
-# steady stretch). Before, these glued the next sentence or went deaf to it.
+# steady stretch). Before, these glued the next sentence or went deaf to it; since the hangover
+# re-anchors the floor at the sentence's end, that end is within 100 ms too (was 250 ms).
 _GAIN_RISES = [
     (["speech_commands_down_439c84f4_nohash_1"] + ["speech_commands_on_439c84f4_nohash_1"] * 3,
      [2.785, 2.046, 1.0], dict(lead_zeros=0.0, lsb=3, fan_from=3, seed=43293)),
@@ -272,4 +278,39 @@ def test_a_gain_rise_inside_speech_is_relearnt_within_a_second(names, pauses, kw
     stream = S.build([pool[n] for n in names], pauses, "gain", gain_db=12.0, **kw)
     found = S.segment(stream)
     assert len(found) == len(stream.truth), (found, stream.truth)  # never glued, never deaf
-    assert all(abs(b - tb) <= 0.25 for (_, b), (_, tb) in zip(found, stream.truth)), (found, stream.truth)
+    assert all(abs(b - tb) <= 0.1 for (_, b), (_, tb) in zip(found, stream.truth)), (found, stream.truth)
+
+
+# Draws that failed before this round's fixes (from 100 seeded draws of each kind; each fails with
+# the segmenter before them), for each fix: a +12 dB step inside a sentence (its end ran 0.2-0.35 s long: the hangover re-anchors the
+# floor and re-judges the end), a steady stretch of speech over a floor that was only silence so
+# far (taken for the room: the sentence was lost or began 1.2 s late), a lone lip click two quiet
+# frames before a word (its start), the fan switching on as the hangover ran out (an utterance of
+# fan noise), the room a mic starts up in 0.3 s before the first word (its start).
+_HELD = [
+    (["rhino_smart_lighting_blue"] * 2, [1.0], "gain",
+     dict(lead_zeros=0.0, snr_db=15.61, lsb=4, gain_db=12.0, fan_from=1, seed=31797)),
+    (["cmu_arctic_us_aew_a0001", "cmu_arctic_us_aew_a0002"], [2.359], "gain",
+     dict(lead_zeros=0.676, snr_db=12.64, lsb=1, gain_db=12.0, fan_from=1, seed=30216)),
+    (["speech_commands_no_37e8db82_nohash_1", "speech_commands_off_37e8db82_nohash_1"], [2.079], "gain",
+     dict(lead_zeros=0.0, snr_db=25.1, lsb=2, gain_db=12.0, fan_from=1, seed=4285)),
+    (["picovoice_leopard_sentence", "rhino_out_of_context"], [1.25], "gain",
+     dict(lead_zeros=0.0, snr_db=25.83, lsb=4, gain_db=12.0, fan_from=1, seed=63991)),
+    (["cmu_arctic_us_axb_a0004"] * 3, [2.419, 1.994], "gain",
+     dict(lead_zeros=0.1, snr_db=10.79, lsb=3, gain_db=-12.0, fan_from=2, seed=30103)),
+    (["cmu_arctic_us_aew_a0002", "speech_commands_down_48bfde8e_nohash_3"], [1.358], "fan",
+     dict(lead_zeros=0.1, snr_db=24.06, lsb=3, gain_db=-12.0, fan_from=1, seed=5686)),
+    (["rhasspy_what_time_is_it", "rhino_out_of_context", "cmu_pysptk_arctic_a0007", "speech_commands_on_439c84f4_nohash_1"],
+     [1.334, 0.627, 1.363], "white", dict(lead_zeros=0.654, snr_db=25.76, lsb=2, gain_db=12.0, fan_from=3, seed=45456)),
+    (["picovoice_leopard_sentence", "picovoice_wake_koppulso_lights_blue", "rhasspy_what_time_is_it"], [0.96, 2.062],
+     "dither", dict(lead_zeros=1.61, snr_db=13.01, lsb=4, gain_db=12.0, fan_from=1, seed=22610)),
+    (["speech_commands_down_48bfde8e_nohash_3", "speech_commands_go_37e8db82_nohash_1", "cmu_pysptk_arctic_a0007"],
+     [2.583, 2.289], "zeros", dict(lead_zeros=0.1, snr_db=18.97, lsb=3, gain_db=12.0, fan_from=1, seed=7191)),
+]
+
+
+@pytest.mark.parametrize("names,pauses,kind,kw", _HELD, ids=[f"{k}-{i}" for i, (_, _, k, _) in enumerate(_HELD)])
+def test_draws_that_failed_before_hold(names, pauses, kind, kw):
+    corpus.need_corpus()
+    pool = {s.name: s for s in _pool()}
+    _holds(S.build([pool[n] for n in names], pauses, kind, **kw))
