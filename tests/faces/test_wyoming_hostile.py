@@ -330,3 +330,43 @@ def test_a_face_that_cannot_listen_while_models_load_is_its_own_error():
 
     with pytest.raises(AssistantError, match="cannot listen for Wyoming"):
         asyncio.run(hosting.serve(Loading(), [Unbindable()]))
+
+
+def test_a_satellite_that_sends_garbage_is_one_line_per_connection_and_retried(caplog):
+    """A 'satellite' answering Describe with garbage (a JSON list, then an Info whose data is a
+    list): a log line each and a reconnect, never a traceback."""
+    from assistant.config import load_config
+    from assistant.faces.wyoming.satellite import SatelliteLink
+
+    answers = [b"[1, 2]\n", b'{"type": "info", "data_length": 3}\n[1]', b'{"type": "info", "data": {"satellite": 5}}\n']
+
+    async def main():
+        served = []
+
+        async def handle(reader, writer):
+            await reader.readline()  # our Describe
+            writer.write(answers[min(len(served), len(answers) - 1)])
+            served.append(1)
+            await writer.drain()
+            await asyncio.sleep(0.2)
+            writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        link = SatelliteLink(load_config(), "127.0.0.1", port, backoff=(0.05, 0.1))
+        await link.start(None)
+        for _ in range(100):
+            if len(served) >= 3:
+                break
+            await asyncio.sleep(0.05)
+        await link.stop()
+        server.close()
+        return len(served)
+
+    with caplog.at_level(logging.INFO):
+        served = asyncio.run(main())
+    assert served >= 3
+    records = [r for r in caplog.records if r.name.startswith("assistant.faces.wyoming")]
+    assert not [r for r in records if r.levelno >= logging.ERROR or r.exc_info], [r.getMessage() for r in records]
+    lines = [r.getMessage() for r in records if r.levelno == logging.WARNING]
+    assert any("JSON list" in line for line in lines) and any("info" in line for line in lines), lines
