@@ -155,3 +155,26 @@ def test_connections_over_the_limit_are_closed_in_one_line(tmp_path, monkeypatch
     assert alive
     (line,) = no_traceback(caplog)
     assert "10 connections open" in line
+
+
+def test_a_fifo_or_deep_lines_as_the_image_index_never_hold_a_worker(tmp_path):
+    """A FIFO planted as index.jsonl blocked a worker thread per request for ever (a few
+    requests and the default executor, which the engines share, was used up); a line nested
+    100,000 deep was a RecursionError (500)."""
+    import os
+    import threading
+
+    from assistant.faces.web import gallery
+
+    store = tmp_path / "images"
+    store.mkdir()
+    os.mkfifo(store / "index.jsonl")
+    done = []
+    thread = threading.Thread(target=lambda: done.append(gallery.read_index(store)), daemon=True)
+    thread.start()
+    thread.join(10)
+    assert done == [[]], "read_index blocks on a FIFO"
+    (store / "index.jsonl").unlink()
+    (store / "index.jsonl").write_bytes(b"[" * 100_000 + b"]" * 100_000 + b"\n" + b'{"file": "a.png", "prompt": "fox"}\n')
+    (store / "a.png").write_bytes(b"x")
+    assert [item["prompt"] for item in gallery.read_index(store)] == ["fox"]
