@@ -172,7 +172,6 @@ class _Handler(AsyncEventHandler):
         self._stream: Synthesize | None = None  # streaming synthesis in progress
         self._stream_text = ""
         self._stream_started = False
-
         self.peer = _peer(writer)
         self._held = 0  # bytes of this connection's audio counted in server.buffered
 
