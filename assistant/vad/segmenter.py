@@ -425,10 +425,12 @@ class Segmenter:
         elif speech and (self._voice_over_noise() or (self._floor.unknown and self._dipped(i))):
             self._stale_votes = 0
             self._stale_next = i + _STALE_BACKOFF
-        elif (_pitched(frame) if not (speech and self._floor.unknown) else
-              sum(map(_pitched, self._audio[-(_BLOCK - 1) :] + [frame])) >= 2):
+        elif (_pitched(frame) if not self._floor.unknown else
+              sum(map(_pitched, (self._audio[-(_BLOCK - 1) :] if speech else
+                                 [f for _, f, _ in list(self._recent)[-(_BLOCK - 1) :]]) + [frame])) >= 2):
             # (over a floor that is only silence so far one vote lifts it: a room just begun after
-            # it, hum and all, is pitched in a frame now and then; a held vowel in most of them)
+            # it, hum and all, is pitched in a frame now and then; a word's first syllable, even a
+            # breathy one, in two of the block's four)
             self._stale_votes = 0
             if not self._floor.unknown:
                 self._stale_next = i + _STALE_BACKOFF  # pitched: look again a bit later

@@ -34,7 +34,7 @@ OPEN = {
              "the room a mic starts up in, 0.3 s before the first word, starts it (hummy rooms)",
     "fan": "some draws (16 of 200): a breath or a lip click in the recording 0.1 s before a word starts it; "
            "a final consonant under the fan ends a word 0.12-0.2 s early",
-    "gain": "some draws (41 of 200): a breath or click 0.1 s before a word starts it; cmu_arctic_a0010's only "
+    "gain": "some draws (40 of 200): a breath or click 0.1 s before a word starts it; cmu_arctic_a0010's only "
             "'room tone' is its fade in from digital zeros, looped (a gate chattering twice a second): at +12 dB "
             "its bursts are utterances; -12 dB inside a short word makes it a slam (dropped)",
     "backgrounds": "some draws: a dish's clink or the bike's squeak is a sound event webrtcvad calls speech (an "
