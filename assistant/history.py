@@ -7,6 +7,7 @@ import json
 import logging
 import math
 import os
+import stat
 import statistics
 import threading
 from collections import deque
@@ -213,25 +214,43 @@ def read_history(path: Path, *, rotated: bool = False) -> list[dict[str, Any]]:
 
 
 def _read_one(path: Path) -> list[dict[str, Any]]:
+    """The records of one history file. A line that is not a JSON object (torn by a crash,
+    binary garbage, nested past the parser's depth) is skipped, never fatal; the file must be a
+    regular one (a FIFO or a device would block or never end)."""
     records: list[dict[str, Any]] = []
     if not path.exists():
         return records
     try:
-        text = path.read_text("utf-8")
-    except UnicodeDecodeError:
-        raise UserError(f"{path} is not a history file (not UTF-8 text)") from None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise UserError(f"cannot read history {path}: {exc.strerror or exc}") from None
-    for line in text.splitlines():
-        line = line.strip()
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        what = "Is a directory" if stat.S_ISDIR(os.fstat(fd).st_mode) else "not a regular file"
+        os.close(fd)
+        raise UserError(f"cannot read history {path}: {what}")
+    with os.fdopen(fd, "rb") as f:
+        try:
+            data = f.read()
+        except OSError as exc:
+            raise UserError(f"cannot read history {path}: {exc.strerror or exc}") from None
+    binary = 0
+    for raw in data.splitlines():
+        line = raw.strip()
         if not line:
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a torn last line after a crash is skipped, not fatal
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            binary += 1
+            continue
+        try:
+            record = json.loads(text)
+        except (ValueError, RecursionError):  # torn, not JSON, too deep
+            continue
         if isinstance(record, dict):
             records.append(record)
+    if binary and not records:  # garbage lines in a history are skipped; a file of only those is no history
+        raise UserError(f"{path} is not a history file (not UTF-8 text)")
     return records
 
 
@@ -255,13 +274,16 @@ def _timings(record: dict[str, Any]) -> dict[str, Any]:
     return timings if isinstance(timings, dict) else {}
 
 
+MAX_TIMING_S = 86400.0  # a stage timing outside 0..1 day is a corrupt line, not a measurement
+
+
 def latency_table(records: list[dict[str, Any]]) -> list[tuple[str, int, float, float]]:
     """(stage, count, p50, p95) for end-of-speech -> first reply audio and each stage."""
     names = ["eos_to_first_audio"] + [name for name, _, _ in STAGES]
     rows = []
     for name in names:
         values = [v for r in records if isinstance(v := _timings(r).get(name), (int, float))
-                  and not isinstance(v, bool) and math.isfinite(v)]
+                  and not isinstance(v, bool) and 0 <= v <= MAX_TIMING_S]
         if values:
             rows.append((name, len(values), percentile(values, 50), percentile(values, 95)))
     return rows

@@ -4,8 +4,10 @@ none reaches into the loop.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import threading
 from typing import IO, Any, Callable
 
@@ -118,3 +120,41 @@ class JsonLinesListener:
         except (OSError, ValueError) as exc:
             self._broken = True
             log.warning("could not write events: %s", exc)
+
+
+class PipeLines:
+    """A text stream onto a FIFO or a device that never blocks the event loop: the descriptor is
+    non-blocking, what the reader has not taken yet waits here (at most ``limit`` bytes; past
+    that whole pending lines are dropped and that is said once). A reader gone is an OSError
+    (EPIPE) for the listener to report once."""
+
+    def __init__(self, fd: int, name: str, limit: int = 1 << 20):
+        os.set_blocking(fd, False)
+        self.fd, self.name, self.limit = fd, name, limit
+        self._pending = bytearray()
+        self._said_dropping = False
+
+    def write(self, text: str) -> int:
+        self._pending += text.encode("utf-8")
+        if len(self._pending) > self.limit:
+            cut = self._pending.rfind(b"\n", 0, len(self._pending) - self.limit) + 1
+            del self._pending[:cut or len(self._pending)]
+            if not self._said_dropping:
+                log.warning("events: the reader of %s is not keeping up; older events are dropped", self.name)
+                self._said_dropping = True
+        return len(text)
+
+    def flush(self) -> None:
+        while self._pending:
+            try:
+                n = os.write(self.fd, self._pending)
+            except BlockingIOError:
+                return  # the pipe is full: the rest goes with the next event
+            del self._pending[:n]
+        self._said_dropping = False
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.flush()
+        with contextlib.suppress(OSError):
+            os.close(self.fd)

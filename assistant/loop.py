@@ -197,6 +197,7 @@ class Assistant:
             self.subscribe(HistoryListener(history, self._write_failed, self.ledger.oldest_open))
         self.subscribe(StatusListener(self.notifier.status))
         self._reply_numbers = 0
+        self._reply_copies_failing = False
         self._started: asyncio.Future | None = None
         self._done: asyncio.Task | None = None
         self._audio_task: asyncio.Task | None = None
@@ -796,8 +797,14 @@ class Assistant:
             with atomic_path(target, overwrite=False, mode=PRIVATE) as tmp:  # replies are private
                 sf.write(tmp, samples, rate, format="WAV", subtype="PCM_16")
         except Exception as exc:  # disk full, read-only, removed directory: keep answering
-            log.warning("could not keep the reply copy %s: %s", target, exc)
+            if not self._reply_copies_failing:  # one line per episode, not one per reply
+                log.warning("could not keep the reply copy %s: %s (said once until a copy is written again)", target, exc)
+                self._reply_copies_failing = True
             self._write_failed(exc)
+        else:
+            if self._reply_copies_failing:
+                log.info("reply copies are written again (%s)", target)
+            self._reply_copies_failing = False
 
     def _barge_in(self, session: Session) -> None:
         """Cut the reply being spoken and drop the session's queued replies."""

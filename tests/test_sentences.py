@@ -188,3 +188,25 @@ def test_reload_brings_new_sentences_and_ask_uses_them():
     r1, r2 = asyncio.run(main())
     assert (r1["intent"], r1["replies"]) == ("sentence", ["Cheddar."])
     assert (r2["intent"], r2["replies"]) == ("sentence", ["Brie."])
+
+
+def test_many_free_slots_are_refused_and_long_utterances_never_hold_the_loop():
+    """8 free slots over a 40-word utterance held the event loop 9 s (the regex backtracks
+    polynomially); 4 over 400 words, 56 s. Now: at most 4 free slots, at most 40 words / 200
+    characters tried, each template in milliseconds."""
+    import time
+
+    from assistant.errors import ConfigError
+    from assistant.sentences import parse, match
+
+    with pytest.raises((ConfigError, ValueError), match="more than 4 free slots"):
+        parse([{"templates": ["{a} {b} {c} {d} {e} {f} {g} {h} end"], "reply": "x"}])
+    sentences = parse([{"templates": ["{a} {b} {c} {d} end", "x {a} and {b} and {c} and {d} end"], "reply": "x"},
+                       {"templates": ["{a}{b} 와 {c}{d} 켜줘"], "reply": "x"}])
+    texts = [" ".join(["w"] * n) + " nope" for n in (39, 400)] + ["x " + " and w" * 19 + " nope",
+                                                                   "x" + " and" * 200, "가그리고" * 50 + "끝"]
+    start = time.process_time()
+    for text in texts:
+        assert match(sentences, text) is None
+    assert time.process_time() - start < 2.0  # was minutes (CPU time, not wall-clock: a loaded machine waits, it does not count)
+    assert match(sentences, "one two three four end").slots == {"a": "one", "b": "two", "c": "three", "d": "four"}

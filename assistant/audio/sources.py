@@ -223,6 +223,12 @@ class FileSource:
         yield from framer.push(np.zeros(0, np.int16), last=True)
 
     def _soundfile(self, source: Path | io.BytesIO) -> Iterator[bytes]:
+        from .quiet import is_mpeg, sniff, without_mpg123_noise
+
+        with without_mpg123_noise(is_mpeg(sniff(source))):  # a broken MP3: our one line only
+            yield from self._soundfile_frames(source)
+
+    def _soundfile_frames(self, source: Path | io.BytesIO) -> Iterator[bytes]:
         import soundfile as sf
 
         try:

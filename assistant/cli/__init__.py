@@ -23,12 +23,28 @@ from .common import Ctx
 _COMMAND_MODULES = ("config_cmd", "listen", "transcribe", "say", "images", "run", "ask", "serve", "service")
 
 
+def _usage_line(exc: click.UsageError) -> None:
+    """A wrong flag or value: one line and exit 2 (click's own form is usage, a hint, a blank
+    line and the error)."""
+    where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    click.echo(f"error: {exc.format_message()}{where}", err=True)
+    sys.exit(exc.exit_code)
+
+
 class _Group(click.Group):
     """Turns our errors into one line on stderr and the error's exit code."""
+
+    def make_context(self, info_name, args, parent=None, **extra):  # the group's own options
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            _usage_line(exc)
 
     def invoke(self, ctx: click.Context):  # noqa: D401
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # a subcommand's options
+            _usage_line(exc)
         except AssistantError as exc:
             click.echo(f"error: {redact(str(exc))}", err=True)
             sys.exit(exc.exit_code)

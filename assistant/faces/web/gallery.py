@@ -113,17 +113,24 @@ def _text(value: Any) -> str:
 
 def read_index(directory: Path, limit: int = MAX_ITEMS) -> list[dict[str, Any]]:
     """The newest ``limit`` gallery items (a torn or foreign line is skipped)."""
-    try:
-        text = (directory / "index.jsonl").read_text("utf-8", errors="replace")
+    try:  # non-blocking, regular files only: a FIFO planted as the index held a worker thread for ever
+        fd = os.open(directory / "index.jsonl", os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return []
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return []
+        try:
+            text = f.read().decode("utf-8", errors="replace")
+        except OSError:
+            return []
     items: list[dict[str, Any]] = []
     for line in reversed(text.splitlines()):
         if len(items) >= limit:
             break
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(record, dict) and (entry := item(directory, record)) is not None:
             items.append(entry)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import re
 import time
 from collections import OrderedDict, deque
@@ -197,7 +198,8 @@ class Hub:
         if isinstance(record.get("slots"), dict):
             view["slots"] = _jsonable(record["slots"])
         if isinstance(record.get("timings"), dict):
-            view["timings"] = {k: v for k, v in record["timings"].items() if isinstance(v, (int, float))}
+            view["timings"] = {k: v for k, v in record["timings"].items()
+                               if isinstance(v, (int, float)) and math.isfinite(v)}  # JSON has no NaN
         if isinstance(record.get("files"), list):
             view["files"] = [str(f) for f in record["files"]]
             view["images"] = [i for f in view["files"] if (i := gallery._store_id(self.image_dir, f))]

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import math
+import sys
 import time
 from importlib import resources
 from pathlib import Path
@@ -34,6 +35,10 @@ MAX_BODY = 64 * 1024
 MAX_TEXT = 2000
 ASK_WAIT_S = 30.0
 KEEPALIVE_S = 15.0
+IDLE_S = 15.0  # a connection that has not sent a whole request (or sits idle) this long is closed
+BODY_S = 10.0  # a request body must arrive within this
+MAX_CONNECTIONS = 256  # more at once are closed on arrival (each is a file descriptor)
+MAX_AFTER_DIGITS = 18
 HISTORY_BACKFILL = 200
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "media-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -75,9 +80,10 @@ class WebFace:
                        settings=lambda: live_settings.current(assistant, self.session_name))
         self.hub.settings_changed()
         self._unsubscribe = assistant.subscribe(self.hub.on_event)
-        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=0.5, handle_signals=False)
+        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=0.5, handle_signals=False,
+                                     keepalive_timeout=IDLE_S, logger=_OneLineLogger(log))
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = _LimitedSite(self._runner, self.host, self.port)
         try:
             await site.start()
         except OSError as exc:
@@ -166,10 +172,16 @@ class WebFace:
             message = {404: "not found", 405: f"method {request.method} not allowed here",
                        413: f"request body too large (at most {MAX_BODY} bytes)"}.get(exc.status, exc.reason)
             return api_error(exc.status, message)
+        except _BadRequest as exc:
+            return api_error(exc.status, str(exc))
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - logged here, never sent to the client
-            log.exception("web page: %s %s failed", request.method, request.path)
+        except ConnectionError:  # the client went away (mid-body too): nobody to answer
+            log.info("web page: the client of %s %s went away", request.method, request.path)
+            return api_error(400, "connection lost")
+        except Exception as exc:  # noqa: BLE001 - one line here, never sent to the client
+            log.warning("web page: %s %s failed: %s: %s", request.method, request.path, type(exc).__name__, exc)
+            log.debug("web page failure", exc_info=True)
             return api_error(500, "internal error (see the assistant's log)")
 
     def _host_ok(self, request: web.Request) -> bool:
@@ -225,8 +237,15 @@ class WebFace:
         if request.content_type != "application/json":
             raise _BadRequest(415, "send JSON (Content-Type: application/json)")
         try:
-            return json.loads(await request.text())
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            async with asyncio.timeout(BODY_S):
+                raw = await request.read()
+        except asyncio.TimeoutError:
+            raise _BadRequest(408, f"the body did not arrive within {BODY_S:g} s") from None
+        try:
+            return json.loads(raw.decode(request.charset or "utf-8"))
+        except LookupError:
+            raise _BadRequest(415, f"unknown charset {request.charset!r}: send UTF-8") from None
+        except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError
             raise _BadRequest(400, "the body is not valid JSON") from None
 
     async def ask(self, request: web.Request) -> web.Response:
@@ -285,7 +304,7 @@ class WebFace:
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         after = request.headers.get("Last-Event-ID") or request.query.get("after")  # a reconnect resumes
-        if after is not None and not after.isdigit():
+        if after is not None and not (after.isascii() and after.isdigit() and len(after) <= MAX_AFTER_DIGITS):
             return api_error(400, "after must be an update number")
         queue = self.hub.connect(int(after) if after is not None else None)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
@@ -332,6 +351,55 @@ def _point(turn: dict[str, Any]) -> dict[str, Any] | None:
 
 def _seconds(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class _LimitedSite(web.TCPSite):
+    """A TCPSite that closes connections over MAX_CONNECTIONS as they arrive (one log line per
+    episode): slow or idle clients cannot use up the process's file descriptors."""
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        server = self._runner.server
+        assert server is not None
+        said = [False]
+
+        def protocol() -> asyncio.BaseProtocol:
+            if len(server.connections) < MAX_CONNECTIONS:
+                said[0] = False
+                return server()
+            if not said[0]:
+                log.warning("web page: %d connections open; closing new ones until some end", MAX_CONNECTIONS)
+                said[0] = True
+            return _Closer()
+
+        self._server = await asyncio.get_running_loop().create_server(protocol, self._host, self._port,
+                                                                      backlog=self._backlog,
+                                                                      reuse_address=self._reuse_address)
+        self._bound_port = self._server.sockets[0].getsockname()[1] if self._server.sockets else self._port
+
+
+class _Closer(asyncio.Protocol):
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport.close()
+
+
+class _OneLineLogger(logging.LoggerAdapter):
+    """aiohttp's server logger: a malformed request (bad header, line too long, a client gone)
+    is one line, not a traceback."""
+
+    def log(self, level: int, msg: Any, *args: Any, exc_info: Any = None, **kwargs: Any) -> None:
+        if exc_info is True:
+            exc_info = sys.exc_info()[1]
+        if isinstance(exc_info, BaseException):
+            detail = getattr(exc_info, "message", None) or str(exc_info)
+            line = " ".join(str(detail).split())[:200]
+            msg = f"web page: {msg % args if args else msg}: {type(exc_info).__name__}: {line}"
+            self.logger.log(min(level, logging.WARNING), msg)
+            return
+        self.logger.log(level, msg, *args, **kwargs)
+
+    def exception(self, msg: Any, *args: Any, exc_info: Any = True, **kwargs: Any) -> None:
+        self.log(logging.ERROR, msg, *args, exc_info=exc_info, **kwargs)
 
 
 class _BadRequest(Exception):

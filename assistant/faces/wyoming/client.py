@@ -5,10 +5,11 @@ import socket
 from typing import Any, Callable
 
 from wyoming.error import Error
-from wyoming.event import Event, read_event, write_event
+from wyoming.event import Event, write_event
 
 from ...errors import ApiError
 from .uri import parse_uri
+from .wire import read_event_sync
 
 
 class Connection:
@@ -52,13 +53,16 @@ class Connection:
 
     def receive(self) -> Event:
         try:
-            event = read_event(self._file)
-        except (OSError, ValueError) as exc:  # a timeout is an OSError
+            event = read_event_sync(self._file)
+        except (OSError, ValueError) as exc:  # a timeout is an OSError; BadEvent is a ValueError
             raise ApiError(f"{self.what} did not answer: {exc}") from None
         if event is None:
             raise ApiError(f"{self.what} closed the connection")
         if Error.is_type(event.type):
-            error = Error.from_event(event)
+            try:
+                error = Error.from_event(event)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ApiError(f"{self.what} sent a malformed error: {type(exc).__name__} {exc}") from None
             raise ApiError(f"{self.what}: {error.text}", status=500, code=error.code)
         return event
 

@@ -24,7 +24,7 @@ from typing import Any
 from wyoming.asr import Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.error import Error
-from wyoming.event import Event, async_read_event, async_write_event
+from wyoming.event import Event, async_write_event
 from wyoming.info import Describe, Info
 from wyoming.ping import Ping, Pong
 from wyoming.pipeline import PipelineStage, RunPipeline
@@ -36,7 +36,8 @@ from wyoming.wake import Detection
 from ...audio.format import FRAME_BYTES
 from ...events import EventType, SpeechStarted, TurnEvent, Utterance
 from ...vad.segmenter import Segmenter
-from .audio import PcmCollector, audio_chunks
+from .audio import BadAudio, PcmCollector, audio_chunks
+from .wire import BadEvent, read_event
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +104,13 @@ class SatelliteLink:
             except (ConnectionError, OSError, asyncio.IncompleteReadError, asyncio.TimeoutError) as exc:
                 if not self._stopping:
                     log.warning("satellite %s (%s) dropped: %s; reconnecting", self.name, self.uri, exc or type(exc).__name__)
+            except (BadEvent, BadAudio) as exc:  # garbage from the satellite: one line, a new connection
+                log.warning("satellite %s (%s) sent what we cannot take: %s; reconnecting", self.name, self.uri, exc)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a fault with one room never stops the others
-                log.exception("satellite %s (%s) failed; reconnecting", self.name, self.uri)
+            except Exception as exc:  # a fault with one room never stops the others: one line
+                log.warning("satellite %s (%s) failed: %s: %s; reconnecting", self.name, self.uri, type(exc).__name__, exc)
+                log.debug("satellite failure", exc_info=True)
             finally:
                 self._writer = None
                 self.connected.clear()
@@ -125,7 +129,7 @@ class _Conversation:
         self.assistant = link._assistant
         self.out: asyncio.Queue[Event | None] = asyncio.Queue()
         self.segmenter = Segmenter(link.cfg.vad)
-        self.pcm = PcmCollector()
+        self.pcm = PcmCollector(max_seconds=None)  # a stream: converted chunk by chunk, never collected
         self.buffer = b""
         self.streaming = False
         self.wake_mode = False  # the satellite detected its own wake word: one command per pipeline
@@ -158,7 +162,7 @@ class _Conversation:
         try:
             await async_write_event(RunSatellite().event(), self.writer)
             while True:
-                event = await async_read_event(self.reader)
+                event = await read_event(self.reader)
                 if event is None:
                     return
                 await self._on_satellite_event(event, session)
@@ -173,17 +177,24 @@ class _Conversation:
 
     async def _read_info(self) -> Info | None:
         while True:
-            event = await async_read_event(self.reader)
+            event = await read_event(self.reader)
             if event is None:
                 raise ConnectionResetError("closed before answering Describe")
             if Info.is_type(event.type):
-                return Info.from_event(event)
+                try:
+                    return Info.from_event(event)
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    raise BadEvent(f"info: {type(exc).__name__} {exc}") from None
 
     # ------------------------------------------------------------- satellite in
     async def _on_satellite_event(self, event: Event, session: Any) -> None:
         if AudioChunk.is_type(event.type):
             if self.streaming:
-                await self._audio(AudioChunk.from_event(event))
+                try:
+                    chunk = AudioChunk.from_event(event)
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise BadEvent(f"audio-chunk: {type(exc).__name__} {exc}") from None
+                await self._audio(chunk)
         elif RunPipeline.is_type(event.type):
             run = RunPipeline.from_event(event)
             self.wake_mode = run.start_stage == PipelineStage.ASR

@@ -32,9 +32,10 @@ from ...errors import AssistantError
 from ...events import EventType
 from ...secrets import redact
 from ...tts.text import sentences
-from .audio import PcmCollector, audio_chunks, iterate_in_thread
+from .audio import BadAudio, PcmCollector, audio_chunks, iterate_in_thread
 from .info import TRANSLATE_SUFFIX, build_info
 from .uri import warn_if_exposed
+from .wire import BODY_TIMEOUT_S, BadEvent, read_event
 
 if TYPE_CHECKING:
     from ...engines import Engines
@@ -44,6 +45,9 @@ log = logging.getLogger(__name__)
 HANDLE_SESSION = "home-assistant"
 _IMAGE_WAIT_EXTRA_S = 30.0
 _SENTENCE_DONE = re.compile(r"[.!?…。！？][\"'”’)\]]*\s")
+MAX_CONNECTIONS = 128  # more at once are refused (each is a file descriptor and a task)
+MAX_BUFFERED_BYTES = 64 * 1024 * 1024  # audio held for all unfinished requests together (~35 min)
+_WRITE_TIMEOUT_S = 5.0  # a client that does not read its answer is dropped
 
 
 class WyomingServer:
@@ -57,12 +61,15 @@ class WyomingServer:
         self.info = build_info(cfg, stt_backend, tts_backend)
         self.assistant: Any = None
         self._server: AsyncTcpServer | None = None
+        self.connections = 0
+        self.buffered = 0  # bytes of audio held by all connections' unfinished requests
+        self._said_full = False
 
     async def start(self, assistant: Any = None) -> None:
         self.assistant = assistant
         self._server = AsyncTcpServer(self.host, self.port)
         try:
-            await self._server.start(lambda r, w: _Handler(self, r, w))
+            await self._server.start(self._handler)
         except OSError as exc:
             raise AssistantError(f"cannot listen for Wyoming on {self.host}:{self.port}: {exc.strerror or exc}") from None
         sock = self._server._server.sockets[0] if self._server._server and self._server._server.sockets else None
@@ -70,6 +77,15 @@ class WyomingServer:
             self.port = sock.getsockname()[1]  # port 0 -> the one the system chose
         warn_if_exposed(self.host, self.port)
         log.info("Wyoming server on tcp://%s:%d (asr, tts, handle)", self.host, self.port)
+
+    def _handler(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> AsyncEventHandler:
+        if self.connections >= MAX_CONNECTIONS:
+            if not self._said_full:  # one line per episode, not one per refused connection
+                log.warning("Wyoming: %d connections open; refusing more until some close", self.connections)
+                self._said_full = True
+            return _Refused(reader, writer)
+        self._said_full = False
+        return _Handler(self, reader, writer)
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -156,23 +172,63 @@ class _Handler(AsyncEventHandler):
         self._stream: Synthesize | None = None  # streaming synthesis in progress
         self._stream_text = ""
         self._stream_started = False
+        self.peer = _peer(writer)
+        self._held = 0  # bytes of this connection's audio counted in server.buffered
 
     async def run(self) -> None:
+        """Events until the client goes or sends what we cannot take (then one log line, an
+        ``Error`` for it, and the connection is closed). A client that went away mid-request
+        (Home Assistant cancels, a TTS player stops) is no fault."""
+        self.server.connections += 1
         try:
-            await super().run()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client went away mid-request (Home Assistant cancels, a TTS player stops)
+            while True:
+                # in the middle of an audio stream the next chunk must come; idle otherwise is fine
+                idle = BODY_TIMEOUT_S if self._audio is not None else None
+                try:
+                    event = await read_event(self.reader, idle_timeout=idle)
+                except BadEvent as exc:
+                    await self._refuse(str(exc), "bad-event")
+                    return
+                if event is None or not await self.handle_event(event):
+                    return
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError):
+            pass
+        finally:
+            self.server.connections -= 1
+            self._release()
+            self.writer.close()
+
+    async def write_event(self, event: Event) -> None:
+        async with asyncio.timeout(_WRITE_TIMEOUT_S):  # (not wait_for: it can swallow a cancellation on 3.11)
+            await super().write_event(event)
+
+    async def _refuse(self, reason: str, code: str) -> None:
+        log.warning("Wyoming client %s: %s; closing the connection", self.peer, reason)
+        try:
+            await self.write_event(Error(text=reason, code=code).event())
+        except (ConnectionError, asyncio.TimeoutError, RuntimeError):
+            pass
+
+    def _release(self) -> None:
+        self.server.buffered -= self._held
+        self._held = 0
 
     async def handle_event(self, event: Event) -> bool:
         try:
             return await self._dispatch(event)
+        except (BadEvent, BadAudio) as exc:
+            self._transcribe, self._audio = None, None
+            await self._refuse(str(exc), "bad-event" if isinstance(exc, BadEvent) else "bad-audio")
+            return False
         except AssistantError as exc:
+            log.warning("Wyoming request from %s: %s", self.peer, redact(str(exc)))
             await self.write_event(Error(text=redact(str(exc)), code=type(exc).__name__).event())
             return True
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError):
             return False
-        except Exception as exc:  # a fault in one request never takes the server down
-            log.exception("Wyoming request failed")
+        except Exception as exc:  # a fault in one request never takes the server down: one line
+            log.warning("Wyoming request from %s failed: %s: %s", self.peer, type(exc).__name__, redact(str(exc)))
+            log.debug("Wyoming request failed", exc_info=True)
             await self.write_event(Error(text=f"{type(exc).__name__}: {redact(str(exc))}", code="internal").event())
             return True
 
@@ -183,29 +239,32 @@ class _Handler(AsyncEventHandler):
         elif Ping.is_type(event.type):
             await self.write_event(Pong(text=Ping.from_event(event).text).event())
         elif SelectProgram.is_type(event.type):
-            self._program = SelectProgram.from_event(event).name
+            self._program = _parse(SelectProgram, event).name
         elif Transcribe.is_type(event.type):
-            self._transcribe = Transcribe.from_event(event)
+            self._transcribe = _parse(Transcribe, event)
+            self._release()
             self._audio = PcmCollector()
         elif AudioStart.is_type(event.type):
             if self._audio is None:  # audio without Transcribe: transcribe with the defaults
                 self._transcribe, self._audio = Transcribe(), PcmCollector()
         elif AudioChunk.is_type(event.type):
             if self._audio is not None:
-                self._audio.add(AudioChunk.from_event(event))
+                self._add_audio(_parse(AudioChunk, event))
         elif AudioStop.is_type(event.type):
             if self._audio is not None:
                 await self._finish_transcribe()
         elif Synthesize.is_type(event.type):
             if self._stream is None:  # inside a stream it only repeats the text (compatibility)
-                synth = Synthesize.from_event(event)
+                synth = _parse(Synthesize, event)
                 await self._speak(synth.text, synth)
         elif SynthesizeStart.is_type(event.type):
-            start = SynthesizeStart.from_event(event)
+            start = _parse(SynthesizeStart, event)
             self._stream, self._stream_text, self._stream_started = Synthesize(text="", voice=start.voice), "", False
         elif SynthesizeChunk.is_type(event.type):
             if self._stream is not None:
-                self._stream_text += SynthesizeChunk.from_event(event).text
+                self._stream_text += _parse(SynthesizeChunk, event).text
+                if len(self._stream_text) > _MAX_STREAM_TEXT:
+                    raise BadEvent(f"streamed text over {_MAX_STREAM_TEXT} characters without a sentence end")
                 await self._speak_finished_sentences()
         elif SynthesizeStop.is_type(event.type):
             if self._stream is not None:
@@ -215,14 +274,25 @@ class _Handler(AsyncEventHandler):
                 self._stream = None
             await self.write_event(SynthesizeStopped().event())
         elif Transcript.is_type(event.type):
-            transcript = Transcript.from_event(event)
+            transcript = _parse(Transcript, event)
             await self.write_event(await server.handle(transcript.text, transcript.language, transcript.context))
         return True
+
+    def _add_audio(self, chunk: AudioChunk) -> None:
+        before = self._audio.size
+        self._audio.add(chunk)
+        grown = self._audio.size - before
+        self._held += grown
+        self.server.buffered += grown
+        if self.server.buffered > MAX_BUFFERED_BYTES:
+            raise BadAudio(f"the server holds {MAX_BUFFERED_BYTES >> 20} MB of audio for unfinished requests; "
+                           "finish one first")
 
     async def _finish_transcribe(self) -> None:
         request, audio = self._transcribe or Transcribe(), self._audio
         self._transcribe, self._audio = None, None
         samples = audio.samples() if audio is not None else None
+        self._release()
         if samples is None or len(samples) == 0:
             await self.write_event(Transcript(text="").event())
             return
@@ -266,6 +336,51 @@ class _Handler(AsyncEventHandler):
         if not started:
             await self.write_event(AudioStart(rate=rate, width=2, channels=1).event())
         await self.write_event(AudioStop(timestamp=timestamp).event())
+
+
+_MAX_STREAM_TEXT = 100_000
+_TEXT_FIELDS = ("text", "language", "name")
+
+
+def _parse(kind: Any, event: Event) -> Any:
+    """``kind.from_event`` for a client we do not trust: a missing field or one of the wrong
+    type is a BadEvent naming it, not a KeyError deep in the library."""
+    try:
+        parsed = kind.from_event(event)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise BadEvent(f"{event.type}: {type(exc).__name__} {exc}") from None
+    for name in _TEXT_FIELDS:
+        value = getattr(parsed, name, None)
+        if value is not None and not isinstance(value, str):
+            raise BadEvent(f"{event.type}: {name} is not text ({type(value).__name__})")
+    voice = getattr(parsed, "voice", None)
+    if voice is not None and not all(isinstance(v, (str, type(None))) for v in (voice.name, voice.language, voice.speaker)):
+        raise BadEvent(f"{event.type}: the voice is not text")
+    context = getattr(parsed, "context", None)
+    if context is not None and not isinstance(context, dict):
+        raise BadEvent(f"{event.type}: context is not an object")
+    return parsed
+
+
+def _peer(writer: asyncio.StreamWriter) -> str:
+    peer = writer.get_extra_info("peername")
+    return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else "?"
+
+
+class _Refused(AsyncEventHandler):
+    """A connection over MAX_CONNECTIONS: told so and closed at once."""
+
+    async def handle_event(self, event: Event) -> bool:
+        return False
+
+    async def run(self) -> None:
+        try:
+            async with asyncio.timeout(1.0):
+                await self.write_event(Error(text="too many connections", code="busy").event())
+        except (ConnectionError, asyncio.TimeoutError, RuntimeError):
+            pass
+        finally:
+            self.writer.close()
 
 
 def _language(code: str | None) -> str | None:
