@@ -66,6 +66,8 @@ _DROP_DB = 15.0  # in speech, ~0.5 s steady this far under the utterance's loude
 _FAR_DB = 25.0  # ... this far under it, the room may swing twice as much
 _DEPTH_DB = 40.0  # in speech, a frame this far under the utterance's loudest (both bands) is not speech
 _RESTATE_FRAMES = 100  # frame levels kept (3 s) to re-judge them when the floor turns out stale
+_BLIP_PARTS = 4  # a sound before a word, a quiet frame apart, above the floor in fewer 10 ms parts than
+# this is a lip click or a breath's puff, not the word's start (the corpus truth drops runs < 40 ms too)
 
 
 def _diff(x: np.ndarray) -> np.ndarray:
@@ -633,11 +635,13 @@ class Segmenter:
         first = voiced[0]
         if len(voiced) > 1 and voiced[1] - first > 2 and not any(first < j < voiced[1] for j in self._loud):
             first = voiced[1]  # a lone click before the word (two quiet frames between): not its start
+        frames = {j: f for j, f, _ in recent}
+        first = core = self._past_blips(first, voiced[-1], frames)
         # a short first syllable just before ("ko-" of "koppulso", then a closure) belongs to it
         before = [j for j, _, v in recent if v and first - _LEAD_GAP <= j < first]
         if len(before) >= 2:
             first = before[0]
-        first = max(self._extend_back(first), self._ended_at)
+        first = max(self._past_blips(self._extend_back(first), core, frames), self._ended_at)
         keep = [(j, f) for j, f, _ in recent if j >= first - self._pre_roll]
         self._audio = [f for _, f in keep]
         self._audio_first = keep[0][0]
@@ -668,6 +672,27 @@ class Segmenter:
             self._last_voiced = self._last_loud = last
             self._prev_voiced = False
         return False
+
+    def _past_blips(self, start: int, word: int, frames: dict[int, bytes]) -> int:
+        """Move ``start`` on past a click or a puff before the ``word`` (frame index): a loud run
+        that a quiet frame parts from what follows and that stands above the floor (either band) in
+        fewer than ``_BLIP_PARTS`` of its 10 ms parts (a lip click, a breath's edge: 10-30 ms; an
+        "s" before a stop's closure, a word's first syllable, last longer). Rare: at a start only."""
+        loud = set(self._loud)
+        at = [f.threshold(self._margin) if f.level is not None else SILENT_DB for f in (self._floor, self._floor_hp)]
+        while start < word:
+            gap = next((j for j in range(start, word) if j not in loud), None)
+            if gap is None or gap == start or any(j not in frames for j in range(start, gap)):
+                return start
+            x = np.frombuffer(b"".join(frames[j] for j in range(start, gap)), np.int16).astype(np.float64)
+            parts = x.reshape(-1, 160)
+            full = 10.0 * np.log10((parts**2).mean(axis=1) + 1e-3)
+            d = _diff(x)
+            hp = 10.0 * np.log10((np.append(d, 0.0).reshape(-1, 160) ** 2).mean(axis=1) + 1e-3)
+            if int(np.count_nonzero((full > at[0]) | (hp > at[1]))) >= _BLIP_PARTS:
+                return start
+            start = next((j for j in range(gap, word + 1) if j in loud or j == word), word)
+        return start
 
     def _extend_back(self, first: int) -> int:
         """Move a start edge back over the loud frames just before it (an initial "s", "st"): up to

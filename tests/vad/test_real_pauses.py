@@ -286,7 +286,8 @@ def test_a_gain_rise_inside_speech_is_relearnt_within_a_second(names, pauses, kw
 # floor and re-judges the end), a steady stretch of speech over a floor that was only silence so
 # far (taken for the room: the sentence was lost or began 1.2 s late), a lone lip click two quiet
 # frames before a word (its start), the fan switching on as the hangover ran out (an utterance of
-# fan noise), the room a mic starts up in 0.3 s before the first word (its start).
+# fan noise), the room a mic starts up in 0.3 s before the first word (its start), a lip click or a
+# breath's puff before a word, a quiet frame apart (its start, 0.1 s early).
 _HELD = [
     (["rhino_smart_lighting_blue"] * 2, [1.0], "gain",
      dict(lead_zeros=0.0, snr_db=15.61, lsb=4, gain_db=12.0, fan_from=1, seed=31797)),
@@ -306,6 +307,12 @@ _HELD = [
      "dither", dict(lead_zeros=1.61, snr_db=13.01, lsb=4, gain_db=12.0, fan_from=1, seed=22610)),
     (["speech_commands_down_48bfde8e_nohash_3", "speech_commands_go_37e8db82_nohash_1", "cmu_pysptk_arctic_a0007"],
      [2.583, 2.289], "zeros", dict(lead_zeros=0.1, snr_db=18.97, lsb=3, gain_db=12.0, fan_from=1, seed=7191)),
+    # a lip click 80 ms before a vowel-initial word, a quiet frame between (joined as a stop's closure)
+    (["cmu_arctic_us_aew_a0001"] * 2, [1.001], "room",
+     dict(lead_zeros=0.141, snr_db=20.08, lsb=2, gain_db=12.0, fan_from=1, seed=35269)),
+    # a breath's 20 ms puff two voiced frames long, two quiet frames before the word
+    (["cmu_arctic_us_axb_a0004"] * 4, [0.901, 1.827, 1.152], "room",
+     dict(lead_zeros=0.1, snr_db=28.14, lsb=1, gain_db=-12.0, fan_from=3, seed=31256)),
 ]
 
 
