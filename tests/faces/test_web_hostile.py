@@ -10,6 +10,7 @@ import logging
 import pytest
 
 from assistant.faces.web import server as web_server
+from tests.faces.sockets import send_and_read
 from tests.faces.test_web_api import serving
 
 JSON = {"Content-Type": "application/json"}
@@ -25,23 +26,7 @@ def request(method: str, path: str, body: bytes = b"", headers: dict | None = No
 
 async def raw(port: int, data: bytes, wait: float = 3.0) -> tuple[bytes, bool]:
     """(the answer, closed by the server)"""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(data)
-    out, closed = b"", False
-    try:
-        await writer.drain()
-        while True:
-            part = await asyncio.wait_for(reader.read(65536), wait)
-            if not part:
-                closed = True
-                break
-            out += part
-    except asyncio.TimeoutError:
-        pass
-    except ConnectionError:
-        closed = True
-    writer.close()
-    return out, closed
+    return await send_and_read(port, data, wait)
 
 
 def status(answer: bytes) -> int:

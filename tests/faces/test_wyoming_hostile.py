@@ -19,8 +19,9 @@ from assistant.errors import ApiError
 from assistant.faces.wyoming import audio as wy_audio
 from assistant.faces.wyoming import server as wy_server
 from assistant.faces.wyoming import wire
-from assistant.faces.wyoming import wyoming_faces
 from assistant.faces.wyoming.client import Connection
+from tests.faces.sockets import send_and_read
+from tests.faces.test_wyoming_server import with_server
 from tests.loop.fakes import FakeSynthesizer
 
 FMT = {"rate": 16000, "width": 2, "channels": 1}
@@ -66,40 +67,15 @@ def frames(raw: bytes) -> list[dict]:
 
 async def exchange(port: int, raw: bytes, wait: float = 5.0, until: str | None = None) -> tuple[list[dict], bool]:
     """Send ``raw``; read until the server closes (True), ``wait`` passes or an ``until`` event came (False)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(raw)
-    data, closed = b"", False
-    try:
-        await writer.drain()
-        while True:
-            part = await asyncio.wait_for(reader.read(65536), wait)
-            if not part:
-                closed = True
-                break
-            data += part
-            if until and until in [e["type"] for e in _whole_frames(data)]:
-                break
-    except asyncio.TimeoutError:
-        pass
-    except ConnectionError:
-        closed = True
-    writer.close()
+    came = (lambda data: until in [e["type"] for e in _whole_frames(data)]) if until else None
+    data, closed = await send_and_read(port, raw, wait, came)
     return frames(data), closed
 
 
 def run_server(body, *, transcriber=None):
     cfg = with_overrides(load_config(), stt={"backend": "local"}, tts={"backend": "local"})
     engines = SimpleNamespace(transcriber=transcriber or CountingTranscriber(), synthesizer=FakeSynthesizer())
-
-    async def main():
-        (server,) = wyoming_faces(cfg, engines, servers=["tcp://127.0.0.1:0"])
-        await server.start(None)
-        try:
-            return await body(server)
-        finally:
-            await server.stop()
-
-    return asyncio.run(main())
+    return asyncio.run(with_server(cfg, engines, body))
 
 
 async def answers_describe(port: int) -> bool:
