@@ -287,7 +287,8 @@ def test_a_gain_rise_inside_speech_is_relearnt_within_a_second(names, pauses, kw
 # far (taken for the room: the sentence was lost or began 1.2 s late), a lone lip click two quiet
 # frames before a word (its start), the fan switching on as the hangover ran out (an utterance of
 # fan noise), the room a mic starts up in 0.3 s before the first word (its start), a lip click or a
-# breath's puff before a word, a quiet frame apart (its start, 0.1 s early).
+# breath's puff before a word, a quiet frame apart (its start, 0.1 s early), the room just after
+# digital silence, louder than the floor rising from it (the start moved back over it).
 _HELD = [
     (["rhino_smart_lighting_blue"] * 2, [1.0], "gain",
      dict(lead_zeros=0.0, snr_db=15.61, lsb=4, gain_db=12.0, fan_from=1, seed=31797)),
@@ -313,6 +314,9 @@ _HELD = [
     # a breath's 20 ms puff two voiced frames long, two quiet frames before the word
     (["cmu_arctic_us_axb_a0004"] * 4, [0.901, 1.827, 1.152], "room",
      dict(lead_zeros=0.1, snr_db=28.14, lsb=1, gain_db=-12.0, fan_from=3, seed=31256)),
+    # a mic starting up: 0.1 s of zeros, 0.2 s of room the floor has not learnt, a click, the word
+    (["cmu_arctic_us_aew_a0001"] * 3, [1.852, 0.523], "room",
+     dict(lead_zeros=0.1, snr_db=22.85, lsb=4, gain_db=12.0, fan_from=1, seed=32492)),
 ]
 
 
