@@ -65,7 +65,7 @@ _LIFT_DB = 8.0  # ... and less than this over the floor is the voice over a know
 _DROP_DB = 15.0  # in speech, ~0.5 s steady this far under the utterance's loudest (both bands): the room
 _FAR_DB = 25.0  # ... this far under it, the room may swing twice as much
 _DEPTH_DB = 40.0  # in speech, a frame this far under the utterance's loudest (both bands) is not speech
-_RESTATE_FRAMES = 100  # frame levels kept (3 s) to re-judge them when the floor turns out stale
+_RESTATE_FRAMES = 200  # frame levels kept (6 s) to re-judge them when the floor turns out stale
 _BLIP_PARTS = 4  # a sound before a word, a quiet frame apart, above the floor in fewer 10 ms parts than
 # this is a lip click or a breath's puff, not the word's start (the corpus truth drops runs < 40 ms too)
 
@@ -424,6 +424,9 @@ class Segmenter:
         Returns this frame's (excess, in speech) after that."""
         if self._floor.sure or self._floor_hp.sure:  # steady for a second: the room, pitch or not
             self._stale_votes = 2
+            for f in (self._floor, self._floor_hp):  # the other band, over a floor that is only silence so
+                if not f.sure and f.unknown:  # far, was steady for one block (a word's, in speech): it follows
+                    f.candidate = None
         elif speech and (self._voice_over_noise() or (self._floor.unknown and self._dipped(i))):
             self._stale_votes = 0
             self._stale_next = i + _STALE_BACKOFF

@@ -317,6 +317,10 @@ _HELD = [
     # a mic starting up: 0.1 s of zeros, 0.2 s of room the floor has not learnt, a click, the word
     (["cmu_arctic_us_aew_a0001"] * 3, [1.852, 0.523], "room",
      dict(lead_zeros=0.1, snr_db=22.85, lsb=4, gain_db=12.0, fan_from=1, seed=32492)),
+    # white noise from 0.3 s before a sentence on, after 0.8 s of zeros: the pre-emphasised band, steady
+    # for a second, lifted the full band to the sentence's own level (one block steady): split in two
+    (["cmu_arctic_us_aew_a0002", "cmu_arctic_us_aew_a0002", "cmu_arctic_us_aew_a0001"], [1.524, 0.655], "white",
+     dict(lead_zeros=0.779, snr_db=16.27, lsb=2, gain_db=12.0, fan_from=1, seed=50499)),
 ]
 
 
