@@ -153,8 +153,16 @@ class PipeLines:
             del self._pending[:n]
         self._said_dropping = False
 
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
+    def close(self, drain_s: float = 2.0) -> None:
+        """What the reader has not taken yet gets up to ``drain_s`` more, then the fd is closed."""
+        import select
+        import time
+
+        deadline = time.monotonic() + drain_s
+        with contextlib.suppress(OSError, ValueError):
             self.flush()
+            while self._pending and (left := deadline - time.monotonic()) > 0:
+                if select.select([], [self.fd], [], left)[1]:
+                    self.flush()
         with contextlib.suppress(OSError):
             os.close(self.fd)

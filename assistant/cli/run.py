@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import click
@@ -91,7 +92,7 @@ def run_cmd(input_path, input_format, rate, realtime, output_dir, wake_word, for
         events=events,
         faces=faces,
     )
-    if events is not None and not to_stdout:
+    if events is not None and events is not sys.stdout:
         try:
             events.close()
         except OSError:  # already reported once by the listener (a full disk, /dev/full)
@@ -108,8 +109,13 @@ def _open_events(path: str):
     import stat
     import sys
 
-    if path == "-":
-        return sys.stdout
+    if path == "-":  # a pipe (`| jq`) is written without blocking too: a reader that stops must not freeze the loop
+        sys.stdout.flush()
+        if stat.S_ISREG(os.fstat(1).st_mode) or os.isatty(1):
+            return sys.stdout
+        from ..listeners import PipeLines
+
+        return PipeLines(os.dup(1), "stdout")
     if os.path.islink(path):
         raise UserError(f"--events {path} is a symlink; give a regular file")
     if os.path.isdir(path):

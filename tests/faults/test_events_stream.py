@@ -71,3 +71,28 @@ def test_events_on_dev_full_are_said_once_and_the_run_ends_well(tmp_path, monkey
     result = CliRunner().invoke(main, ["run", "--input", str(wav), "--quiet", "--events", "/dev/full"])
     assert result.exit_code == 0, result.output
     assert seen["broken"] and "Traceback" not in result.output
+
+
+def test_events_to_a_stdout_pipe_whose_reader_stalls_never_block(caplog):
+    """`run --events - | reader-that-stalls`: stdout was written blocking from the event loop,
+    so a full pipe would freeze the loop (and its SIGTERM handler)."""
+    read_end, write_end = os.pipe()
+    saved = os.dup(1)
+    os.dup2(write_end, 1)
+    try:
+        stream = _open_events("-")
+        assert isinstance(stream, PipeLines)
+        listener = JsonLinesListener(stream)
+        with caplog.at_level(logging.INFO):
+            start = time.monotonic()
+            for n in range(3000):
+                listener(event(n))
+            assert time.monotonic() - start < 30
+        assert os.read(read_end, 100).startswith(b'{"type": "transcribed"')
+        stream.close(drain_s=0.1)
+    finally:
+        os.dup2(saved, 1)
+        os.set_blocking(1, True)
+        for fd in (saved, read_end, write_end):
+            os.close(fd)
+    assert sum("not keeping up" in r.getMessage() for r in caplog.records) == 1
