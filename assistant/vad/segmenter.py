@@ -65,7 +65,7 @@ _LIFT_DB = 8.0  # ... and less than this over the floor is the voice over a know
 _DROP_DB = 15.0  # in speech, ~0.5 s steady this far under the utterance's loudest (both bands): the room
 _FAR_DB = 25.0  # ... this far under it, the room may swing twice as much
 _DEPTH_DB = 40.0  # in speech, a frame this far under the utterance's loudest (both bands) is not speech
-_RESTATE_FRAMES = 100  # frame levels kept (3 s) to re-judge them when the floor turns out stale
+_RESTATE_FRAMES = 200  # frame levels kept (6 s) to re-judge them when the floor turns out stale
 _BLIP_PARTS = 4  # a sound before a word, a quiet frame apart, above the floor in fewer 10 ms parts than
 # this is a lip click or a breath's puff, not the word's start (the corpus truth drops runs < 40 ms too)
 
@@ -424,6 +424,9 @@ class Segmenter:
         Returns this frame's (excess, in speech) after that."""
         if self._floor.sure or self._floor_hp.sure:  # steady for a second: the room, pitch or not
             self._stale_votes = 2
+            for f in (self._floor, self._floor_hp):  # the other band, over a floor that is only silence so
+                if not f.sure and f.unknown:  # far, was steady for one block (a word's, in speech): it follows
+                    f.candidate = None
         elif speech and (self._voice_over_noise() or (self._floor.unknown and self._dipped(i))):
             self._stale_votes = 0
             self._stale_next = i + _STALE_BACKOFF
@@ -632,16 +635,24 @@ class Segmenter:
         recent = self._recent
         window = list(recent)[-self._window :]
         voiced = [j for j, _, v in window if v]
+        loud, hissy, at = set(self._loud), set(self._hissy), None
+        if self._floor.unknown:  # the room just began after silence: the floor does not know it yet
+            room = self._room_so_far(i, voiced[0])
+            if room is not None:  # what stands no higher than that room is the room, not the word
+                levels = list(self._history)
+                above = {j for j in loud if j > i - len(levels) and any(x > r for x, r in zip(levels[j - i - 1], room))}
+                loud, hissy, at = above, hissy & above, room
+                voiced = [j for j in voiced if j in above] or voiced[-1:]
         first = voiced[0]
-        if len(voiced) > 1 and voiced[1] - first > 2 and not any(first < j < voiced[1] for j in self._loud):
+        if len(voiced) > 1 and voiced[1] - first > 2 and not any(first < j < voiced[1] for j in loud):
             first = voiced[1]  # a lone click before the word (two quiet frames between): not its start
         frames = {j: f for j, f, _ in recent}
-        first = core = self._past_blips(first, voiced[-1], frames)
+        first = core = self._past_blips(first, voiced[-1], frames, loud, at)
         # a short first syllable just before ("ko-" of "koppulso", then a closure) belongs to it
-        before = [j for j, _, v in recent if v and first - _LEAD_GAP <= j < first]
+        before = [j for j, _, v in recent if v and first - _LEAD_GAP <= j < first and j in loud]
         if len(before) >= 2:
             first = before[0]
-        first = max(self._past_blips(self._extend_back(first), core, frames), self._ended_at)
+        first = max(self._past_blips(self._extend_back(first, loud, hissy), core, frames, loud, at), self._ended_at)
         keep = [(j, f) for j, f, _ in recent if j >= first - self._pre_roll]
         self._audio = [f for _, f in keep]
         self._audio_first = keep[0][0]
@@ -673,13 +684,38 @@ class Segmenter:
             self._prev_voiced = False
         return False
 
-    def _past_blips(self, start: int, word: int, frames: dict[int, bytes]) -> int:
+    def _room_so_far(self, i: int, first: int) -> list[float] | None:
+        """The room's level (each band) plus the margin, from the frames since the last digital
+        silence up to ``first`` (the window's first voiced frame; ``i``: the last frame kept), when
+        there are three at least: a room just begun after silence (a mic starting up, a gate
+        opening) that the floor, rising slowly from silence, has not learnt yet; None when they are
+        fewer than three or not steady."""
+        levels = list(self._history)
+        lo = i + 1 - len(levels)
+        room: list[tuple[float, float]] = []
+        for j in range(first - 1, lo - 1, -1):
+            x = levels[j - lo]
+            if x[0] < SILENT_DB:
+                room = room[:-1]  # its first frame is part silence
+                break
+            room.append(x)
+        if len(room) < 3:
+            return None
+        mid = [float(np.median([x[k] for x in room])) for k in (0, 1)]
+        # a room is steady (a click in it aside); a first syllable before a closure ("ko-") is not
+        if any(4 * sum(abs(x[k] - mid[k]) > _STEADY_DB / 2 for x in room) > len(room) for k in (0, 1)):
+            return None
+        return [m + self._margin for m in mid]
+
+    def _past_blips(self, start: int, word: int, frames: dict[int, bytes], loud: set[int],
+                    room: list[float] | None = None) -> int:
         """Move ``start`` on past a click or a puff before the ``word`` (frame index): a loud run
         that a quiet frame parts from what follows and that stands above the floor (either band) in
         fewer than ``_BLIP_PARTS`` of its 10 ms parts (a lip click, a breath's edge: 10-30 ms; an
         "s" before a stop's closure, a word's first syllable, last longer). Rare: at a start only."""
-        loud = set(self._loud)
         at = [f.threshold(self._margin) if f.level is not None else SILENT_DB for f in (self._floor, self._floor_hp)]
+        if room is not None:
+            at = [max(a, r) for a, r in zip(at, room)]
         while start < word:
             gap = next((j for j in range(start, word) if j not in loud), None)
             if gap is None or gap == start or any(j not in frames for j in range(start, gap)):
@@ -694,11 +730,10 @@ class Segmenter:
             start = next((j for j in range(gap, word + 1) if j in loud or j == word), word)
         return start
 
-    def _extend_back(self, first: int) -> int:
-        """Move a start edge back over the loud frames just before it (an initial "s", "st"): up to
-        ``_EDGE_S`` over frames loud in the pre-emphasised band, ``_LEAD_S`` over the others."""
-        hissy = set(self._hissy)
-        loud = set(self._loud)
+    def _extend_back(self, first: int, loud: set[int], hissy: set[int]) -> int:
+        """Move a start edge back over the ``loud`` frames just before it (an initial "s", "st"): up
+        to ``_EDGE_S`` over frames loud in the pre-emphasised band (``hissy``), ``_LEAD_S`` over the
+        others."""
 
         def joins(k: int) -> bool:
             return k in loud and first - k <= (self._edge if k in hissy else self._lead_edge)

@@ -263,9 +263,7 @@ def build(sentences: list[Sentence], pauses: list[float], kind: str, *, lead_zer
             return np.zeros(n)
         if kind == "dither":
             return rng.integers(-lsb, lsb + 1, n).astype(np.float64)
-        if kind == "room" or kind in ADDED or kind in BACKGROUNDS:
-            return _tile(s.room, n, rng)
-        return np.zeros(n)  # the gain change: its room tone is laid under everything below
+        return _tile(s.room, n, rng)  # the room tone of the sentence after the pause (see above)
 
     lead = int(lead_zeros * RATE)
     add(np.zeros(lead), False)
@@ -300,9 +298,8 @@ def build(sentences: list[Sentence], pauses: list[float], kind: str, *, lead_zer
         fan = synth_noise("pink", len(x) - on, RATE, rng) + 0.5 * synth_noise("hum50", len(x) - on, RATE, rng)
         ramp = np.minimum(1.0, np.arange(len(fan)) / (0.1 * RATE))  # spins up in 0.1 s
         x[on:] += fan / np.sqrt(np.mean(fan**2)) * level * ramp
-    elif kind == "gain":
-        base = _tile(sentences[0].room, len(x) - lead, rng)
-        x[lead:] = np.where(np.concatenate(speech_mask)[lead:], x[lead:], base)
+    elif kind == "gain":  # (its pauses, as the room kind's: one room laid under all of them stepped up or
+        # down 0.1 s before each word, where the clip's own room, at that clip's level, begins)
         at = int(rng.uniform(gain_at[0], gain_at[1]) * RATE)
         x[at:] *= 10 ** (gain_db / 20)
     elif kind in BACKGROUNDS:  # under everything, the leading zeros too
