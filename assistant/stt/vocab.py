@@ -54,10 +54,10 @@ class LeanVocabulary:
         self._file = Path(tokenizer_file)
         self._blob = blob
         self._offsets = offsets  # token id i is blob[offsets[i]:offsets[i + 1]]
-        self._special: dict[str, int | None] = dict(special)  # added tokens ("<|en|>" -> id), then lookups
-        self._specials = len(special)
-        self._encoded = dict(encoded)
-        self._fixed: frozenset[str] | None = None
+        self._special = dict(special)  # the added tokens: "<|en|>" -> id
+        self._fixed = dict(encoded)  # the strings faster-whisper encodes itself, encoded at the build
+        self._prompts: dict[str, tuple[int, ...]] = {}  # other encodings, the newest KEPT_PROMPTS
+        self._lookups: dict[str, int | None] = {}  # other token_to_id answers, as many
         self._lock = threading.Lock()
 
     @classmethod
@@ -77,10 +77,8 @@ class LeanVocabulary:
             if token:  # special tokens decode to nothing, as tokenizers skips them by default
                 pieces += token.translate(table).encode("latin-1", errors="replace")
             offsets[i + 1] = len(pieces)
-        blob = bytes(pieces)
-        vocab = cls(tokenizer_file, blob, offsets, special, {})
-        vocab._remember(known, real)
-        return vocab
+        encoded = {text: tuple(real.encode(text, add_special_tokens=False).ids) for text in known}
+        return cls(tokenizer_file, bytes(pieces), offsets, special, encoded)
 
     def decode(self, ids: Sequence[int], skip_special_tokens: bool = True) -> str:
         blob, off, n = self._blob, self._offsets, len(self._offsets) - 1
@@ -88,56 +86,38 @@ class LeanVocabulary:
 
     def token_to_id(self, token: str) -> int | None:
         """The id of a vocabulary entry (faster-whisper asks only for special tokens; any other
-        is looked up in the real tokenizer once and cached)."""
-        found = self._special.get(token)
-        if found is None and token not in self._special:
-            found = self._lookup(token)
-        return found
-
-    def _lookup(self, token: str) -> int | None:
-        import tokenizers
-
-        with self._lock:
-            found = tokenizers.Tokenizer.from_file(str(self._file)).token_to_id(token)
-            if len(self._special) < self._specials + KEPT_PROMPTS:
-                self._special[token] = found  # type: ignore[assignment]  (None: not in the vocabulary)
+        is looked up in the real tokenizer and kept, bounded)."""
+        if token in self._special:
+            return self._special[token]
+        found = self._lookups.get(token, -1)  # (kept answers are ids or None, never -1)
+        if found == -1:
+            found = self._real().token_to_id(token)
+            self._keep(self._lookups, token, found)
         return found
 
     def encode(self, text: str, add_special_tokens: bool = False) -> Encoding:
-        found = self._encoded.get(text)
-        if found is None:
-            self._remember([text])
-            found = self._encoded.get(text) or tuple(self._encode_now(text))
+        found = self._fixed.get(text, self._prompts.get(text))
+        if found is None:  # a prompt: the real tokenizer, loaded for this call only (~0.1 s)
+            found = tuple(self._real().encode(text, add_special_tokens=False).ids)
+            self._keep(self._prompts, text, found)
         return Encoding(list(found))
 
-    def _encode_now(self, text: str) -> list[int]:
+    def _real(self) -> Any:
         import tokenizers
 
-        return tokenizers.Tokenizer.from_file(str(self._file)).encode(text, add_special_tokens=False).ids
+        return tokenizers.Tokenizer.from_file(str(self._file))
 
-    def _remember(self, texts: Iterable[str], real: Any = None) -> None:
-        """Encode ``texts`` with the real tokenizer; without ``real``, it is loaded for this call
-        only (a prompt: ~0.1 s once, then cached)."""
-        todo = [t for t in texts if t not in self._encoded]
-        if not todo:
-            return
+    def _keep(self, kept: dict, key: Any, value: Any) -> None:
+        """Add to a cache of a daemon's prompts or lookups that keeps only the newest KEPT_PROMPTS."""
         with self._lock:
-            if real is None:
-                import tokenizers
-
-                real = tokenizers.Tokenizer.from_file(str(self._file))
-            for text in todo:
-                self._encoded[text] = tuple(real.encode(text, add_special_tokens=False).ids)
-            if self._fixed is None:
-                self._fixed = frozenset(self._encoded)  # the build's strings stay
-            extra = [t for t in self._encoded if t not in self._fixed]
-            for text in extra[:max(0, len(extra) - KEPT_PROMPTS)]:  # a daemon's prompts: bounded
-                del self._encoded[text]
+            kept[key] = value
+            while len(kept) > KEPT_PROMPTS:
+                del kept[next(iter(kept))]
 
 
 def fixed_strings(model: Any) -> list[str]:
     """Every string faster-whisper encodes on its own in a decode: the symbols it suppresses
-    (``Tokenizer.non_speech_tokens``) and the blank. Found by running its code against a recorder."""
+    (``Tokenizer.non_speech_tokens``). Found by running its code against a recorder."""
     from faster_whisper.tokenizer import Tokenizer
 
     class Recorder:
@@ -155,7 +135,6 @@ def fixed_strings(model: Any) -> list[str]:
     multilingual = bool(model.model.is_multilingual)
     tokenizer = Tokenizer(recorder, multilingual, task="transcribe", language="en" if multilingual else None)
     tokenizer.non_speech_tokens  # noqa: B018  (records its encodes)
-    tokenizer.encode(" ")
     return list(dict.fromkeys(recorder.seen))
 
 

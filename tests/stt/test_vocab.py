@@ -100,5 +100,5 @@ def test_a_daemons_prompts_are_encoded_right_and_kept_bounded(pair):
     for n in range(vocab.KEPT_PROMPTS + 8):
         text = f" prompt number {n}"
         assert lean.encode(text).ids == real.encode(text, add_special_tokens=False).ids
-    assert len(lean._encoded) == len(lean._fixed) + vocab.KEPT_PROMPTS
+    assert len(lean._prompts) == vocab.KEPT_PROMPTS
     assert lean.encode(" -").ids == real.encode(" -", add_special_tokens=False).ids  # the fixed ones stay
