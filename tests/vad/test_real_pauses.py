@@ -92,6 +92,12 @@ def _holds(stream: S.Stream, tolerance: float = 0.1) -> None:
     assert not why, (why, stream.names, stream.params, found, stream.truth)
 
 
+def _counted(stream: S.Stream) -> None:
+    """One utterance per sentence (never deaf, never glued), edges aside."""
+    found = S.segment(stream)
+    assert len(found) == len(stream.truth), (stream.names, stream.params, found, stream.truth)
+
+
 def _drawn(kinds: tuple[str, ...], n: int, seed: int, snr: tuple[float, float] = (10.0, 30.0)) -> list[S.Stream]:
     """``n`` sequences drawn like ``streams`` but from a fixed numpy seed (the same every run)."""
     rng, pool, out = np.random.default_rng(seed), _pool(), []
@@ -122,8 +128,7 @@ def test_every_sentence_is_counted(kinds, snr):
     """Never deaf, never glued (edges aside): fixed draws, where every one holds today."""
     corpus.need_corpus()
     for stream in _drawn(kinds, 12, seed=3, snr=snr):
-        found = S.segment(stream)
-        assert len(found) == len(stream.truth), (stream.names, stream.params, found, stream.truth)
+        _counted(stream)
 
 
 def test_the_pool_has_english_and_korean_sentences_and_commands():
@@ -187,16 +192,14 @@ def test_real_noise_violet_noise_and_music_under_everything(stream):
 @FAST
 @given(streams(kinds=("babble",), snr=(15.0, 30.0)))
 def test_babble_under_everything(stream):
-    found = S.segment(stream)
-    assert len(found) == len(stream.truth), (stream.names, stream.params, found, stream.truth)
+    _counted(stream)
 
 
 @open_case("clicks")
 @FAST
 @given(streams(kinds=("clicks",), snr=(15.0, 30.0)))
 def test_clicks_under_everything(stream):
-    found = S.segment(stream)
-    assert len(found) == len(stream.truth), (stream.names, stream.params, found, stream.truth)
+    _counted(stream)
 
 
 def test_mixed_input_does_not_drift():
