@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import stat
 import tomllib
 import typing
 import urllib.parse
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import ConfigError, UserError
+from .paths import read_regular_file
 from .sentences import Sentence, parse as parse_sentences
 
 Backend = Literal["auto", "local", "openai"]
@@ -254,23 +254,11 @@ def _read_config_file(path: Path) -> str:
     """The user's file as text. Opened without blocking and refused unless it is a regular file
     (a FIFO or /dev/zero would hang the start or a SIGHUP reload); /dev/null reads as empty."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        data = read_regular_file(path, MAX_CONFIG_BYTES, null_is_empty=True)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
-    try:
-        st = os.fstat(fd)
-        if os.path.exists(os.devnull) and os.path.samestat(st, os.stat(os.devnull)):
-            return ""
-        if not stat.S_ISREG(st.st_mode):
-            what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-            raise ConfigError(f"cannot read config file {path}: {what}")
-        data = os.read(fd, MAX_CONFIG_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError(f"cannot read config file {path}: larger than {MAX_CONFIG_BYTES // 1024} KB")
     try:

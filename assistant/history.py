@@ -7,7 +7,6 @@ import json
 import logging
 import math
 import os
-import stat
 import statistics
 import threading
 from collections import deque
@@ -16,7 +15,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .errors import UserError
-from .paths import PRIVATE, append_bytes, describe_write_error, ensure_private_dir, state_dir
+from .paths import (PRIVATE, NotRegularFileError, append_bytes, describe_write_error, ensure_private_dir,
+                    read_regular_file, state_dir)
 from .secrets import redact
 
 log = logging.getLogger(__name__)
@@ -221,18 +221,11 @@ def _read_one(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return records
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        data = read_regular_file(path)
+    except NotRegularFileError as exc:
+        raise UserError(f"cannot read history {path}: {'Is a directory' if exc.is_dir else exc}") from None
     except OSError as exc:
         raise UserError(f"cannot read history {path}: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        what = "Is a directory" if stat.S_ISDIR(os.fstat(fd).st_mode) else "not a regular file"
-        os.close(fd)
-        raise UserError(f"cannot read history {path}: {what}")
-    with os.fdopen(fd, "rb") as f:
-        try:
-            data = f.read()
-        except OSError as exc:
-            raise UserError(f"cannot read history {path}: {exc.strerror or exc}") from None
     binary = 0
     for raw in data.splitlines():
         line = raw.strip()

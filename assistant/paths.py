@@ -179,6 +179,34 @@ def sync_dir(directory: Path) -> None:
             os.close(fd)
 
 
+class NotRegularFileError(OSError):
+    """What ``read_regular_file`` refuses: a directory, a FIFO, a device, a socket."""
+
+    def __init__(self, is_dir: bool):
+        super().__init__("a directory" if is_dir else "not a regular file")
+        self.is_dir = is_dir
+
+
+def read_regular_file(path: str | os.PathLike[str], limit: int | None = None, *,
+                      null_is_empty: bool = False) -> bytes:
+    """The bytes of a regular file (with ``limit``, at most ``limit`` + 1 of them), opened without
+    blocking: a FIFO planted there would hang the reader, a device would never end.
+    ``null_is_empty``: /dev/null reads as empty. OSError (FileNotFoundError, NotRegularFileError)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if null_is_empty and os.path.exists(os.devnull) and os.path.samestat(st, os.stat(os.devnull)):
+            return b""
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFileError(stat.S_ISDIR(st.st_mode))
+        if limit is not None:
+            return os.read(fd, limit + 1)
+        with open(fd, "rb", closefd=False) as f:
+            return f.read()
+    finally:
+        os.close(fd)
+
+
 def append_bytes(path: str | os.PathLike[str], data: bytes, mode: int = PRIVATE) -> None:
     """Append ``data`` to a regular file (created ``mode``), never through a symlink, never to a
     FIFO or device; all or nothing: a write that fails half-way (disk full) is cut back, so a

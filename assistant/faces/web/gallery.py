@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ...config import Config
-from ...paths import data_dir
+from ...paths import data_dir, read_regular_file
 
 MAX_ITEMS = 500
 GRID = 12  # region edges are multiples of 1/12 (images.regions)
@@ -114,16 +114,9 @@ def _text(value: Any) -> str:
 def read_index(directory: Path, limit: int = MAX_ITEMS) -> list[dict[str, Any]]:
     """The newest ``limit`` gallery items (a torn or foreign line is skipped)."""
     try:  # non-blocking, regular files only: a FIFO planted as the index held a worker thread for ever
-        fd = os.open(directory / "index.jsonl", os.O_RDONLY | os.O_NONBLOCK)
+        text = read_regular_file(directory / "index.jsonl").decode("utf-8", errors="replace")
     except OSError:
         return []
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return []
-        try:
-            text = f.read().decode("utf-8", errors="replace")
-        except OSError:
-            return []
     items: list[dict[str, Any]] = []
     for line in reversed(text.splitlines()):
         if len(items) >= limit:
