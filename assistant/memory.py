@@ -10,6 +10,9 @@ Measured on ``assistant run`` with the local engines (bench/soak.py --idle; READ
 - ``limit_primitive_cache``: oneDNN (CTranslate2's CPU kernels) keeps one compiled convolution per
   encoder input length it has seen, with its scratch memory; the language-evidence pass has a new
   length (whole seconds, up to 30) for many utterances, so idle RSS climbed ~2 MB per new length.
+- ``unpacked_gemm``: on Intel CPUs CTranslate2 runs its int8 matrix products on Intel MKL, which keeps
+  a second, packed copy of every weight matrix (+71 MB idle RSS with tiny.en and base, measured on a
+  Xeon); oneDNN, its kernels on every other CPU, is as fast here (within 2-3 %) and keeps none.
 All of it is a no-op where glibc is not the C library.
 """
 from __future__ import annotations
@@ -56,6 +59,16 @@ def limit_primitive_cache() -> None:
     encoding. oneDNN reads the variable when the first primitive is made, so this runs before a
     Whisper model is loaded; an explicit value in the environment wins."""
     os.environ.setdefault(ONEDNN_CACHE_ENV, "0")
+
+
+MKL_ENV = "CT2_USE_MKL"
+
+
+def unpacked_gemm() -> None:
+    """CTranslate2 without Intel MKL (see the module docstring). CTranslate2 reads the variable once,
+    when its library loads, so this runs before ``ctranslate2`` is imported (``assistant.stt``); an
+    explicit value in the environment wins. A no-op on AMD and ARM, where MKL is off already."""
+    os.environ.setdefault(MKL_ENV, "0")
 
 
 def release() -> None:

@@ -15,11 +15,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def start_local(tmp: str | Path, *, realtime: bool = True, extra_config: str = "") -> subprocess.Popen:
     """Start it in ``tmp`` (its config and dirs go there); the caller closes stdin to end it.
-    MALLOC_ARENA_MAX is left to the daemon (it sets one arena itself)."""
+    MALLOC_ARENA_MAX and CT2_USE_MKL are left to the daemon (it sets both itself)."""
     tmp = Path(tmp)
     config = tmp / "config.toml"
     config.write_text(f'[stt]\nbackend = "local"\n[tts]\nbackend = "local"\n{extra_config}\n')
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "MALLOC_ARENA_MAX")}
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "MALLOC_ARENA_MAX", "CT2_USE_MKL")}
     env.update(XDG_STATE_HOME=str(tmp / "state"), XDG_DATA_HOME=str(tmp / "data"), PYTHONPATH=str(ROOT))
     args = [sys.executable, "-m", "assistant", "--config", str(config), "run", "--input", "-",
             "--input-format", "raw", "--rate", "16000", *(["--realtime"] if realtime else []),

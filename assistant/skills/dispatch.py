@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Awaitable, Callable, Union
 
 from ..errors import AssistantError
 from ..router.intents import IntentKind
+from ..router.route import names_a_picture
 from .base import Outcome, Request, say
 from .images import IMAGE_KINDS, ImageJobs
 from .messages import message
@@ -54,6 +55,8 @@ class Skills:
         kind = str(request.intent.kind)
         if self.everyday is not None and self.everyday.own_sentence(request) is not None:
             return IntentKind.SENTENCE.value  # the user's own sentences come before the built-in intents
+        if kind == IntentKind.EDIT and not names_a_picture(request.intent) and not self.jobs.has_picture(request):
+            kind = IntentKind.UNKNOWN.value  # "change all the lights to blue" with no picture: not an edit
         if kind == IntentKind.UNKNOWN and not request.state.translate and self.chat is not None and self.chat.available():
             return IntentKind.CHAT.value
         if request.state.translate and kind not in COMMANDS_IN_TRANSLATE_MODE and IntentKind.TRANSLATION in self._table:

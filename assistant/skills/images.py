@@ -93,6 +93,14 @@ class ImageJobs:
         for task in list(self._tasks):
             task.cancel()
 
+    def has_picture(self, request: Request) -> bool:
+        """Is there a picture this session could edit: one made, or one being made? Creates no
+        service to ask (offline there is none)."""
+        previous = self._latest.get(id(request.state))
+        if request.state.last_image or (previous is not None and not previous.done()):
+            return True
+        return self._service is not None and self._service.last_image() is not None
+
     def _has_last_image(self, service: ImageService, request: Request) -> bool:
         return bool(request.state.last_image) or service.last_image() is not None
 

@@ -76,3 +76,32 @@ def test_sessions_keep_their_own_state(skills):
     a, b = SessionState(voice="alloy", speed=1.0), SessionState(voice="alloy", speed=1.0)
     handle(skills, a, "speak slower")
     assert a.speed == 0.75 and b.speed == 1.0
+
+
+class Pictures(NoJobs):
+    """Image jobs that only say whether a picture exists."""
+
+    def __init__(self, has: bool):
+        self.has = has
+
+    def has_picture(self, request):
+        return self.has
+
+
+@pytest.mark.parametrize("text, language", [("change all the lights to blue", "en"),
+                                            ("모든 불을 파란색으로 바꿔줘", "ko")])
+def test_an_edit_naming_no_picture_is_not_an_edit_when_there_is_none(state, text, language):
+    intent = route(text, language)
+    assert str(intent.kind) == "edit"  # the router alone cannot tell
+    request = Request(intent, 1, language, state)
+    assert Skills(Pictures(False), voices).kind_for(request) == "unknown"
+    assert Skills(Pictures(True), voices).kind_for(request) == "edit"  # with a picture, it may mean it
+
+
+@pytest.mark.parametrize("text, language", [("make it blue", "en"), ("give her a hat in the top left", "en"),
+                                            ("make the background darker", "en"), ("그림을 더 밝게 해줘", "ko"),
+                                            ("왼쪽 위를 파란색으로 바꿔줘", "ko")])
+def test_an_edit_naming_a_picture_stays_an_edit_without_one(state, text, language):
+    intent = route(text, language)
+    assert str(intent.kind) == "edit"
+    assert Skills(Pictures(False), voices).kind_for(Request(intent, 1, language, state)) == "edit"  # says "no image yet"
