@@ -201,7 +201,8 @@ def test_idle_rss_of_the_daemon_with_every_local_model_warm(tmp_path):
             assert listening.wait(120), " ".join(seen[-12:])
         if clips:
             after = idle_rss(proc.pid)
-            assert after <= AFTER_TURNS_BOUND_MB, f"idle RSS {after:.0f} MB after {len(clips)} real turns"
+            assert after <= AFTER_TURNS_BOUND_MB, (f"idle RSS {after:.0f} MB after {len(clips)} real turns "
+                                                   f"(warm {warm:.0f} MB; now {memory.status(proc.pid)})")
     finally:
         mic.close()
         try:
