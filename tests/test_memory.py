@@ -153,6 +153,7 @@ def test_encoder_passes_of_new_lengths_leave_no_memory_behind():
     assert grown < 3.0, f"{grown:.1f} MB more after ten encoder passes of new lengths"
 
 
+@pytest.mark.slow
 def test_ctranslate2_keeps_no_packed_mkl_copy_of_the_weights():
     """On Intel CPUs CTranslate2 would run on MKL with a packed copy of every weight (+71 MB idle RSS
     on a Xeon, memory.unpacked_gemm); importing the STT stage turns that off before CTranslate2 loads.

@@ -61,8 +61,7 @@ class ImageJobs:
         except UserError:
             return say(request, "needs_key", failure="no image backend (needs OPENAI_API_KEY or images.base_url)")
         prompt = intent.prompt or (self.last_prompt if kind == "variation" else "")
-        previous = self._latest.get(id(request.state))
-        after = previous if kind != "draw" and previous is not None and not previous.done() else None
+        after = self._pending(request) if kind != "draw" else None
         if kind in ("edit", "variation") and after is None and not self._has_last_image(service, request):
             return say(request, "no_image_yet", failure="no image yet")
         if not prompt and kind != "variation":
@@ -96,10 +95,16 @@ class ImageJobs:
     def has_picture(self, request: Request) -> bool:
         """Is there a picture this session could edit: one made, or one being made? Creates no
         service to ask (offline there is none)."""
-        previous = self._latest.get(id(request.state))
-        if request.state.last_image or (previous is not None and not previous.done()):
+        if self._pending(request) is not None:
             return True
-        return self._service is not None and self._service.last_image() is not None
+        if self._service is None:
+            return bool(request.state.last_image)
+        return self._has_last_image(self._service, request)
+
+    def _pending(self, request: Request) -> asyncio.Task | None:
+        """This session's last picture job while it is still running."""
+        previous = self._latest.get(id(request.state))
+        return previous if previous is not None and not previous.done() else None
 
     def _has_last_image(self, service: ImageService, request: Request) -> bool:
         return bool(request.state.last_image) or service.last_image() is not None
