@@ -1,4 +1,5 @@
-"""Local faster-whisper engine on synthesized speech (piper English, espeak-ng Korean), offline."""
+"""Local faster-whisper engine, offline: synthesized English (piper) and a real Korean sentence
+(../shared/corpus; those tests skip without it)."""
 from __future__ import annotations
 
 import json
@@ -15,11 +16,11 @@ from assistant.config import load_config, with_overrides
 from assistant.errors import UserError
 from assistant.stt import local
 from assistant.stt.factory import make_transcriber
-from assistant.stt.files import read_pcm
 from assistant.stt.formats import parse
 from assistant.stt.local import WhisperTranscriber, build
 from assistant.stt.vocab import LeanVocabulary
 from assistant.stt.metrics import wer
+from tests import corpus
 from tests.audio.speech import SPEECH, entry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +31,6 @@ SENTENCES = ["Turn on the kitchen lights and play some quiet music.",
              "Please draw a small green frog sitting on a wooden bridge.",
              "What is the weather going to be like tomorrow morning?"]
 ENGLISH = " ".join(SENTENCES)
-KOREAN = "불 좀 켜 줘. 지금 몇 시야?"
 
 
 @pytest.fixture(scope="session")
@@ -57,18 +57,12 @@ def english_pcm():
 
 
 @pytest.fixture(scope="session")
-def korean_pcm(tmp_path_factory):
-    """Synthesized in a fresh process: libespeak-ng keeps state between calls (and piper loads
-    another espeak-ng), so in-suite synthesis varied with test order and so did Whisper's output."""
-    import subprocess
-    import sys
-
-    out = tmp_path_factory.mktemp("ko") / "ko.wav"
-    code = ("import sys, soundfile as sf; from tests.fixtures.make_speech import espeak_say; "
-            "a, r = espeak_say(sys.argv[1]); sf.write(sys.argv[2], a, r, subtype='PCM_16')")
-    subprocess.run([sys.executable, "-c", code, KOREAN, str(out)], check=True, cwd=ROOT)
-    audio, rate = sf.read(out, dtype="float32")
-    return resample(audio, rate)
+def korean_pcm():
+    """A real Korean sentence (../shared/corpus). espeak-ng's Korean was used here once: Whisper
+    base gave it P(en) 0.12 against P(ko) 0.08 on one CPU and the reverse on another, so it was
+    no evidence of hearing Korean."""
+    corpus.need_corpus()
+    return next(c for c in corpus.select(language="ko", kind="sentence")).pcm()
 
 
 @pytest.fixture(scope="session")
@@ -99,7 +93,8 @@ def test_korean_sentence_detected_as_ko_offline(cfg, korean_pcm):
     t = tr.transcribe(korean_pcm)
     assert t.language == "ko" and t.language_probability > 0.5
     assert any("\uac00" <= ch <= "\ud7a3" for ch in t.text), t  # Hangul out
-    assert WhisperTranscriber(cfg.stt).detect_language(read_pcm(SPEECH / "ko_two_noisy.wav"))[0] == "ko"
+    command = next(c for c in corpus.select(language="ko", kind="command"))
+    assert WhisperTranscriber(cfg.stt).detect_language(command.pcm())[0] == "ko"
 
 
 def test_korean_translated_to_english_by_whisper(cfg, korean_pcm):
