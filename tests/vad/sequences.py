@@ -113,7 +113,8 @@ def group(name: str) -> str:
     return name
 
 
-def _segment(pcm: np.ndarray) -> Edges:
+def segment_pcm(pcm: np.ndarray) -> Edges:
+    """The utterances the live segmenter (default ``[vad]``) finds in ``pcm``: (start, end) in seconds."""
     from assistant.config import VadConfig
     from assistant.events import Utterance
     from assistant.vad.segmenter import Segmenter
@@ -160,7 +161,7 @@ def pool(names: tuple[str, ...] | None = POOL) -> tuple[Sentence, ...]:
             continue
         # the clip alone: one utterance whose edges match the energy truth
         if names is None:
-            found = _segment(pcm)
+            found = segment_pcm(pcm)
             if len(found) != 1 or abs(found[0][0] - a) > 0.1 or abs(found[0][1] - b) > 0.1:
                 continue
         head, tail = min(a, 0.1), min(len(pcm) / RATE - b, 0.1)
