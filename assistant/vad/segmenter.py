@@ -649,9 +649,10 @@ class Segmenter:
         frames = {j: f for j, f, _ in recent}
         first = core = self._past_blips(first, voiced[-1], frames, loud, at)
         # a short first syllable just before ("ko-" of "koppulso", then a closure) belongs to it
-        before = [j for j, _, v in recent if v and first - _LEAD_GAP <= j < first and j in loud]
-        if len(before) >= 2:
-            first = before[0]
+        # (two loud frames at least, one of them voiced: under noise its onset may pass only the level)
+        near = [(j, v) for j, _, v in recent if first - _LEAD_GAP <= j < first and j in loud]
+        if len(near) >= 2 and any(v for _, v in near):
+            first = near[0][0]
         first = max(self._past_blips(self._extend_back(first, loud, hissy), core, frames, loud, at), self._ended_at)
         keep = [(j, f) for j, f, _ in recent if j >= first - self._pre_roll]
         self._audio = [f for _, f in keep]
