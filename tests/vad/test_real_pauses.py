@@ -30,8 +30,8 @@ pytestmark = pytest.mark.skipif(not corpus.available(), reason=corpus.SKIP_REASO
 # hypothesis' own draws differ between runs). Digital silence and dither, the room tone and noise at
 # 10-15 dB hold on hypothesis' 12 (derandomized) draws: strict properties below.
 OPEN = {
-    "noise": "some draws (9 of 200 on 2026-12-02, 11 before a first syllable's onset could join with one voiced "
-             "frame): 코뿔소's start 0.2 s late or early at 10-14 dB, an extra utterance at 14 dB; a brown-noise "
+    "noise": "some draws (6 of 200 at 15-30 dB; 9 at 10-30 dB, 11 before a first syllable's onset could join "
+             "with one voiced frame, 2026-12-02): 코뿔소's start 0.2 s late or early at 10-14 dB, an extra utterance at 14 dB; a brown-noise "
              "swell right after a word is voiced (an end 0.14 s late); cmu_arctic_a0010's end 0.13-0.21 s early",
     "fan": "some draws (13 of 200): a final consonant under the fan ends a word 0.12-0.2 s early (10: "
            "speech_commands 'right'); a soft onset 0.1 s before the word starts it",
