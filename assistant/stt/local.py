@@ -286,12 +286,18 @@ class WhisperTranscriber:
                       prompt: str | None, post: dict[str, float], contenders: list[str]) -> Transcript:
         """Unsure language evidence: the window decoded in each contender from the same encoder
         output; the text the model reads more surely, weighed with the evidence, wins (see
-        ``DECODED_WEIGHT``). "에이 컴퓨터" (-0.39 per token) beats "Hey computer!" (-0.81)."""
+        ``DECODED_WEIGHT``). "에이 컴퓨터" (-0.39 per token) beats "Hey computer!" (-0.81). When no
+        reading reaches ``stt.logprob_threshold`` (Whisper's line for a decode it trusts), the
+        readings say nothing and the evidence decides: Korean phone requests that base barely
+        knows as Korean read as fluent English at -1.35 to -1.39 against -1.5 to -1.74."""
         heard = {}
         for code in contenders:
             t = self._finish(pcm, model, name, feats, encoded, "transcribe", code, prompt, post[code], "decoded", 1.0)
-            heard[code] = (_reading(t) + DECODED_WEIGHT * math.log(post[code]), t)
-        code = max(heard, key=lambda c: heard[c][0])
+            heard[code] = (_reading(t), t)
+        if any(reading >= self.cfg.logprob_threshold for reading, _ in heard.values()):
+            code = max(heard, key=lambda c: heard[c][0] + DECODED_WEIGHT * math.log(post[c]))
+        else:
+            code = contenders[0]
         self.last_route = Route(code, post[code], "decoded", name, 1.0)
         return heard[code][1]
 

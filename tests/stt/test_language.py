@@ -55,6 +55,24 @@ def test_reading_is_the_mean_token_logprob_and_no_text_never_wins():
     assert _reading(Transcript("", "en", 0.6, 2.0, (), "transcribe")) == float("-inf")
 
 
+def _decoded_as(readings: dict[str, float], post: dict[str, float]) -> str:
+    """Which language ``_decoded_both`` keeps when decoding in each language reads as given."""
+    tr = local.WhisperTranscriber(load_config().stt)
+
+    def finish(pcm, model, name, feats, encoded, task, code, *rest):
+        return Transcript(f"text in {code}", code, post[code], 1.0, (Segment(0, 1, f"text in {code}", readings[code]),), task)
+
+    tr._finish = finish
+    return tr._decoded_both(None, None, "base", None, None, None, post, list(post)).language
+
+
+def test_the_surer_reading_wins_weighed_with_the_evidence():
+    assert _decoded_as({"en": -0.81, "ko": -0.39}, {"en": 0.58, "ko": 0.42}) == "ko"  # "에이 컴퓨터"
+    assert _decoded_as({"en": -1.02, "ko": -0.93}, {"en": 0.84, "ko": 0.16}) == "en"  # "on" / "온": the evidence
+    # no reading base trusts (below stt.logprob_threshold, -1.0): the evidence alone decides
+    assert _decoded_as({"ko": -1.51, "en": -1.39}, {"ko": 0.57, "en": 0.43}) == "ko"
+
+
 def test_english_first_only_with_more_than_english():
     cfg = load_config()
     assert english_first(cfg.stt)
