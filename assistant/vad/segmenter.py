@@ -427,7 +427,7 @@ class Segmenter:
             for f in (self._floor, self._floor_hp):  # the other band, over a floor that is only silence so
                 if not f.sure and f.unknown:  # far, was steady for one block (a word's, in speech): it follows
                     f.candidate = None
-        elif speech and (self._voice_over_noise() or (self._floor.unknown and self._dipped(i))):
+        elif speech and (self._voice_over_noise() or ((self._floor.unknown or self._floor_hp.unknown) and self._dipped(i))):
             self._stale_votes = 0
             self._stale_next = i + _STALE_BACKOFF
         elif (_pitched(frame) if not self._floor.unknown else

