@@ -114,7 +114,7 @@ KEYWORDS = {"hey computer": (1.17, 2.43), "ice cream": (6.63, 7.32)}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("last", [None, "en", "ko"])
+@pytest.mark.parametrize("last", [None, "en"])  # (after a Korean turn the prior only helps; ~4 s each)
 @pytest.mark.parametrize("word", sorted(KEYWORDS))
 def test_korean_loanwords_cut_live_are_heard_as_korean(transcriber, word, last):
     pcm = corpus.load_pcm(str(corpus.corpus_dir() / "ko" / "porcupine_keywords_ko.wav"))
