@@ -61,7 +61,9 @@ SAMPLING_SEED = 20261125
 # likeliest languages and scored by mean token log-probability + DECODED_WEIGHT * log(posterior).
 # On the corpus (bench/stt.py, tests/stt/test_language.py) the weight holds between 0.06 (English
 # "on" decoded as Korean "온" reads -0.93 against "Oh." -1.02) and 0.24 (Korean "아이스크림" -0.40
-# against "Ice cream" -0.61 with P(en) 0.70); 0.15 is in the middle.
+# against "Ice cream" -0.61 with P(en) 0.70); 0.15 is in the middle. GREEDY_FIRST: the contenders
+# are read from greedy decodes; only the language kept gets the temperature fallbacks, when its
+# greedy text would have needed them (the losers' fallbacks were 0.3-0.5 s of a 1.4-2.1 s turn).
 DECODE_BOTH_BELOW = 0.9
 CONTENDER_FLOOR = 0.05
 DECODED_WEIGHT = 0.15
@@ -291,13 +293,19 @@ class WhisperTranscriber:
         readings say nothing and the evidence decides: Korean phone requests that base barely
         knows as Korean read as fluent English at -1.35 to -1.39 against -1.5 to -1.74."""
         heard = {}
-        for code in contenders:
-            t = self._finish(pcm, model, name, feats, encoded, "transcribe", code, prompt, post[code], "decoded", 1.0)
+        for code in contenders:  # greedy only (see GREEDY_FIRST)
+            t = self._finish(pcm, model, name, feats, encoded, "transcribe", code, prompt, post[code], "decoded", 1.0,
+                             temperatures=TEMPERATURES[:1])
             heard[code] = (_reading(t), t)
-        if any(reading >= self.cfg.logprob_threshold for reading, _ in heard.values()):
-            code = max(heard, key=lambda c: heard[c][0] + DECODED_WEIGHT * math.log(post[c]))
+        readable = [c for c in contenders if not _repetitive(heard[c][1].text)]  # a loop is no reading
+        threshold = self.cfg.logprob_threshold
+        if any(heard[c][0] >= threshold for c in readable):
+            code = max(readable, key=lambda c: heard[c][0] + DECODED_WEIGHT * math.log(post[c]))
         else:
             code = contenders[0]
+        if heard[code][0] < threshold or code not in readable:  # the kept language gets Whisper's fallbacks
+            heard[code] = (0.0, self._finish(pcm, model, name, feats, encoded, "transcribe", code, prompt, post[code],
+                                             "decoded", 1.0))
         self.last_route = Route(code, post[code], "decoded", name, 1.0)
         return heard[code][1]
 
@@ -321,13 +329,18 @@ class WhisperTranscriber:
         return Evidence(probs, frames / whisper.WINDOW_FRAMES)
 
     def _finish(self, pcm: np.ndarray, model: Any, name: str, feats: np.ndarray, encoded: Any, task: Task,
-                lang: str | None, prompt: str | None, prob: float | None, evidence: str, spent: float) -> Transcript:
+                lang: str | None, prompt: str | None, prob: float | None, evidence: str, spent: float, *,
+                temperatures: tuple[float, ...] = TEMPERATURES) -> Transcript:
         window_s = self.cfg.local_window_s if is_multilingual(model) else 30.0  # see SHORT_WINDOW_MODELS
         frames = whisper.WINDOW_FRAMES if encoded is not None else whisper.decode_frames(feats, window_s)
-        found = self._decode(model, feats, encoded, frames, task, lang, prompt, len(pcm) / SAMPLE_RATE)
+        short = frames < whisper.WINDOW_FRAMES
+        # a short window's fallbacks would be thrown away (a fallback is doubtful): greedy, and
+        # whatever would have needed one goes to the full window
+        found = self._decode(model, feats, encoded, frames, task, lang, prompt, len(pcm) / SAMPLE_RATE,
+                             TEMPERATURES[:1] if short else temperatures)
         if encoded is None:
             spent = frames / whisper.WINDOW_FRAMES
-        if frames < whisper.WINDOW_FRAMES and _doubtful(found, self.cfg.logprob_threshold):
+        if short and (not found or _doubtful(found, self.cfg.logprob_threshold)):
             found = self._decode(model, feats, None, whisper.WINDOW_FRAMES, task, lang, prompt, len(pcm) / SAMPLE_RATE)
             spent += 1.0
         duration = len(pcm) / SAMPLE_RATE
@@ -338,13 +351,13 @@ class WhisperTranscriber:
         return guard.apply(Transcript(text, lang, prob, duration, segs, task), self.cfg)
 
     def _decode(self, model: Any, feats: np.ndarray, encoded: Any, frames: int, task: Task, lang: str | None,
-                prompt: str | None, duration: float) -> list[Any]:
+                prompt: str | None, duration: float, temperatures: tuple[float, ...] = TEMPERATURES) -> list[Any]:
         """Decode from ``encoded`` (the full window's), or from a window of ``frames`` encoded here."""
         if encoded is None:
             encoded = whisper.encode(model, feats, frames)
         _seed_sampling()
         return whisper.decode(model, feats, encoded, task=task, language=lang if is_multilingual(model) else None,
-                              prompt=prompt, temperatures=TEMPERATURES, max_new_tokens=max_tokens(duration),
+                              prompt=prompt, temperatures=temperatures, max_new_tokens=max_tokens(duration),
                               no_speech_threshold=self.cfg.no_speech_threshold,
                               logprob_threshold=self.cfg.logprob_threshold, beam_size=BEAM_SIZE)
 
@@ -427,6 +440,7 @@ def _doubtful(found: list[Any], logprob_threshold: float) -> bool:
     Then the full window decides, as Whisper was trained."""
     text = " ".join(s.text for s in found)
     return _repetitive(text) or any((getattr(s, "temperature", 0.0) or 0.0) > 0.0 or s.avg_logprob < logprob_threshold
+                                    or (getattr(s, "compression_ratio", 0.0) or 0.0) > whisper.COMPRESSION_RATIO_LIMIT
                                     for s in found)
 
 

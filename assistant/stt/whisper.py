@@ -15,6 +15,7 @@ import numpy as np
 
 WINDOW_FRAMES = 3000  # 30 s of 10 ms mel frames: what the encoder is trained on
 FRAMES_PER_SECOND = 100
+COMPRESSION_RATIO_LIMIT = 2.4  # faster-whisper's default: a window's text compressing more falls back
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def decode(model: Any, feats: np.ndarray, encoded: Any, *, task: str, language: 
     options = TranscriptionOptions(
         beam_size=beam_size, best_of=1, patience=1.0, length_penalty=1.0, repetition_penalty=1.0,
         no_repeat_ngram_size=0, log_prob_threshold=logprob_threshold, no_speech_threshold=no_speech_threshold,
-        compression_ratio_threshold=2.4, condition_on_previous_text=False, prompt_reset_on_temperature=0.5,
+        compression_ratio_threshold=COMPRESSION_RATIO_LIMIT, condition_on_previous_text=False, prompt_reset_on_temperature=0.5,
         temperatures=list(temperatures), initial_prompt=prompt or None, prefix=None, suppress_blank=True,
         suppress_tokens=get_suppressed_tokens(tokenizer, [-1]), without_timestamps=False,
         max_initial_timestamp=1.0, word_timestamps=False, prepend_punctuations="\"'“¿([{-",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.config import load_config, with_overrides
@@ -59,7 +60,7 @@ def _decoded_as(readings: dict[str, float], post: dict[str, float]) -> str:
     """Which language ``_decoded_both`` keeps when decoding in each language reads as given."""
     tr = local.WhisperTranscriber(load_config().stt)
 
-    def finish(pcm, model, name, feats, encoded, task, code, *rest):
+    def finish(pcm, model, name, feats, encoded, task, code, *rest, **_kw):
         return Transcript(f"text in {code}", code, post[code], 1.0, (Segment(0, 1, f"text in {code}", readings[code]),), task)
 
     tr._finish = finish
@@ -71,6 +72,52 @@ def test_the_surer_reading_wins_weighed_with_the_evidence():
     assert _decoded_as({"en": -1.02, "ko": -0.93}, {"en": 0.84, "ko": 0.16}) == "en"  # "on" / "온": the evidence
     # no reading base trusts (below stt.logprob_threshold, -1.0): the evidence alone decides
     assert _decoded_as({"ko": -1.51, "en": -1.39}, {"ko": 0.57, "en": 0.43}) == "ko"
+
+
+def test_contenders_are_read_greedily_and_only_the_kept_language_falls_back():
+    """The losers' temperature fallbacks were 0.3-0.5 s of a 1.4-2.1 s turn, thrown away."""
+    tr = local.WhisperTranscriber(load_config().stt)
+    calls = []
+
+    def reading_as(readings):
+        def finish(pcm, model, name, feats, encoded, task, code, *rest, temperatures=local.TEMPERATURES):
+            calls.append((code, temperatures))
+            text = "1, 2, " * 12 if readings[code] == "loop" else f"text in {code}"
+            score = -0.2 if readings[code] == "loop" else readings[code]
+            return Transcript(text, code, 0.5, 1.0, (Segment(0, 1, text, score),), task)
+        return finish
+
+    post = {"en": 0.58, "ko": 0.42}
+    tr._finish = reading_as({"en": -0.81, "ko": -0.39})
+    assert tr._decoded_both(None, None, "base", None, None, None, post, list(post)).language == "ko"
+    assert calls == [("en", (0.0,)), ("ko", (0.0,))]  # the kept one read surely: no fallback at all
+    calls.clear()
+    tr._finish = reading_as({"en": -1.3, "ko": -1.5})  # nothing read surely: the evidence, with fallbacks
+    assert tr._decoded_both(None, None, "base", None, None, None, post, list(post)).language == "en"
+    assert calls == [("en", (0.0,)), ("ko", (0.0,)), ("en", local.TEMPERATURES)]
+    calls.clear()
+    tr._finish = reading_as({"en": -0.9, "ko": "loop"})  # a loop reads "surely" but is no reading
+    assert tr._decoded_both(None, None, "base", None, None, None, post, list(post)).language == "en"
+    assert calls == [("en", (0.0,)), ("ko", (0.0,))]
+
+
+def test_a_short_window_decodes_greedily_and_a_fallback_goes_to_the_full_window(monkeypatch):
+    """The short window's fallbacks would be doubtful (thrown away) anyway."""
+    tr = local.WhisperTranscriber(load_config().stt)
+    seen = []
+
+    def decode(model, feats, encoded, frames, task, lang, prompt, duration, temperatures=local.TEMPERATURES):
+        seen.append((frames, temperatures))
+        ratio = 3.0 if frames < 3000 else 1.2  # the greedy text compresses too well: faster-whisper would fall back
+        return [type("S", (), dict(start=0.0, end=1.0, text="ok", avg_logprob=-0.3, no_speech_prob=0.0,
+                                   temperature=0.0, compression_ratio=ratio))()]
+
+    monkeypatch.setattr(tr, "_decode", decode)
+    monkeypatch.setattr(local, "is_multilingual", lambda model: True)
+    feats = np.zeros((80, 200), np.float32)
+    t = tr._finish(np.zeros(32000, np.int16), None, "base", feats, None, "transcribe", "ko", None, 1.0, "given", 1.0)
+    assert [f for f, _ in seen] == [1000, 3000] and seen[0][1] == (0.0,) and seen[1][1] == local.TEMPERATURES
+    assert t.text == "ok"
 
 
 def test_english_first_only_with_more_than_english():
