@@ -97,6 +97,9 @@ EVERYDAY: tuple[Rule, ...] = (
 
 RULES: tuple[Rule, ...] = EVERYDAY + (
     # --- stop (whole utterance) ---
+    # A lone "stop" clipped or mumbled reaches Whisper's tiny.en as a near-homophone ("stove.",
+    # "stuff." on a real speech_commands clip); said alone to an assistant, those mean stop.
+    Rule("stop", r"(?:stove|stuff|stopped|stops|stap|stahp|stob)"),
     Rule("stop", r"(?:stop|cancel|abort|halt|pause|quiet|silence|hush|shush|enough|stop stop|no no)"
                  r"(?: (?:it|that|this|now|talking|speaking|everything|all|drawing|the drawing|the job|the jobs|it all|right now|already|please))*"),
     Rule("stop", r"(?:never mind|nevermind|forget (?:it|about it)|that's enough|that is enough|be quiet|keep quiet|shut up|"

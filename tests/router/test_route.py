@@ -105,6 +105,8 @@ CASES = [
     ("stop", "stop", {}),
     ("Stop.", "stop", {}),
     ("cancel", "stop", {}),
+    ("stove.", "stop", {}),  # tiny.en's "stop" from a real one-word clip
+    ("Stuff.", "stop", {}),
     ("Never mind.", "stop", {}),
     ("be quiet", "stop", {}),
     ("okay stop it", "stop", {}),
@@ -186,6 +188,10 @@ def _check(intent: Intent, kind: str, expected: dict) -> None:
 @pytest.mark.parametrize("text,kind,expected", CASES, ids=[c[0] or "empty" for c in CASES])
 def test_route_phrasings(text, kind, expected):
     _check(route(text), kind, expected)
+
+
+def test_stop_homophones_only_alone():
+    assert route("turn on the stove").kind != "stop" and route("some stuff").kind != "stop"
 
 
 def test_enough_phrasings_in_both_languages():
