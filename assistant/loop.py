@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -62,6 +63,7 @@ from .skills.messages import message
 from .skills.state import SessionState
 from .skills.translate import Translate
 from .stt import languages
+from .stt.cancel import cancellable
 from .turns import MAX_TURNS_KEPT, Result, TurnLedger, TurnTicket
 from .vad.segmenter import Event as SpeechEvent, Segmenter
 
@@ -151,6 +153,7 @@ class _Speculation:
     start: float
     end: float
     transcript: asyncio.Future
+    cancel: threading.Event  # set when it went stale: it stops at its next stage (stt/cancel.py)
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,7 @@ class Assistant:
         self._heard_turns: set[int] = set()
         self._speculation: _Speculation | None = None  # the candidate awaiting the hangover's verdict
         self._speculating: asyncio.Future | None = None  # the last one started (one runs at a time)
+        self._pending_pause: Utterance | None = None  # a pause heard while a stale speculation stopped
         self.speculated = [0, 0]  # speculative transcriptions kept, dropped (bench/loop.py)
         self.ended_early = 0  # utterances cut before the hangover's end (vad.end_early)
         self._segmenter: Segmenter | None = None  # the live source's (early ends cut it)
@@ -441,6 +445,7 @@ class Assistant:
 
     async def _on_event(self, event: Any) -> None:
         if isinstance(event, Utterance):
+            self._pending_pause = None  # cut: the turn transcribes it now
             self.local.hearing = False
             self._set_state(self.local)
             await self._submit(event, self.local, from_source=True)
@@ -453,19 +458,39 @@ class Assistant:
 
     def _speculate(self, utterance: Utterance) -> None:
         """Speech paused: transcribe what was said so far while the hangover waits (live input
-        only, one at a time, and only when no turn is being handled: it must not slow one)."""
+        only, one at a time, and only when no turn is being handled: it must not slow one). If the
+        last pause's transcription still runs, speech resumed after it: it is stopped at its next
+        stage and this one starts when it has (``_pending_due``)."""
         running = self._speculating is not None and not self._speculating.done()
+        spec = self._speculation
+        if running and not self.turn_based and spec is not None and spec.transcript is self._speculating:
+            spec.cancel.set()
+            if self._pending_pause is None:
+                self._speculating.add_done_callback(lambda _f: self._pending_due())
+            self._pending_pause = utterance
+            return
         if (self.turn_based or running or self._stopping or self.local.thinking or not self._inputs.empty()
                 or (self.wake_gate is not None and not self._wake_accepts(utterance))):
             return
-        if self._speculation is not None:
+        if spec is not None:
             self.speculated[1] += 1  # the last one was not confirmed
-        future = asyncio.ensure_future(asyncio.to_thread(self._transcribe, utterance.audio, self.local))
+        cancel = threading.Event()
+        future = asyncio.ensure_future(asyncio.to_thread(self._speculative, utterance.audio, self.local, cancel))
         future.add_done_callback(lambda f: f.cancelled() or f.exception())  # a dropped one's error is not lost noise
-        self._speculation = spec = _Speculation(utterance.start, utterance.end, future)
+        self._speculation = spec = _Speculation(utterance.start, utterance.end, future, cancel)
         self._speculating = future
         if self.cfg.vad.end_early:
             future.add_done_callback(lambda f: self._end_early(spec, f))
+
+    def _pending_due(self) -> None:
+        utterance, self._pending_pause = self._pending_pause, None
+        if utterance is not None:
+            self._speculate(utterance)
+
+    def _speculative(self, audio: np.ndarray, session: Session, cancel: threading.Event) -> Any:
+        """Blocking (a worker thread): ``_transcribe``, stopped between stages once ``cancel`` is set."""
+        with cancellable(cancel):
+            return self._transcribe(audio, session)
 
     def _listen_ahead(self, segmenter: Segmenter) -> None:
         """The user is still speaking: hand the utterance so far to the engine (a worker thread),
@@ -517,6 +542,7 @@ class Assistant:
             self.speculated[0] += 1
             return spec.transcript
         self.speculated[1] += 1
+        spec.cancel.set()  # stale: let the turn's own transcription have the cores
         return None
 
     def _transcribe(self, audio: np.ndarray, session: Session) -> Any:

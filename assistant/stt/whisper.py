@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from .cancel import checkpoint
+
 WINDOW_FRAMES = 3000  # 30 s of 10 ms mel frames: what the encoder is trained on
 FRAMES_PER_SECOND = 100
 COMPRESSION_RATIO_LIMIT = 2.4  # faster-whisper's default: a window's text compressing more falls back
@@ -34,6 +36,7 @@ def encode(model: Any, feats: np.ndarray, frames: int = WINDOW_FRAMES) -> Any:
 
     ``frames`` < 3000 is only good for language evidence: decoding from a shortened window loops
     on short commands ("Yes. Yes. Yes. ..."), so decoding always uses the full window."""
+    checkpoint()  # each encoder pass and decode is a stage a stale speculation stops before
     seg = np.zeros((feats.shape[0], frames), dtype=np.float32)
     n = min(frames, feats.shape[1])
     seg[:, :n] = feats[:, :n]
@@ -69,6 +72,8 @@ def decode(model: Any, feats: np.ndarray, encoded: Any, *, task: str, language: 
     segments (start, end, text, avg_logprob, no_speech_prob)."""
     from faster_whisper.tokenizer import Tokenizer
     from faster_whisper.transcribe import TranscriptionOptions, get_suppressed_tokens
+
+    checkpoint()
 
     multilingual = bool(model.model.is_multilingual)
     tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task=task,
