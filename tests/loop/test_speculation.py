@@ -89,11 +89,15 @@ class TwoPausesSource(CutSource):
         yield utterance(1, 1.5)
 
 
-def test_a_stale_speculation_stops_at_its_next_stage_and_the_new_pause_is_transcribed():
+def run_staged(source):
     eng = engines([("help", "en"), ("speak slower", "en")])
     eng.transcriber = staged = StagedTranscriber(eng.transcriber.texts)
     assistant = Assistant(load_config(), eng)
-    turns = asyncio.run(assistant.run(lambda: TwoPausesSource()))
+    return staged, assistant, asyncio.run(assistant.run(lambda: source))
+
+
+def test_a_stale_speculation_stops_at_its_next_stage_and_the_new_pause_is_transcribed():
+    staged, assistant, turns = run_staged(TwoPausesSource())
     assert (0, "decode") not in staged.stages  # the first pause's transcription stopped at its next stage
     assert staged.stages[-2:] == [(1, "encode"), (1, "decode")]
     assert assistant.speculated == [1, 1]  # the second pause's transcription was the turn's
@@ -110,9 +114,6 @@ class CutWhileStaleSource(CutSource):
 
 
 def test_a_stale_speculation_stops_when_the_cut_has_other_edges():
-    eng = engines([("help", "en"), ("speak slower", "en")])
-    eng.transcriber = staged = StagedTranscriber(eng.transcriber.texts)
-    assistant = Assistant(load_config(), eng)
-    turns = asyncio.run(assistant.run(lambda: CutWhileStaleSource()))
+    staged, _assistant, turns = run_staged(CutWhileStaleSource())
     assert (0, "decode") not in staged.stages and staged.stages.count((1, "decode")) == 1
     assert [t.text for t in turns] == ["speak slower"]
