@@ -303,11 +303,11 @@ class WhisperTranscriber:
             code = max(readable, key=lambda c: heard[c][0] + DECODED_WEIGHT * math.log(post[c]))
         else:
             code = contenders[0]
-        if heard[code][0] < threshold or code not in readable:  # the kept language gets Whisper's fallbacks
-            heard[code] = (0.0, self._finish(pcm, model, name, feats, encoded, "transcribe", code, prompt, post[code],
-                                             "decoded", 1.0))
+        reading, kept = heard[code]
+        if reading < threshold or code not in readable:  # the kept language gets Whisper's fallbacks
+            kept = self._finish(pcm, model, name, feats, encoded, "transcribe", code, prompt, post[code], "decoded", 1.0)
         self.last_route = Route(code, post[code], "decoded", name, 1.0)
-        return heard[code][1]
+        return kept
 
     def guess_language(self, pcm: np.ndarray, prior: Mapping[str, float] | None) -> Guess | None:
         """The short evidence pass (~1/10 of a window for a command) on the multilingual model;

@@ -69,7 +69,7 @@ class StagedTranscriber:
         for stage in ("encode", "decode"):
             checkpoint()
             self.stages.append((index, stage))
-            time.sleep(0.08)
+            time.sleep(0.15)  # a stage; well past the 0.03 s before the next event
         text, lang = self.texts[index]
         return type("T", (), {"text": text, "language": lang})()
 
@@ -85,7 +85,7 @@ class TwoPausesSource(CutSource):
         yield SpeechPaused(utterance(0, 1.0))
         await asyncio.sleep(0.03)
         yield SpeechPaused(utterance(1, 1.5))
-        await asyncio.sleep(0.4)  # the hangover
+        await asyncio.sleep(0.5)  # the hangover
         yield utterance(1, 1.5)
 
 
