@@ -34,8 +34,8 @@ def features(model: Any, samples: np.ndarray) -> np.ndarray:
 def encode(model: Any, feats: np.ndarray, frames: int = WINDOW_FRAMES) -> Any:
     """Encoder output for the first ``frames`` mel frames (zero-padded as faster-whisper does).
 
-    ``frames`` < 3000 is only good for language evidence: decoding from a shortened window loops
-    on short commands ("Yes. Yes. Yes. ..."), so decoding always uses the full window."""
+    ``frames`` < 3000: language evidence, or base's decoding window (``decode_frames``: at least
+    10 s; shorter than that, decoding loops on short commands, "Yes. Yes. Yes. ...")."""
     checkpoint()  # each encoder pass and decode is a stage a stale speculation stops before
     seg = np.zeros((feats.shape[0], frames), dtype=np.float32)
     n = min(frames, feats.shape[1])
