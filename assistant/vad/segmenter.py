@@ -40,8 +40,8 @@ from ..audio.format import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 from ..config import VadConfig
 from ..events import SpeechPaused, SpeechStarted, Utterance
 from . import detectors
-from .noise import (_BLOCK, _MEAN_CAP, _SPREAD_CAP, _STALE_DB, _STEADY_DB, SILENT_DB, STEADY_FRAMES, LevelMeter, NoiseFloor, has_dc,
-                    is_clicks, is_transient, periodicity, pitched)
+from .noise import (_BLOCK, _MEAN_CAP, _SPREAD_CAP, _STALE_DB, _STEADY_DB, _SURE_BLOCKS, SILENT_DB, STEADY_FRAMES, LevelMeter, NoiseFloor, has_dc,
+                    _median, is_clicks, is_transient, periodicity, pitched, pitched_rows)
 
 Event = SpeechStarted | SpeechPaused | Utterance
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
@@ -80,6 +80,12 @@ def _pitched(frame: bytes) -> bool:
     pre-emphasised form has a pitch, or has one below ~3.5 kHz, where a hiss over the voice (violet
     noise, a kitchen's clatter) does not bury it (a higher bar there: a room's hum shows more)."""
     return pitched(_diff(np.frombuffer(frame, np.int16).astype(np.float64)), _NOISE_PITCH, _NOISE_PITCH_BAND, _BAND_PITCH)
+
+
+def _pitched_count(frames: list[bytes]) -> int:
+    """How many of ``frames`` are ``_pitched`` (one transform for all of them)."""
+    x = np.frombuffer(b"".join(frames), np.int16).reshape(len(frames), -1).astype(np.float64)
+    return pitched_rows(x[:, 1:] - x[:, :-1], _NOISE_PITCH, _NOISE_PITCH_BAND, _BAND_PITCH)
 
 
 def _frames(ms: float) -> int:
@@ -211,6 +217,7 @@ class Segmenter:
         nf, lof, hif = floor._block_n, floor._block_lo, floor._block_hi  # the steady-noise block so far
         sf, sh, gone = floor.silent_run, floor_hp.silent_run, floor._gone  # digital silence in a row
         nh, loh, hih = floor_hp._block_n, floor_hp._block_lo, floor_hp._block_hi
+        losf, hisf, losh, hish = floor._los, floor._his, floor_hp._los, floor_hp._his  # (their block windows)
         i, speech, viw, recent = self._n, self._speech, self._voiced_in_window, self._recent
         audio, start, hissed = self._audio, self._start, self._hissed
         last_voiced, last_loud, prev_voiced = self._last_voiced, self._last_loud, self._prev_voiced
@@ -253,6 +260,13 @@ class Segmenter:
                     nf = 1
                 if nf < _BLOCK:
                     cf = None
+                elif lof <= lf + _STALE_DB:  # (NoiseFloor._block_end's usual exit, inlined)
+                    nf = 0
+                    losf.append(lof)
+                    hisf.append(hif)
+                    if len(losf) > _SURE_BLOCKS:
+                        del losf[0], hisf[0]
+                    cf, floor.sure = None, False
                 else:
                     nf, cf = 0, block_end(lof, hif, lf)
                 if mf < lf:
@@ -297,6 +311,13 @@ class Segmenter:
                     nh = 1
                 if nh < _BLOCK:
                     ch = None
+                elif loh <= lh + _STALE_DB:  # (the same)
+                    nh = 0
+                    losh.append(loh)
+                    hish.append(hih)
+                    if len(losh) > _SURE_BLOCKS:
+                        del losh[0], hish[0]
+                    ch, floor_hp.sure = None, False
                 else:
                     nh, ch = 0, block_end_hp(loh, hih, lh)
                 if mh < lh:
@@ -431,8 +452,8 @@ class Segmenter:
             self._stale_votes = 0
             self._stale_next = i + _STALE_BACKOFF
         elif (_pitched(frame) if not self._floor.unknown else
-              sum(map(_pitched, (self._audio[-(_BLOCK - 1) :] if speech else
-                                 [f for _, f, _ in list(self._recent)[-(_BLOCK - 1) :]]) + [frame])) >= 2):
+              _pitched_count((self._audio[-(_BLOCK - 1) :] if speech else
+                              [f for _, f, _ in list(self._recent)[-(_BLOCK - 1) :]]) + [frame]) >= 2):
             # (over a floor that is only silence so far one vote lifts it: a room just begun after
             # it, hum and all, is pitched in a frame now and then; a word's first syllable, even a
             # breathy one, in two of the block's four)
@@ -702,7 +723,7 @@ class Segmenter:
             room.append(x)
         if len(room) < 3:
             return None
-        mid = [float(np.median([x[k] for x in room])) for k in (0, 1)]
+        mid = [float(_median([x[k] for x in room])) for k in (0, 1)]
         # a room is steady (a click in it aside); a first syllable before a closure ("ko-") is not
         if any(4 * sum(abs(x[k] - mid[k]) > _STEADY_DB / 2 for x in room) > len(room) for k in (0, 1)):
             return None
