@@ -23,7 +23,8 @@ as a user would call them; the segmenter takes a chunk at once (``Segmenter.proc
 Reported per system: the share of cases with the exact utterance count, edge error p50/p95 (ms;
 over the cases whose count is exact; under added noise the nearer of the clean edge and the edge
 of the speech still 6 dB above the noise) and CPU per audio second (process time), also as a
-ratio to bare webrtcvad-2. Goal: exact counts everywhere, p95 <= 60 ms, CPU <= 1.5x webrtcvad-2.
+ratio to bare webrtcvad-2 (the least of ``--cpu-passes`` passes over every case, each system in
+turn per pass: on a shared virtual machine one pass's CPU time swings by +-10 %). Goal: exact counts everywhere, p95 <= 60 ms, CPU <= 1.5x webrtcvad-2.
 For the mixed stream also the share of sentences counted right (one utterance each, none glued)
 in its first vs its last 10 minutes: ``--minutes 60`` is the hour of mixed input (no drift: the
 same). Every system is warmed up once first (one-time imports are not per audio second).
@@ -236,6 +237,7 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=10.0, help="length of the mixed drift stream (60 = the hour)")
     ap.add_argument("--quick", action="store_true", help="3 sequences per kind, 2 minutes of drift")
     ap.add_argument("--systems", default="", help="comma-separated subset of the systems (default: all)")
+    ap.add_argument("--cpu-passes", type=int, default=3, help="CPU is the least of this many passes over every case")
     args = ap.parse_args()
     if args.quick:
         args.per_kind, args.minutes = 3, 2.0
@@ -265,12 +267,13 @@ def main() -> int:
         audio_s += len(frames) * FRAME_S
         work.append((group, stream, len(frames), chunked(frames)))
     for name, run in runs.items():
+        cpu = 0.0
         for group, stream, n_frames, chunks in work:
             bg = group.startswith("bg ")
             group = group[3:] if bg else group
             t = time.process_time()
             found = run(chunks)
-            stats[name]["cpu"] += time.process_time() - t
+            cpu += time.process_time() - t
             st = stats[name]["bg"] if bg else stats[name]  # the backgrounds are counted apart
             st["cases"] += 1
             if group == "drift":  # the first and the last ten minutes (no drift: the same)
@@ -286,6 +289,13 @@ def main() -> int:
                 st["edges"] += errs if group != "drift" else []
             else:
                 st["bad"][group] = st["bad"].get(group, 0) + 1
+        stats[name]["cpu"] = cpu
+    for _ in range(args.cpu_passes - 1):  # more passes, systems in turn: the least is the cost (the
+        for name, run in runs.items():  # machine's own noise, a neighbour's load, only ever adds)
+            t = time.process_time()
+            for *_case, chunks in work:
+                run(chunks)
+            stats[name]["cpu"] = min(stats[name]["cpu"], time.process_time() - t)
     base = stats["webrtcvad-2"]["cpu"] or float("nan")
     print(f"{audio_s / 60:.1f} min of real speech; {stats['segmenter']['cases']} cases "
           f"(corpus clips alone, {args.per_kind} sequences per pause kind, {args.minutes:g} min mixed), "

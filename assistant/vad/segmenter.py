@@ -226,19 +226,23 @@ class Segmenter:
         nearf, nearh = pkf - _DROP_DB, pkh - _DROP_DB  # (what follows from them, for the loop)
         relax, step = (_HYSTERESIS, speech_rise) if speech else (1.0, rise)  # (both follow ``speech``)
         cf = ch = None
+        # the constants the loop reads on every frame, as locals
+        silent, block, stale_db, mean_cap, spread_cap, dev_cap, rate = (SILENT_DB, _BLOCK, _STALE_DB, _MEAN_CAP, _SPREAD_CAP,
+                                                                       2 * _SPREAD_CAP, SAMPLE_RATE)
+        steady, sure_db, feed_mask, drop_db, depth_db = STEADY_FRAMES, _SURE_DB, _FEED_MASK, _DROP_DB, _DEPTH_DB
         first = i  # frame index of frames[0]
         kept = 0  # levels[:kept] are in the history (kept there only for the stale check: added before it)
         for frame, (full, hp) in zip(frames, levels):
             # the full band's floor (NoiseFloor.excess)
-            if full < SILENT_DB:
+            if full < silent:
                 sf += 1
                 if sf == gone:
                     floor.unknown = True
                 if lf is None:
-                    lf, floor.unknown = SILENT_DB, True
-                elif lf > SILENT_DB:
-                    lf = max(SILENT_DB, lf - rise)
-                cf, over_full = None, full - SILENT_DB - margin
+                    lf, floor.unknown = silent, True
+                elif lf > silent:
+                    lf = max(silent, lf - rise)
+                cf, over_full = None, full - silent - margin
             else:
                 sf = 0
                 if wf:
@@ -258,9 +262,9 @@ class Segmenter:
                 else:
                     lof = hif = full
                     nf = 1
-                if nf < _BLOCK:
+                if nf < block:
                     cf = None
-                elif lof <= lf + _STALE_DB:  # (NoiseFloor._block_end's usual exit, inlined)
+                elif lof <= lf + stale_db:  # (NoiseFloor._block_end's usual exit, inlined)
                     nf = 0
                     losf.append(lof)
                     hisf.append(hif)
@@ -271,25 +275,25 @@ class Segmenter:
                     nf, cf = 0, block_end(lof, hif, lf)
                 if mf < lf:
                     mf = lf
-                elif mf > lf + _MEAN_CAP:
-                    mf = lf + _MEAN_CAP
+                elif mf > lf + mean_cap:
+                    mf = lf + mean_cap
                 noisy = mf + 3.0 * pf - lf
                 over_full = full - lf - relax * (margin if margin > noisy else noisy)
                 if not speech and over_full <= 0.0:
                     mf = mf + 0.05 * (full - mf)
                     dev = abs(full - mf)
-                    pf += 0.05 * ((dev if dev < 2 * _SPREAD_CAP else 2 * _SPREAD_CAP) - pf)
-                    pf = pf if pf < _SPREAD_CAP else _SPREAD_CAP
+                    pf += 0.05 * ((dev if dev < dev_cap else dev_cap) - pf)
+                    pf = pf if pf < spread_cap else spread_cap
             # the pre-emphasised band's (the same)
-            if hp < SILENT_DB:
+            if hp < silent:
                 sh += 1
                 if sh == gone:
                     floor_hp.unknown = True
                 if lh is None:
-                    lh, floor_hp.unknown = SILENT_DB, True
-                elif lh > SILENT_DB:
-                    lh = max(SILENT_DB, lh - rise)
-                ch, over_hp = None, hp - SILENT_DB - margin
+                    lh, floor_hp.unknown = silent, True
+                elif lh > silent:
+                    lh = max(silent, lh - rise)
+                ch, over_hp = None, hp - silent - margin
             else:
                 sh = 0
                 if wh:
@@ -309,9 +313,9 @@ class Segmenter:
                 else:
                     loh = hih = hp
                     nh = 1
-                if nh < _BLOCK:
+                if nh < block:
                     ch = None
-                elif loh <= lh + _STALE_DB:  # (the same)
+                elif loh <= lh + stale_db:  # (the same)
                     nh = 0
                     losh.append(loh)
                     hish.append(hih)
@@ -322,15 +326,15 @@ class Segmenter:
                     nh, ch = 0, block_end_hp(loh, hih, lh)
                 if mh < lh:
                     mh = lh
-                elif mh > lh + _MEAN_CAP:
-                    mh = lh + _MEAN_CAP
+                elif mh > lh + mean_cap:
+                    mh = lh + mean_cap
                 noisy = mh + 3.0 * ph - lh
                 over_hp = hp - lh - relax * (margin if margin > noisy else noisy)
                 if not speech and over_hp <= 0.0:
                     mh = mh + 0.05 * (hp - mh)
                     dev = abs(hp - mh)
-                    ph += 0.05 * ((dev if dev < 2 * _SPREAD_CAP else 2 * _SPREAD_CAP) - ph)
-                    ph = ph if ph < _SPREAD_CAP else _SPREAD_CAP
+                    ph += 0.05 * ((dev if dev < dev_cap else dev_cap) - ph)
+                    ph = ph if ph < spread_cap else spread_cap
             over = over_full if over_full > over_hp else over_hp
             if speech and over > 0.0:  # the utterance's loudest; a tail far under it is not speech
                 if full > nearf or hp > nearh:
@@ -338,10 +342,10 @@ class Segmenter:
                     if full > pkf or hp > pkh:
                         pkf, pkh = full if full > pkf else pkf, hp if hp > pkh else pkh
                         nearf, nearh = pkf - _DROP_DB, pkh - _DROP_DB
-                elif full < nearf + _DROP_DB - _DEPTH_DB and hp < nearh + _DROP_DB - _DEPTH_DB:
+                elif full < nearf + drop_db - depth_db and hp < nearh + drop_db - depth_db:
                     over = -1.0
             stale = (cf is not None or ch is not None) and (i >= self._stale_next or floor.sure or floor_hp.sure)
-            if stale or (speech and i - near >= STEADY_FRAMES and not i & 3):  # (the latter: rare, see _tail)
+            if stale or (speech and i - near >= steady and not i & 3):  # (the latter: rare, see _tail)
                 floor.level, floor.mean, floor.spread, floor.candidate = lf, mf, pf, cf
                 floor_hp.level, floor_hp.mean, floor_hp.spread, floor_hp.candidate = lh, mh, ph, ch
                 self._voiced_in_window, self._last_voiced, self._last_loud, self._prev_voiced = (
@@ -357,16 +361,16 @@ class Segmenter:
                 last_voiced, last_loud, prev_voiced = self._last_voiced, self._last_loud, self._prev_voiced
             # inside speech a frame far above the noise needs no second opinion (saves half the cost)
             if every:  # silero keeps context: it hears every frame
-                said = vad(frame, SAMPLE_RATE)
+                said = vad(frame, rate)
                 voiced = over > 0.0 and said
             else:
-                voiced = over > 0.0 and ((speech and over > _SURE_DB) or vad(frame, SAMPLE_RATE))
+                voiced = over > 0.0 and ((speech and over > sure_db) or vad(frame, rate))
             if over > 0.0:
                 loud.append(i)
                 if over_hp > 0.0:
                     hissy.append(i)
-            elif not i & _FEED_MASK and not every:  # webrtcvad tracks the noise by the minima of what it is fed:
-                vad(frame, SAMPLE_RATE)  # fed only loud frames, it takes speech for noise
+            elif not i & feed_mask and not every:  # webrtcvad tracks the noise by the minima of what it is fed:
+                vad(frame, rate)  # fed only loud frames, it takes speech for noise
             if not speech:  # idle (most frames): the start window slides on
                 if len(recent) >= window and recent[-window][2]:
                     viw -= 1  # that frame leaves the window now
