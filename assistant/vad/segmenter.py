@@ -142,6 +142,7 @@ class Segmenter:
         self._history: deque[tuple[float, float]] = deque(maxlen=_RESTATE_FRAMES)  # recent frame levels
         self._peak = (0.0, 0.0)  # the current utterance's loudest frame levels (full, pre-emphasised)
         self._near = 0  # its last frame within _DROP_DB of them (in either band)
+        self._last_cut: tuple[tuple[int, ...] | None, Utterance | None] = (None, None)  # (see _utterance)
         # what _run reads on every call and never changes: one unpacking there, not twenty lookups
         full, hp = self._floor, self._floor_hp
         self._fixed = (full, hp, full._block_end, hp._block_end, full._fall, full._rise, full._speech_rise,
@@ -782,11 +783,18 @@ class Segmenter:
         return [SpeechPaused(self._utterance(self._start, end, min(end + self._padding, i + 1)))]
 
     def _utterance(self, start: int, end: int, audio_end: int) -> Utterance:
-        """Edges are frame indexes [start, end); the audio runs to frame ``audio_end`` (exclusive)."""
+        """Edges are frame indexes [start, end); the audio runs to frame ``audio_end`` (exclusive).
+        The same cut twice (a pause's, then the end it foretold) is the same Utterance: frame
+        indexes only grow, so they name the audio."""
+        key = (start, end, audio_end, self._audio_first)
+        if self._last_cut[0] == key:
+            return self._last_cut[1]
         frames = self._audio[: audio_end - self._audio_first]
         pcm = np.frombuffer(bytearray().join(frames), dtype=np.int16)  # writable, with one copy
-        return Utterance(start=start * _FRAME_S, end=end * _FRAME_S, audio=pcm, sample_rate=SAMPLE_RATE,
-                         audio_start=self._audio_first * _FRAME_S)
+        cut = Utterance(start=start * _FRAME_S, end=end * _FRAME_S, audio=pcm, sample_rate=SAMPLE_RATE,
+                        audio_start=self._audio_first * _FRAME_S)
+        self._last_cut = (key, cut)
+        return cut
 
     def _finish(self) -> list[Event]:
         end = max(self._last_voiced, self._last_loud) + 1
