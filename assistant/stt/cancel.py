@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Iterator
 
-_EVENT: ContextVar[threading.Event | None] = ContextVar("stt_cancel", default=None)
+_EVENT: ContextVar["threading.Event | Either | None"] = ContextVar("stt_cancel", default=None)
 
 
 class Cancelled(Exception):
@@ -20,12 +20,29 @@ class Cancelled(Exception):
 
 
 @contextmanager
-def cancellable(event: threading.Event) -> Iterator[None]:
+def cancellable(event: threading.Event | Either) -> Iterator[None]:
     token = _EVENT.set(event)
     try:
         yield
     finally:
         _EVENT.reset(token)
+
+
+def current() -> threading.Event | Either | None:
+    """The caller's event (to hand on to work it starts in another thread: context variables
+    do not cross into a pool's threads)."""
+    return _EVENT.get()
+
+
+class Either:
+    """Set once any of its events is: a worker's own stop or its caller's (``cancellable`` takes it
+    as an event)."""
+
+    def __init__(self, *events: threading.Event | Either | None):
+        self._events = tuple(e for e in events if e is not None)
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self._events)
 
 
 def checkpoint() -> None:

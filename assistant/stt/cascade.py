@@ -15,6 +15,7 @@ an English turn then runs only tiny.en after the end of speech, on both cores. O
 utterance is heard as without it."""
 from __future__ import annotations
 
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Protocol
 import numpy as np
 
 from .base import Task, Transcript
+from .cancel import Either, cancellable, current
 
 if TYPE_CHECKING:
     from .local import Evidence, Guess, Route
@@ -85,7 +87,7 @@ class EnglishFirst:
     def transcribe(self, pcm: np.ndarray, *, task: Task = "transcribe", language: str | None = None,
                    prompt: str | None = None, want_timestamps: bool = False,
                    prior: Mapping[str, float] | None = None) -> Transcript:
-        guess, early, evidence = None, None, "short"
+        guess, trying, evidence = None, None, "short"
         if language is None and task == "transcribe":
             guess = self._early_guess(pcm, prior)
             if guess is not None:
@@ -93,19 +95,21 @@ class EnglishFirst:
                 self.early_used += 1
             else:
                 if self.parallel and _leans_english(prior):
-                    early = self._try_english(pcm, prompt, want_timestamps)
+                    trying = self._try_english(pcm, prompt, want_timestamps)
                 guess = self.general.guess_language(pcm, prior)
-        if early is not None and (guess is None or guess.probability < DETECT_CONFIDENCE or guess.language != "en"):
-            early.exception()  # not English after all: let that try finish first (the cores are shared)
-            early = None
+        if trying is not None and (guess is None or guess.probability < DETECT_CONFIDENCE or guess.language != "en"):
+            future, stop = trying
+            stop.set()  # not English after all: that try stops at its next stage (its encoder pass
+            future.exception()  # cannot be cut short); wait for it there, as the cores are shared
+            trying = None
         if guess is None or guess.probability < DETECT_CONFIDENCE:
             t = self.general.transcribe(pcm, task=task, language=language, prompt=prompt,
                                         want_timestamps=want_timestamps, prior=prior)
             spent = guess.encodes if guess is not None else 0.0
             self.last_route = replace(self.general.last_route, encodes=self.general.last_route.encodes + spent)
             return t
-        if early is not None:
-            t, route = early.result()
+        if trying is not None:
+            t, route = trying[0].result()
         else:
             side = self.english if guess.language == "en" else self.general
             t = side.transcribe(pcm, task=task, language=guess.language, prompt=prompt, want_timestamps=want_timestamps)
@@ -114,16 +118,21 @@ class EnglishFirst:
                                   encodes=route.encodes + guess.encodes)
         return replace(t, language_probability=guess.probability)
 
-    def _try_english(self, pcm: np.ndarray, prompt: str | None, want_timestamps: bool) -> Future:
-        """tiny.en on ``pcm`` in the second thread: (transcript, route)."""
+    def _try_english(self, pcm: np.ndarray, prompt: str | None,
+                     want_timestamps: bool) -> tuple[Future, threading.Event]:
+        """tiny.en on ``pcm`` in the second thread: the future of (transcript, route), and the
+        event that stops it between stages (so does the caller's own, e.g. a stale speculation's)."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stt-english")
+        stop = threading.Event()
+        watch = Either(stop, current())
 
         def run() -> tuple[Transcript, Route | None]:
-            t = self.english.transcribe(pcm, language="en", prompt=prompt, want_timestamps=want_timestamps)
+            with cancellable(watch):
+                t = self.english.transcribe(pcm, language="en", prompt=prompt, want_timestamps=want_timestamps)
             return t, self.english.last_route
 
-        return self._pool.submit(run)
+        return self._pool.submit(run), stop
 
     def transcribe_file(self, path: Path, **_options: Any) -> None:
         return None  # decoded to samples by files.FileInput

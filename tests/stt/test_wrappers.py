@@ -108,6 +108,69 @@ def test_no_parallel_english_try_unless_the_prior_leans_english(prior):
     assert english.calls == []
 
 
+@pytest.mark.parametrize("guess", [Guess("ko", 0.95, 0.1), Guess("en", 0.6, 0.1)])
+def test_a_parallel_english_try_the_evidence_overrules_stops_before_its_next_stage(guess):
+    """Korean (or unsure) evidence: the tiny.en try stops at its next checkpoint (its decode of
+    Korean speech as English would be wasted work on the shared cores) and the caller waits for
+    that, not for the whole try."""
+    import threading
+
+    from assistant.stt.cancel import checkpoint
+
+    encoding, evidence_in = threading.Event(), threading.Event()
+    stages = []
+
+    class SlowEnglish(FakeWindow):
+        def transcribe(self, pcm, **kw):
+            encoding.set()
+            evidence_in.wait(5)  # the encoder pass, running while the evidence is decided
+            stages.append("encoded")
+            checkpoint()  # whisper.decode's
+            stages.append("decoded")
+            return super().transcribe(pcm, **kw)
+
+    class General(FakeWindow):
+        def guess_language(self, pcm, prior):
+            encoding.wait(5)
+            threading.Timer(0.05, evidence_in.set).start()  # the try is still encoding when the verdict lands
+            return super().guess_language(pcm, prior)
+
+    general, english = General(guess=guess), SlowEnglish("tiny.en")
+    cascade = EnglishFirst(general, english, parallel=True)
+    t = cascade.transcribe(PCM, prior={"en": 0.6, "ko": 0.4})
+    assert t.text == "base heard" and stages == ["encoded"]  # stopped before decoding
+    assert english.calls == []
+
+
+def test_a_parallel_english_try_stops_with_its_caller():
+    """The caller's own stop (a stale speculation's, ``cancellable``) reaches the try's thread."""
+    import threading
+
+    from assistant.stt.cancel import Cancelled, cancellable, checkpoint
+
+    stop = threading.Event()
+
+    class Stopping(FakeWindow):
+        def guess_language(self, pcm, prior):
+            stop.set()  # the speculation went stale during the evidence pass
+            return super().guess_language(pcm, prior)
+
+    class English(FakeWindow):
+        def transcribe(self, pcm, **kw):
+            import time
+
+            deadline = time.monotonic() + 5
+            while not stop.is_set() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            checkpoint()
+            return super().transcribe(pcm, **kw)
+
+    general, english = Stopping(guess=Guess("en", 0.97, 0.1)), English("tiny.en")
+    with cancellable(stop), pytest.raises(Cancelled):
+        EnglishFirst(general, english, parallel=True).transcribe(PCM, prior={"en": 0.6, "ko": 0.4})
+    assert english.calls == []
+
+
 def test_cascade_warms_both_models():
     general, english = FakeWindow(), FakeWindow("tiny.en")
     EnglishFirst(general, english).warm_up()
