@@ -65,7 +65,8 @@ SAMPLING_SEED = 20261125
 # are read from greedy decodes; only the language kept gets the temperature fallbacks, when its
 # greedy text would have needed them (the losers' fallbacks were 0.3-0.5 s of a 1.4-2.1 s turn).
 # UNSURE_WINDOW_S: when the short evidence pass is unsure, base encodes the speech + 1 s, at least
-# this long (not Whisper's full 30 s: ~0.15 s instead of ~0.45 s on 2 cores), for its language
+# this long (or stt.local_window_s if longer: 30 = Whisper's full window; ~0.15 s instead of
+# ~0.45 s on 2 cores), for its language
 # probabilities and the decoding; a loop there goes to the full window. On the corpus and 100
 # kospeech clips (bench/stt.py, 2026-12-02) 15 s kept every language decision of the full window
 # but two, both then right ("Ice cream" -> "아이스크림" after an English turn, "Bye!" -> Korean);
@@ -275,7 +276,7 @@ class WhisperTranscriber:
             name, model = self.model_for(task, None)  # multilingual: base (or the configured one)
             feats = whisper.features(model, samples)
             # a longer window than the short evidence pass's, reused for decoding below
-            frames = whisper.decode_frames(feats, UNSURE_WINDOW_S)
+            frames = whisper.decode_frames(feats, max(UNSURE_WINDOW_S, self.cfg.local_window_s))
             encoded = whisper.encode(model, feats, frames)
             post = _posterior(whisper.language_probs(model, encoded), prior)
             contenders = _contenders(post) if task == "transcribe" else []
