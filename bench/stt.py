@@ -8,8 +8,7 @@ Rows:
   tiny.en, everything else by base; base decodes a decided language from an encoder window of the
   speech + 1 s, at least `stt.local_window_s` (10 s).
 - cascade, 30 s window: the same with Whisper's full 30 s window for every decode.
-- one pass (base): no short evidence pass; base encodes one window (the speech + 1 s, at least
-  15 s: `local.UNSURE_WINDOW_S`) once, detects and decodes from it (English too).
+- one full pass: base encodes the full window once, detects and decodes from it (English too).
 - base, right language: the multilingual model told the language (the accuracy reference).
 - tiny.en, English: the English-only model told "en" (English clips only).
 Columns: clips heard in the right language (an empty text counts as not heard), the pieces of
@@ -49,7 +48,7 @@ def systems(cfg):
         ("cascade (default)", build(stt), lambda c: None, ("en", "ko")),
         ("cascade, 30 s window", build(with_overrides(cfg, stt={"local_window_s": 30.0}).stt),
          lambda c: None, ("en", "ko")),
-        ("one pass (base)", build(with_overrides(cfg, stt={"local_model": "base"}).stt),
+        ("one full pass (base)", build(with_overrides(cfg, stt={"local_model": "base"}).stt),
          lambda c: None, ("en", "ko")),
         ("base, right language", build(with_overrides(cfg, stt={"local_model": "base"}).stt),
          lambda c: c.language, ("en", "ko")),

@@ -64,14 +64,6 @@ SAMPLING_SEED = 20261125
 # against "Ice cream" -0.61 with P(en) 0.70); 0.15 is in the middle. GREEDY_FIRST: the contenders
 # are read from greedy decodes; only the language kept gets the temperature fallbacks, when its
 # greedy text would have needed them (the losers' fallbacks were 0.3-0.5 s of a 1.4-2.1 s turn).
-# UNSURE_WINDOW_S: when the short evidence pass is unsure, base encodes the speech + 1 s, at least
-# this long (or stt.local_window_s if longer: 30 = Whisper's full window; ~0.15 s instead of
-# ~0.45 s on 2 cores), for its language
-# probabilities and the decoding; a loop there goes to the full window. On the corpus and 100
-# kospeech clips (bench/stt.py, 2026-12-02) 15 s kept every language decision of the full window
-# but two, both then right ("Ice cream" -> "아이스크림" after an English turn, "Bye!" -> Korean);
-# 10-12 s did not (looping "no no no", "ice cream" in Latin letters).
-UNSURE_WINDOW_S = 15.0
 DECODE_BOTH_BELOW = 0.9
 CONTENDER_FLOOR = 0.05
 DECODED_WEIGHT = 0.15
@@ -275,16 +267,13 @@ class WhisperTranscriber:
         if lang is None and self.detects():
             name, model = self.model_for(task, None)  # multilingual: base (or the configured one)
             feats = whisper.features(model, samples)
-            # a longer window than the short evidence pass's, reused for decoding below
-            frames = whisper.decode_frames(feats, max(UNSURE_WINDOW_S, self.cfg.local_window_s))
-            encoded = whisper.encode(model, feats, frames)
+            encoded = whisper.encode(model, feats)  # the full window, reused for decoding below
             post = _posterior(whisper.language_probs(model, encoded), prior)
             contenders = _contenders(post) if task == "transcribe" else []
             if len(contenders) > 1:
-                return self._decoded_both(pcm, model, name, feats, encoded, prompt, post, contenders, frames)
+                return self._decoded_both(pcm, model, name, feats, encoded, prompt, post, contenders)
             lang, prob = _best(post)
-            return self._finish(pcm, model, name, feats, encoded, task, lang, prompt, prob, "full",
-                                frames / whisper.WINDOW_FRAMES, frames=frames)
+            return self._finish(pcm, model, name, feats, encoded, task, lang, prompt, prob, "full", 1.0)
         name, model = self.model_for(task, lang)
         feats = whisper.features(model, samples)
         if lang is None and not is_multilingual(model):
@@ -296,18 +285,17 @@ class WhisperTranscriber:
         return self._finish(pcm, model, name, feats, None, task, lang, prompt, 1.0, "given", 1.0)
 
     def _decoded_both(self, pcm: np.ndarray, model: Any, name: str, feats: np.ndarray, encoded: Any,
-                      prompt: str | None, post: dict[str, float], contenders: list[str],
-                      frames: int = whisper.WINDOW_FRAMES) -> Transcript:
+                      prompt: str | None, post: dict[str, float], contenders: list[str]) -> Transcript:
         """Unsure language evidence: the window decoded in each contender from the same encoder
         output; the text the model reads more surely, weighed with the evidence, wins (see
         ``DECODED_WEIGHT``). "에이 컴퓨터" (-0.39 per token) beats "Hey computer!" (-0.81). When no
         reading reaches ``stt.logprob_threshold`` (Whisper's line for a decode it trusts), the
         readings say nothing and the evidence decides: Korean phone requests that base barely
         knows as Korean read as fluent English at -1.35 to -1.39 against -1.5 to -1.74."""
-        heard, spent = {}, frames / whisper.WINDOW_FRAMES
-        for code in contenders:  # greedy only (see GREEDY_FIRST); a loop here is no reading (below)
-            t = self._finish(pcm, model, name, feats, encoded, "transcribe", code, prompt, post[code], "decoded", spent,
-                             temperatures=TEMPERATURES[:1], frames=frames, rescue=False)
+        heard = {}
+        for code in contenders:  # greedy only (see GREEDY_FIRST)
+            t = self._finish(pcm, model, name, feats, encoded, "transcribe", code, prompt, post[code], "decoded", 1.0,
+                             temperatures=TEMPERATURES[:1])
             heard[code] = (_reading(t), t)
         readable = [c for c in contenders if not _repetitive(heard[c][1].text)]  # a loop is no reading
         threshold = self.cfg.logprob_threshold
@@ -317,10 +305,8 @@ class WhisperTranscriber:
             code = contenders[0]
         reading, kept = heard[code]
         if reading < threshold or code not in readable:  # the kept language gets Whisper's fallbacks
-            kept = self._finish(pcm, model, name, feats, encoded, "transcribe", code, prompt, post[code], "decoded", spent,
-                                frames=frames)
-            spent = self.last_route.encodes if self.last_route else spent
-        self.last_route = Route(code, post[code], "decoded", name, spent)
+            kept = self._finish(pcm, model, name, feats, encoded, "transcribe", code, prompt, post[code], "decoded", 1.0)
+        self.last_route = Route(code, post[code], "decoded", name, 1.0)
         return kept
 
     def guess_language(self, pcm: np.ndarray, prior: Mapping[str, float] | None) -> Guess | None:
@@ -344,30 +330,18 @@ class WhisperTranscriber:
 
     def _finish(self, pcm: np.ndarray, model: Any, name: str, feats: np.ndarray, encoded: Any, task: Task,
                 lang: str | None, prompt: str | None, prob: float | None, evidence: str, spent: float, *,
-                temperatures: tuple[float, ...] = TEMPERATURES, frames: int = whisper.WINDOW_FRAMES,
-                rescue: bool = True) -> Transcript:
-        """Decode and tidy up: from ``encoded`` (an encoder output of ``frames`` mel frames) when
-        given, else from a window encoded here (base: ``stt.local_window_s``). ``rescue``: a short
-        given window's loop is decoded again from the full window."""
-        given = encoded is not None
-        if not given:
-            window_s = self.cfg.local_window_s if is_multilingual(model) else 30.0  # see SHORT_WINDOW_MODELS
-            frames = whisper.decode_frames(feats, window_s)
+                temperatures: tuple[float, ...] = TEMPERATURES) -> Transcript:
+        window_s = self.cfg.local_window_s if is_multilingual(model) else 30.0  # see SHORT_WINDOW_MODELS
+        frames = whisper.WINDOW_FRAMES if encoded is not None else whisper.decode_frames(feats, window_s)
         short = frames < whisper.WINDOW_FRAMES
         # a short window's fallbacks would be thrown away (a fallback is doubtful): greedy, and
-        # whatever would have needed one goes to the full window; the unsure window (given) keeps
-        # its fallbacks and goes there only on a loop
+        # whatever would have needed one goes to the full window
         found = self._decode(model, feats, encoded, frames, task, lang, prompt, len(pcm) / SAMPLE_RATE,
-                             TEMPERATURES[:1] if short and not given else temperatures)
-        if not given:
+                             TEMPERATURES[:1] if short else temperatures)
+        if encoded is None:
             spent = frames / whisper.WINDOW_FRAMES
-        if given:
-            retry = short and rescue and _looping(found)
-        else:
-            retry = short and (not found or _doubtful(found, self.cfg.logprob_threshold))
-        if retry:
-            found = self._decode(model, feats, None, whisper.WINDOW_FRAMES, task, lang, prompt, len(pcm) / SAMPLE_RATE,
-                                 temperatures)
+        if short and (not found or _doubtful(found, self.cfg.logprob_threshold)):
+            found = self._decode(model, feats, None, whisper.WINDOW_FRAMES, task, lang, prompt, len(pcm) / SAMPLE_RATE)
             spent += 1.0
         duration = len(pcm) / SAMPLE_RATE
         segs = tuple(Segment(min(s.start, duration), min(s.end, duration), s.text.strip(), s.avg_logprob,
@@ -459,12 +433,6 @@ def _repetitive(text: str) -> bool:
     not understand."""
     data = text.lower().encode("utf-8")
     return (len(data) > 40 and len(data) / len(zlib.compress(data)) > 1.8) or bool(_STUTTER.search(text))
-
-
-def _looping(found: list[Any]) -> bool:
-    """Did decoding loop (a phrase over and over, or text that compresses too well)?"""
-    return _repetitive(" ".join(s.text for s in found)) or any(
-        (getattr(s, "compression_ratio", 0.0) or 0.0) > whisper.COMPRESSION_RATIO_LIMIT for s in found)
 
 
 def _doubtful(found: list[Any], logprob_threshold: float) -> bool:

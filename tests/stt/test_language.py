@@ -80,7 +80,7 @@ def test_contenders_are_read_greedily_and_only_the_kept_language_falls_back():
     calls = []
 
     def reading_as(readings):
-        def finish(pcm, model, name, feats, encoded, task, code, *rest, temperatures=local.TEMPERATURES, **_window):
+        def finish(pcm, model, name, feats, encoded, task, code, *rest, temperatures=local.TEMPERATURES):
             calls.append((code, temperatures))
             text = "1, 2, " * 12 if readings[code] == "loop" else f"text in {code}"
             score = -0.2 if readings[code] == "loop" else readings[code]
@@ -118,33 +118,6 @@ def test_a_short_window_decodes_greedily_and_a_fallback_goes_to_the_full_window(
     t = tr._finish(np.zeros(32000, np.int16), None, "base", feats, None, "transcribe", "ko", None, 1.0, "given", 1.0)
     assert [f for f, _ in seen] == [1000, 3000] and seen[0][1] == (0.0,) and seen[1][1] == local.TEMPERATURES
     assert t.text == "ok"
-
-
-def test_the_unsure_window_keeps_its_fallbacks_and_only_a_loop_goes_to_the_full_window(monkeypatch):
-    """Unsure evidence: base decodes from the speech + 1 s, at least ``UNSURE_WINDOW_S`` (not the
-    full window); shorter than that it loops on one-word commands, and a loop is read again from
-    the full window. The contenders' greedy reads are not rescued: a loop is no reading."""
-    tr = local.WhisperTranscriber(load_config().stt)
-    seen = []
-
-    def decode(model, feats, encoded, frames, task, lang, prompt, duration, temperatures=local.TEMPERATURES):
-        seen.append((frames, encoded is not None, temperatures))
-        text = "no " * 20 if frames < 3000 and looping else "no"
-        return [type("S", (), dict(start=0.0, end=1.0, text=text, avg_logprob=-1.5, no_speech_prob=0.0,
-                                   temperature=0.0, compression_ratio=1.0))()]
-
-    monkeypatch.setattr(tr, "_decode", decode)
-    feats = np.zeros((80, 200), np.float32)
-    frames = local.whisper.decode_frames(feats, local.UNSURE_WINDOW_S)
-    assert frames == int(local.UNSURE_WINDOW_S * 100) < 3000
-    for looping, rescue, want in ((False, True, [frames]), (True, True, [frames, 3000]), (True, False, [frames])):
-        seen.clear()
-        t = tr._finish(np.zeros(32000, np.int16), None, "base", feats, "encoded", "transcribe", "en", None, 0.5,
-                       "full", 0.5, frames=frames, rescue=rescue)
-        assert [f for f, *_ in seen] == want, (looping, rescue)
-        assert seen[0][1] and seen[0][2] == local.TEMPERATURES  # from the given window, with its fallbacks
-        assert (t.text == "no") == (looping and rescue or not looping)
-        assert tr.last_route.encodes == 0.5 + (len(want) - 1)
 
 
 def test_english_first_only_with_more_than_english():
