@@ -445,7 +445,10 @@ def _doubtful(found: list[Any], logprob_threshold: float) -> bool:
 
 
 def _seed_sampling() -> None:
-    """Temperature fallback samples: seed it, so the same audio always gives the same text."""
+    """Temperature fallback samples: seed them. CTranslate2 seeds each worker thread's generator
+    once, at that thread's first sample (``static thread_local std::mt19937`` in its random.cc), so
+    this fixes the first draw of a process: the same decodes in the same order give the same texts,
+    but a fallback's text can depend on what was sampled before it (README, the demo)."""
     try:
         import ctranslate2
 
