@@ -24,7 +24,8 @@ Reported per system: the share of cases with the exact utterance count, edge err
 over the cases whose count is exact; under added noise the nearer of the clean edge and the edge
 of the speech still 6 dB above the noise) and CPU per audio second (process time), also as a
 ratio to bare webrtcvad-2 (the least of ``--cpu-passes`` passes over every case, each system in
-turn per pass: on a shared virtual machine one pass's CPU time swings by +-10 %). Goal: exact counts everywhere, p95 <= 60 ms, CPU <= 1.5x webrtcvad-2.
+turn per pass: on a shared virtual machine one pass's CPU time swings by +-10 %). Goal: exact
+counts everywhere, p95 <= 60 ms, CPU <= 1.5x webrtcvad-2.
 For the mixed stream also the share of sentences counted right (one utterance each, none glued)
 in its first vs its last 10 minutes: ``--minutes 60`` is the hour of mixed input (no drift: the
 same). Every system is warmed up once first (one-time imports are not per audio second).

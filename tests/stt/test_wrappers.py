@@ -1,6 +1,8 @@
 """The composable transcribers, each on its own with fakes: no model is loaded."""
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +15,7 @@ from assistant.engines import FallbackTranscriber
 from assistant.errors import ApiError, UserError
 from assistant.stt import pieces
 from assistant.stt.base import Segment, Transcript
+from assistant.stt.cancel import Cancelled, cancellable, checkpoint
 from assistant.stt.cascade import EnglishFirst
 from assistant.stt.files import FileInput
 from assistant.stt.local import Guess, Route
@@ -113,10 +116,6 @@ def test_a_parallel_english_try_the_evidence_overrules_stops_before_its_next_sta
     """Korean (or unsure) evidence: the tiny.en try stops at its next checkpoint (its decode of
     Korean speech as English would be wasted work on the shared cores) and the caller waits for
     that, not for the whole try."""
-    import threading
-
-    from assistant.stt.cancel import checkpoint
-
     encoding, evidence_in = threading.Event(), threading.Event()
     stages = []
 
@@ -144,10 +143,6 @@ def test_a_parallel_english_try_the_evidence_overrules_stops_before_its_next_sta
 
 def test_a_parallel_english_try_stops_with_its_caller():
     """The caller's own stop (a stale speculation's, ``cancellable``) reaches the try's thread."""
-    import threading
-
-    from assistant.stt.cancel import Cancelled, cancellable, checkpoint
-
     stop = threading.Event()
 
     class Stopping(FakeWindow):
@@ -157,8 +152,6 @@ def test_a_parallel_english_try_stops_with_its_caller():
 
     class English(FakeWindow):
         def transcribe(self, pcm, **kw):
-            import time
-
             deadline = time.monotonic() + 5
             while not stop.is_set() and time.monotonic() < deadline:
                 time.sleep(0.01)
